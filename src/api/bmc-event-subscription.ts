@@ -1,0 +1,159 @@
+/**
+ * `BMCEventSubscription`: a subscription to the hardware events of one host's
+ * BMC, delivered to a webhook destination.
+ *
+ * @module
+ */
+import { type Static, Type } from "@sinclair/typebox";
+import {
+  AGE_COLUMN,
+  Conditions,
+  DNS1123_LABEL,
+  dns1123SubdomainRule,
+  ErrorMessage,
+  immutable,
+  type KindDefinition,
+  type KubernetesObject,
+  ObservedGeneration,
+  READY_COLUMN,
+  withRules,
+} from "./meta.ts";
+
+/** The finalizer that keeps a subscription until its BMC subscription is gone. */
+export const BMC_EVENT_SUBSCRIPTION_FINALIZER = "bmceventsubscription.metal3.io";
+
+/** Longest `spec.context` accepted; Redfish BMCs store it verbatim. */
+export const MAX_CONTEXT_LENGTH = 256;
+
+/** A reference to the Secret whose data become HTTP headers of every event delivery. */
+export const SecretReferenceSchema = withRules(
+  Type.Object(
+    {
+      name: withRules(
+        Type.String({ maxLength: 253, description: "Name of the Secret." }),
+        dns1123SubdomainRule("httpHeadersRef.name", "the name of a Secret"),
+      ),
+      namespace: Type.Optional(
+        withRules(
+          Type.String({
+            maxLength: 63,
+            description: "Namespace of the Secret; empty or the subscription's own namespace.",
+          }),
+          {
+            rule: `self == '' || self.matches('${DNS1123_LABEL}')`,
+            messageExpression: `'httpHeadersRef.namespace must be empty or a namespace name, got \\'' + self + '\\''`,
+          },
+        ),
+      ),
+    },
+    {
+      "x-kubernetes-map-type": "atomic",
+      description:
+        "A Secret in the subscription's namespace whose data become HTTP headers of each event " +
+        "delivery (for example Authorization). Header values are never logged or shown.",
+    },
+  ),
+);
+
+/** Desired state of a {@link BMCEventSubscription}. Immutable once created. */
+export const BMCEventSubscriptionSpecSchema = withRules(
+  Type.Object(
+    {
+      hostName: withRules(
+        Type.String({
+          maxLength: 253,
+          description: "Name of the BareMetalHost, in the same namespace, whose BMC sends the events.",
+        }),
+        dns1123SubdomainRule("hostName", "the name of a BareMetalHost"),
+      ),
+      destination: withRules(
+        Type.String({
+          maxLength: 2048,
+          description:
+            "The http or https URL that receives the events, with a host and a path " +
+            "(https://events.example.com/webhook; a bare host needs a trailing slash).",
+        }),
+        {
+          rule:
+            "isURL(self) && url(self).getScheme() in ['http', 'https'] && " +
+            "url(self).getHostname() != '' && url(self).getEscapedPath() != ''",
+          messageExpression:
+            "'destination must be an absolute http or https URL with a host and a path " +
+            "(a bare host needs a trailing slash, as in https://host/), got \\'' + self + '\\''",
+        },
+      ),
+      context: Type.Optional(
+        Type.String({
+          maxLength: MAX_CONTEXT_LENGTH,
+          description: "An arbitrary string the BMC sends back with every event of this subscription.",
+        }),
+      ),
+      httpHeadersRef: Type.Optional(SecretReferenceSchema),
+    },
+    { description: "BMCEventSubscriptionSpec is the desired subscription. It cannot be changed." },
+  ),
+  immutable(
+    "spec",
+    "a BMC cannot update a subscription, so delete this BMCEventSubscription and create it again with the new spec",
+  ),
+);
+export type BMCEventSubscriptionSpec = Static<typeof BMCEventSubscriptionSpecSchema>;
+
+/** Observed state of a {@link BMCEventSubscription}. */
+export const BMCEventSubscriptionStatusSchema = Type.Object(
+  {
+    subscriptionID: Type.Optional(
+      Type.String({ maxLength: 1024, description: "The ID the BMC gave the subscription." }),
+    ),
+    errorMessage: Type.Optional(ErrorMessage("creating or deleting the subscription")),
+    observedGeneration: Type.Optional(ObservedGeneration()),
+    conditions: Type.Optional(Conditions()),
+  },
+  { description: "BMCEventSubscriptionStatus is the observed state of the subscription." },
+);
+export type BMCEventSubscriptionStatus = Static<typeof BMCEventSubscriptionStatusSchema>;
+
+/** A subscription to a host's BMC events. */
+export type BMCEventSubscription = KubernetesObject<
+  "BMCEventSubscription",
+  BMCEventSubscriptionSpec,
+  BMCEventSubscriptionStatus
+>;
+
+/** The CRD definition of {@link BMCEventSubscription}. */
+export const bmcEventSubscriptionKind: KindDefinition = {
+  kind: "BMCEventSubscription",
+  listKind: "BMCEventSubscriptionList",
+  plural: "bmceventsubscriptions",
+  singular: "bmceventsubscription",
+  shortNames: ["bes", "bmcevent"],
+  categories: ["metal3"],
+  description:
+    "BMCEventSubscription subscribes a webhook destination to the hardware events of a BareMetalHost's BMC.",
+  spec: BMCEventSubscriptionSpecSchema,
+  status: BMCEventSubscriptionStatusSchema,
+  admissionRules: [
+    {
+      field: "spec.httpHeadersRef.namespace",
+      expression:
+        "!has(object.spec.httpHeadersRef) || !has(object.spec.httpHeadersRef.namespace) || " +
+        "object.spec.httpHeadersRef.namespace == '' || object.spec.httpHeadersRef.namespace == object.metadata.namespace",
+      message:
+        "spec.httpHeadersRef.namespace must be empty or the BMCEventSubscription's own namespace: " +
+        "a subscription may only read a Secret of its own namespace",
+    },
+  ],
+  printerColumns: [
+    { name: "Host", type: "string", jsonPath: ".spec.hostName", description: "The BareMetalHost" },
+    { name: "Destination", type: "string", jsonPath: ".spec.destination", description: "Where events go" },
+    {
+      name: "Subscription ID",
+      type: "string",
+      jsonPath: ".status.subscriptionID",
+      description: "The ID the BMC gave the subscription",
+    },
+    READY_COLUMN,
+    { name: "Error", type: "string", jsonPath: ".status.errorMessage", description: "The last error" },
+    AGE_COLUMN,
+  ],
+};
