@@ -23,7 +23,7 @@ export function evaluatePolicy(
   const variables = { object: toCelValue(object), oldObject: toCelValue(oldObject) };
   const failures: string[] = [];
   for (const validation of validations) {
-    let passed = false;
+    let passed: boolean;
     try {
       passed = evaluateCel(validation.expression, variables) === true;
     } catch (error) {

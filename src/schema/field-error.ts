@@ -47,8 +47,8 @@ const WITHOUT_VALUE = new Set<FieldErrorType>([
 function showValue(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
   if (value === null || value === undefined) return "null";
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
+  return JSON.stringify(value) ?? String(typeof value);
 }
 
 /** The error body without the field: what goes in a `StatusCause.message`. */

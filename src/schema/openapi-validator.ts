@@ -97,7 +97,7 @@ function typeName(value: unknown): string {
 function toFieldError(error: ErrorObject, data: unknown): FieldError | undefined {
   const { path, value } = fieldPath(error.instancePath, data);
   const where = path || "<root>";
-  const params = error.params as Record<string, unknown>;
+  const params = error.params as Record<string, string | number>;
   switch (error.keyword) {
     case "required":
       return {
@@ -117,7 +117,7 @@ function toFieldError(error: ErrorObject, data: unknown): FieldError | undefined
         type: "FieldValueNotSupported",
         field: where,
         value,
-        detail: `supported values: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`,
+        detail: `supported values: ${((params as unknown as { allowedValues: unknown[] }).allowedValues).map((v) => JSON.stringify(v)).join(", ")}`,
       };
     case "maxLength":
       return {
