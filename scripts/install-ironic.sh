@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what the Ironic tests need from Debian packages: Ironic itself
+# (python3-ironic, run all-in-one by test/support/ironic.ts), sushy (Ironic's
+# Redfish library) and redfishtool. Installs only what is missing, so it is
+# safe to run twice; runs `apt-get update` only when something must be
+# installed. Needs root (or sudo) on Debian bookworm or newer.
+set -euo pipefail
+
+packages=(python3-ironic python3-sushy redfishtool)
+
+missing=()
+for package in "${packages[@]}"; do
+  if dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q '^install ok installed$'; then
+    echo "install-ironic: $package is already installed ($(dpkg-query -W -f='${Version}' "$package"))"
+  else
+    missing+=("$package")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-ironic: nothing to install"
+else
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-ironic: cannot install ${missing[*]}: apt-get not found (this script needs Debian or Ubuntu)" >&2
+    exit 1
+  fi
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+      sudo=(sudo)
+    else
+      echo "install-ironic: cannot install ${missing[*]}: not root and sudo not found" >&2
+      exit 1
+    fi
+  fi
+  echo "install-ironic: installing ${missing[*]}"
+  "${sudo[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+  for package in "${missing[@]}"; do
+    echo "install-ironic: installed $package ($(dpkg-query -W -f='${Version}' "$package"))"
+  done
+fi
+
+# The tests run Ironic with Debian's own Python; prove the modules import.
+/usr/bin/python3 -c 'import ironic.cmd.singleprocess, ironic.cmd.dbsync, sushy' \
+  || { echo "install-ironic: /usr/bin/python3 cannot import ironic and sushy" >&2; exit 1; }
+echo "install-ironic: ironic $(/usr/bin/python3 -c 'import pbr.version; print(pbr.version.VersionInfo("ironic").version_string())') is ready"
