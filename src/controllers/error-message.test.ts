@@ -1,0 +1,24 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { MAX_ERROR_MESSAGE_LENGTH, REDACTED, sanitizeErrorMessage } from "./error-message.ts";
+
+describe("sanitizeErrorMessage", () => {
+  it("removes every occurrence of every secret, longest first", () => {
+    const message = 'POST failed: payload {"HttpHeaders":[{"Authorization":"Bearer s3cret-token"}]} token s3cret';
+    const clean = sanitizeErrorMessage(message, ["s3cret", "Bearer s3cret-token"]);
+    assert.ok(!clean.includes("s3cret"), clean);
+    assert.ok(clean.includes(`"Authorization":"${REDACTED}"`), clean);
+  });
+
+  it("folds the message onto one line and bounds its size", () => {
+    const clean = sanitizeErrorMessage(`line one\nline two\t${"x".repeat(5000)}`);
+    assert.ok(!clean.includes("\n"));
+    assert.ok(clean.startsWith("line one line two"));
+    assert.equal(clean.length, MAX_ERROR_MESSAGE_LENGTH);
+  });
+
+  it("does not grow when sanitized again (no compounding as in the Go operator's status.error)", () => {
+    const once = sanitizeErrorMessage(`host "a" not found ${"y".repeat(2000)}`);
+    assert.equal(sanitizeErrorMessage(once), once);
+  });
+});
