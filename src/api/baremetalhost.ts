@@ -111,6 +111,20 @@ export const BareMetalHostStatusSchema = Type.Object(
         { "x-kubernetes-preserve-unknown-fields": true, description: "Provisioning state." },
       ),
     ),
+    goodCredentials: Type.Optional(
+      Type.Object(
+        {
+          credentials: Type.Optional(
+            Type.Object(
+              { name: Type.Optional(Type.String()), namespace: Type.Optional(Type.String()) },
+              { description: "The credentials Secret." },
+            ),
+          ),
+          credentialsVersion: Type.Optional(Type.String({ description: "The Secret's resourceVersion." })),
+        },
+        { description: "The credentials last used successfully to read the BMC, as in Metal3." },
+      ),
+    ),
     hardware: Type.Optional(
       Type.Object(
         {

@@ -105,6 +105,20 @@ export const BMCEventSubscriptionStatusSchema = Type.Object(
     subscriptionID: Type.Optional(
       Type.String({ maxLength: 1024, description: "The ID the BMC gave the subscription." }),
     ),
+    httpHeadersVersion: Type.Optional(
+      Type.String({
+        maxLength: 512,
+        description:
+          "The uid and resourceVersion of the httpHeadersRef Secret the subscription was created with; " +
+          "when the Secret changes, the subscription is created again with the new headers.",
+      }),
+    ),
+    staleSubscriptionIDs: Type.Optional(
+      Type.Array(Type.String({ maxLength: 1024 }), {
+        maxItems: 16,
+        description: "IDs of earlier BMC subscriptions of this resource that are still to be deleted.",
+      }),
+    ),
     errorMessage: Type.Optional(ErrorMessage("creating or deleting the subscription")),
     observedGeneration: Type.Optional(ObservedGeneration()),
     conditions: Type.Optional(Conditions()),
