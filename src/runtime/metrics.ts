@@ -1,0 +1,61 @@
+/**
+ * Metric registration shared by the runtime's components. Every component
+ * takes the prom-client `Registry` to register in (the manager passes its
+ * own); a metric is created once per registry and reused by every component
+ * that asks for it, so two controllers share one `workqueue_depth`.
+ *
+ * @module
+ */
+import {
+  Counter,
+  type CounterConfiguration,
+  Gauge,
+  type GaugeConfiguration,
+  Histogram,
+  type HistogramConfiguration,
+  type Metric,
+  Registry,
+} from "prom-client";
+
+/**
+ * The registry used by components created without one. Managers use their
+ * own registry instead.
+ */
+export const defaultRegistry: Registry = new Registry();
+
+function once<M extends Metric<string>>(
+  registry: Registry,
+  name: string,
+  kind: abstract new (...args: any[]) => M,
+  create: () => M,
+): M {
+  const existing = registry.getSingleMetric(name);
+  if (existing === undefined) return create();
+  if (!(existing instanceof kind)) {
+    throw new TypeError(`Metric "${name}" is already registered as another type (${existing.constructor.name})`);
+  }
+  return existing;
+}
+
+/** The counter `config.name` of `registry`, created on first use. */
+export function counter<L extends string>(registry: Registry, config: CounterConfiguration<L>): Counter<L> {
+  return once(registry, config.name, Counter, () => new Counter({ ...config, registers: [registry] }));
+}
+
+/** The gauge `config.name` of `registry`, created on first use. */
+export function gauge<L extends string>(registry: Registry, config: GaugeConfiguration<L>): Gauge<L> {
+  return once(registry, config.name, Gauge, () => new Gauge({ ...config, registers: [registry] }));
+}
+
+/** The histogram `config.name` of `registry`, created on first use. */
+export function histogram<L extends string>(registry: Registry, config: HistogramConfiguration<L>): Histogram<L> {
+  return once(registry, config.name, Histogram, () => new Histogram({ ...config, registers: [registry] }));
+}
+
+/**
+ * Exponential histogram buckets: `count` buckets from `start`, each `factor`
+ * times the previous (Prometheus' `ExponentialBuckets`).
+ */
+export function exponentialBuckets(start: number, factor: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => start * factor ** i);
+}
