@@ -1,0 +1,512 @@
+/**
+ * A real Ironic for the tests: one all-in-one process (API and conductor,
+ * sqlite, no RPC) per call to {@link startIronic}, on a free port of
+ * 127.0.0.1, with the `redfish` and `fake-hardware` hardware types enabled.
+ *
+ * Ironic comes from Debian's `python3-ironic` (`scripts/install-ironic.sh`).
+ * Where it is missing, {@link requireIronic} skips the test, except on CI
+ * (`CI=true`), where it fails and names the install script.
+ *
+ * ```ts
+ * const ironic = await startIronic();
+ * after(() => ironic.close());
+ * await fetch(`${ironic.url}/v1/nodes`, { headers: { "X-OpenStack-Ironic-API-Version": "1.63" } });
+ * ```
+ *
+ * @module
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestContext } from "node:test";
+
+/** The Python that runs Ironic: Debian's, which has the `python3-ironic` modules. */
+export const IRONIC_PYTHON: string = process.env.IRONIC_PYTHON ?? "/usr/bin/python3";
+
+/** The script that installs Ironic, named in every "Ironic is missing" message. */
+export const INSTALL_SCRIPT = "scripts/install-ironic.sh";
+
+/** Ironic ≥30 moved its entry points from `ironic.cmd` to `ironic.command`. */
+const COMMAND_PACKAGES = ["ironic.command", "ironic.cmd"] as const;
+
+let commandPackage: string | null | undefined;
+
+/** The package holding Ironic's entry points, or null when Ironic (or sushy) cannot be imported. */
+function findCommandPackage(): string | null {
+  if (commandPackage !== undefined) return commandPackage;
+  commandPackage = null;
+  if (!existsSync(IRONIC_PYTHON)) return commandPackage;
+  const probe = [
+    "import importlib.util, sys",
+    "if importlib.util.find_spec('sushy') is None: sys.exit(1)",
+    ...COMMAND_PACKAGES.map(
+      (pkg) =>
+        `try:\n  if importlib.util.find_spec('${pkg}.singleprocess'): print('${pkg}'); sys.exit(0)\n` +
+        `except ImportError: pass`,
+    ),
+    "sys.exit(1)",
+  ].join("\n");
+  const result = spawnSync(IRONIC_PYTHON, ["-c", probe], { encoding: "utf8", timeout: 30_000 });
+  if (result.status === 0) commandPackage = result.stdout.trim();
+  return commandPackage;
+}
+
+/** Whether Ironic can be started here: Debian's Python imports Ironic and sushy. */
+export function ironicAvailable(): boolean {
+  return findCommandPackage() !== null;
+}
+
+function missingMessage(): string {
+  return (
+    `Ironic is not installed: ${IRONIC_PYTHON} cannot import ironic (${COMMAND_PACKAGES.join(" or ")}) ` +
+    `and sushy; run ${INSTALL_SCRIPT}`
+  );
+}
+
+/**
+ * For `describe(name, { skip: ironicSkipReason() }, …)`: false when Ironic is
+ * available, else the reason to skip. Throws when `CI=true`, because CI must
+ * run the Ironic tests.
+ */
+export function ironicSkipReason(): string | false {
+  if (ironicAvailable()) return false;
+  if (process.env.CI === "true") throw new Error(`${missingMessage()} (CI=true: the Ironic tests must run on CI)`);
+  return missingMessage();
+}
+
+/**
+ * For the first line of a test: `if (!requireIronic(t)) return;`. Skips the
+ * test when Ironic is missing, or throws when `CI=true`.
+ */
+export function requireIronic(t: TestContext): boolean {
+  const reason = ironicSkipReason();
+  if (reason === false) return true;
+  t.skip(reason);
+  return false;
+}
+
+/** What to run Ironic with. */
+export interface IronicOptions {
+  /** Require HTTP Basic auth (`auth_strategy = http_basic`) with this one user. */
+  httpBasic?: { username: string; password: string };
+  /** Serve HTTPS with this certificate; with `clientCAFile`, require client certificates it signed. */
+  tls?: { certFile: string; keyFile: string; clientCAFile?: string };
+  /** More configuration, section name to option to value; wins over the defaults. */
+  config?: Record<string, Record<string, string | number | boolean>>;
+  /** How long to wait for Ironic to answer after starting it. Default 90 s (a busy 2-core machine). */
+  startTimeoutMs?: number;
+}
+
+/** A running Ironic. */
+export interface IronicServer {
+  /** `http://127.0.0.1:<port>` (or `https://`), no trailing slash. */
+  readonly url: string;
+  readonly port: number;
+  /** Ironic's log, stdout and stderr included. */
+  readonly logPath: string;
+  /** The directory holding the configuration, database and log. */
+  readonly dir: string;
+  /** Whether the process is running now. */
+  readonly running: boolean;
+  /** Stops the process (SIGTERM, then SIGKILL); the database and port stay for {@link start}. */
+  stop(): Promise<void>;
+  /** Starts the process again after {@link stop}, with the same database and port. */
+  start(): Promise<void>;
+  /** Stops and starts again. */
+  restart(): Promise<void>;
+  /** Kills the process at once (SIGKILL), as a crash would. */
+  kill(): Promise<void>;
+  /** The last lines of the log, for failure messages. */
+  logTail(lines?: number): string;
+  /** Stops the process and removes its directory, unless `IRONIC_KEEP_DIR=1`. */
+  close(): Promise<void>;
+}
+
+const STOP_GRACE_MS = 10_000;
+
+/** Every Ironic process this test process started, killed when it exits. */
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on("exit", () => {
+    for (const child of running) child.kill("SIGKILL");
+  });
+}
+
+/** A port on 127.0.0.1 that no socket holds now (bound without SO_REUSEPORT, so a reuse-port holder blocks it too). */
+async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen({ host: "127.0.0.1", port: 0, exclusive: true }, () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error("no port assigned"))));
+    });
+  });
+}
+
+function iniValue(value: string | number | boolean): string {
+  return String(value);
+}
+
+function renderConfig(sections: Record<string, Record<string, string | number | boolean>>): string {
+  return Object.entries(sections)
+    .map(
+      ([section, options]) =>
+        `[${section}]\n` +
+        Object.entries(options)
+          .map(([key, value]) => `${key} = ${iniValue(value)}\n`)
+          .join(""),
+    )
+    .join("\n");
+}
+
+function baseConfig(dir: string, port: number, logPath: string): Record<string, Record<string, string | number | boolean>> {
+  return {
+    DEFAULT: {
+      host: `test-conductor-${port}`,
+      auth_strategy: "noauth",
+      rpc_transport: "none",
+      state_path: dir,
+      log_file: logPath,
+      debug: false,
+      enabled_hardware_types: "redfish,fake-hardware",
+      enabled_power_interfaces: "redfish,fake",
+      enabled_management_interfaces: "redfish,fake",
+      enabled_vendor_interfaces: "redfish,fake,no-vendor",
+      enabled_boot_interfaces: "fake,pxe",
+      enabled_deploy_interfaces: "fake,direct",
+      enabled_inspect_interfaces: "no-inspect",
+      enabled_bios_interfaces: "no-bios",
+      enabled_raid_interfaces: "no-raid",
+      enabled_network_interfaces: "noop",
+      default_network_interface: "noop",
+      enabled_console_interfaces: "no-console",
+    },
+    api: { host_ip: "127.0.0.1", port },
+    database: { connection: `sqlite:///${join(dir, "ironic.sqlite")}` },
+    dhcp: { dhcp_provider: "none" },
+    conductor: { sync_power_state_interval: -1 },
+    // An unreachable BMC fails after one try instead of 5 tries 4 s apart.
+    redfish: { connection_attempts: 1, connection_retry_interval: 1 },
+  };
+}
+
+function mergeConfig(
+  base: Record<string, Record<string, string | number | boolean>>,
+  extra: Record<string, Record<string, string | number | boolean>> | undefined,
+): Record<string, Record<string, string | number | boolean>> {
+  const merged = structuredClone(base);
+  for (const [section, options] of Object.entries(extra ?? {})) {
+    merged[section] = { ...merged[section], ...options };
+  }
+  return merged;
+}
+
+/** Runs an Ironic entry point (`dbsync`, `singleprocess`) with the given arguments. */
+function entryPointArgs(module: string, args: string[]): string[] {
+  // Kill Ironic when the test process dies, however it dies (PR_SET_PDEATHSIG = 1, SIGKILL = 9).
+  const code = [
+    "import ctypes, sys",
+    "try: ctypes.CDLL(None).prctl(1, 9)",
+    "except Exception: pass",
+    `from ${module} import main`,
+    "sys.exit(main())",
+  ].join("\n");
+  return ["-c", code, ...args];
+}
+
+function tail(text: string, lines: number): string {
+  return text.split("\n").slice(-lines - 1).join("\n");
+}
+
+/** Inodes of the sockets listening on 127.0.0.1:port (or any address) over TCP, from /proc/net/tcp. */
+function listeningInodes(port: number): string[] | null {
+  let table: string;
+  try {
+    table = readFileSync("/proc/net/tcp", "utf8");
+  } catch {
+    return null; // not Linux: cannot check
+  }
+  const portHex = port.toString(16).toUpperCase().padStart(4, "0");
+  const inodes: string[] = [];
+  for (const line of table.split("\n").slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    const local = fields[1];
+    if (local === undefined || fields[3] !== "0A") continue; // 0A = LISTEN
+    if (local.endsWith(`:${portHex}`) && fields[9] !== undefined) inodes.push(fields[9]);
+  }
+  return inodes;
+}
+
+function socketInodesOf(pid: number): Set<string> {
+  const inodes = new Set<string>();
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return inodes;
+  }
+  for (const fd of fds) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match?.[1] !== undefined) inodes.add(match[1]);
+    } catch {
+      // the descriptor closed meanwhile
+    }
+  }
+  return inodes;
+}
+
+/**
+ * Checks that every socket listening on the port belongs to the process we
+ * started: eventlet binds with SO_REUSEPORT, so a second Ironic on the same
+ * port would silently share the requests.
+ */
+function assertSoleListener(port: number, pid: number): void {
+  const inodes = listeningInodes(port);
+  if (inodes === null) return;
+  const ours = socketInodesOf(pid);
+  const foreign = inodes.filter((inode) => !ours.has(inode));
+  if (inodes.length === 0 || foreign.length > 0) {
+    throw new Error(
+      `port ${port} is not served by our Ironic (pid ${pid}) alone: ` +
+        `${inodes.length} listening socket(s), ${foreign.length} of another process`,
+    );
+  }
+}
+
+/** Resolves once a TLS handshake with 127.0.0.1:port completes (the certificate is not checked). */
+async function tlsHandshake(port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const socket = tlsConnect({ host: "127.0.0.1", port, rejectUnauthorized: false, timeout: 5_000 });
+    socket.once("secureConnect", () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once("timeout", () => {
+      socket.destroy();
+      reject(new Error("TLS handshake timed out"));
+    });
+    socket.once("error", reject);
+  });
+}
+
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error ? `${error.message} (${error.cause.message})` : error.message;
+}
+
+async function sleep(ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Starts Ironic: writes its configuration in a new temporary directory,
+ * creates the sqlite schema, starts the all-in-one process on a free port and
+ * waits until `GET /` answers. Stop it with `close()`; it is also killed when
+ * the test process exits.
+ */
+export async function startIronic(options: IronicOptions = {}): Promise<IronicServer> {
+  const pkg = findCommandPackage();
+  if (pkg === null) throw new Error(missingMessage());
+  installExitHook();
+
+  const dir = await mkdtemp(join(tmpdir(), "bmc-operator-ironic-"));
+  const logPath = join(dir, "ironic.log");
+  const configPath = join(dir, "ironic.conf");
+  const scheme = options.tls ? "https" : "http";
+  const startTimeoutMs = options.startTimeoutMs ?? 90_000;
+
+  const extra = structuredClone(options.config ?? {});
+  if (options.httpBasic) {
+    const { username, password } = options.httpBasic;
+    if (username.includes(":")) throw new Error(`HTTP Basic username ${JSON.stringify(username)} contains ":"`);
+    const hashed = spawnSync(
+      IRONIC_PYTHON,
+      ["-c", "import bcrypt, sys; print(bcrypt.hashpw(sys.stdin.read().encode(), bcrypt.gensalt(4)).decode())"],
+      { input: password, encoding: "utf8", timeout: 30_000 },
+    );
+    if (hashed.status !== 0) throw new Error(`hashing the HTTP Basic password failed: ${hashed.stderr}`);
+    const htpasswd = join(dir, "htpasswd");
+    await writeFile(htpasswd, `${username}:${hashed.stdout.trim()}\n`, { mode: 0o600 });
+    extra.DEFAULT = { auth_strategy: "http_basic", http_basic_auth_user_file: htpasswd, ...extra.DEFAULT };
+  }
+  if (options.tls) {
+    extra.api = { enable_ssl_api: true, ...extra.api };
+    extra.ssl = {
+      cert_file: options.tls.certFile,
+      key_file: options.tls.keyFile,
+      ...(options.tls.clientCAFile ? { ca_file: options.tls.clientCAFile } : {}),
+      ...extra.ssl,
+    };
+  }
+
+  let port = 0;
+  const writeConfig = async (): Promise<void> => {
+    await writeFile(configPath, renderConfig(mergeConfig(baseConfig(dir, port, logPath), extra)));
+  };
+
+  const run = async (module: string, args: string[], timeoutMs: number): Promise<void> => {
+    const log = openSync(logPath, "a");
+    try {
+      const child = spawn(IRONIC_PYTHON, entryPointArgs(module, args), {
+        cwd: dir,
+        stdio: ["ignore", log, log],
+      });
+      running.add(child);
+      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      const code = await new Promise<number | null>((resolve, reject) => {
+        child.once("error", reject);
+        child.once("exit", (status) => resolve(status));
+      }).finally(() => {
+        clearTimeout(timer);
+        running.delete(child);
+      });
+      if (code !== 0) {
+        throw new Error(`${module} ${args.join(" ")} exited with ${code}:\n${tail(readFileSync(logPath, "utf8"), 20)}`);
+      }
+    } finally {
+      closeSync(log);
+    }
+  };
+
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+
+  const waitReady = async (proc: ChildProcess): Promise<void> => {
+    const deadline = Date.now() + startTimeoutMs;
+    let lastError = "no answer yet";
+    let dead = false;
+    void exited.then(() => (dead = true));
+    while (Date.now() < deadline) {
+      if (dead) break;
+      try {
+        if (scheme === "https") {
+          await tlsHandshake(port);
+          return;
+        }
+        const response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5_000) });
+        const body = (await response.json()) as { name?: string };
+        if (response.ok && typeof body.name === "string" && body.name.includes("Ironic")) return;
+        lastError = `GET / answered ${response.status}`;
+      } catch (error) {
+        lastError = describeError(error);
+      }
+      await sleep(200);
+    }
+    const why = dead ? `exited with ${proc.exitCode ?? proc.signalCode}` : `did not answer within ${startTimeoutMs} ms (${lastError})`;
+    throw new Error(`Ironic on port ${port} ${why}; log ${logPath}:\n${tail(readFileSync(logPath, "utf8"), 30)}`);
+  };
+
+  const launch = async (): Promise<void> => {
+    const log = openSync(logPath, "a");
+    let proc: ChildProcess;
+    try {
+      proc = spawn(IRONIC_PYTHON, entryPointArgs(`${pkg}.singleprocess`, ["--config-file", configPath]), {
+        cwd: dir,
+        stdio: ["ignore", log, log],
+      });
+    } finally {
+      closeSync(log);
+    }
+    child = proc;
+    running.add(proc);
+    exited = new Promise<void>((resolve) => {
+      proc.once("exit", () => {
+        running.delete(proc);
+        resolve();
+      });
+      proc.once("error", () => {
+        running.delete(proc);
+        resolve();
+      });
+    });
+    try {
+      await waitReady(proc);
+      assertSoleListener(port, proc.pid ?? -1);
+    } catch (error) {
+      await stopProcess("SIGKILL");
+      throw error;
+    }
+  };
+
+  const stopProcess = async (signal: "SIGTERM" | "SIGKILL"): Promise<void> => {
+    const proc = child;
+    if (proc === undefined) return;
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill(signal);
+      const killer = setTimeout(() => proc.kill("SIGKILL"), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(killer);
+    }
+    child = undefined;
+  };
+
+  // Pick a port, write the config, create the schema and start; retry on a port race.
+  let lastError: Error | undefined;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    port = await freePort();
+    await writeConfig();
+    try {
+      if (attempt === 0) await run(`${pkg}.dbsync`, ["--config-file", configPath, "create_schema"], 120_000);
+      await launch();
+      lastError = undefined;
+      break;
+    } catch (error) {
+      lastError = error instanceof Error ? error : new Error(String(error));
+      if (!lastError.message.includes("is not served by our Ironic")) break;
+    }
+  }
+  if (lastError !== undefined) {
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    throw lastError;
+  }
+
+  const url = `${scheme}://127.0.0.1:${port}`;
+  const server: IronicServer = {
+    url,
+    port,
+    logPath,
+    dir,
+    get running() {
+      return child !== undefined && child.exitCode === null && child.signalCode === null;
+    },
+    stop: () => stopProcess("SIGTERM"),
+    kill: () => stopProcess("SIGKILL"),
+    async start() {
+      if (server.running) return;
+      await launch();
+    },
+    async restart() {
+      await stopProcess("SIGTERM");
+      await launch();
+    },
+    logTail(lines = 30) {
+      try {
+        return tail(readFileSync(logPath, "utf8"), lines);
+      } catch {
+        return "";
+      }
+    },
+    async close() {
+      await stopProcess("SIGTERM");
+      if (process.env.IRONIC_KEEP_DIR !== "1") await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return server;
+}
+
+/** Reads the whole log of a server (for assertions about what Ironic logged). */
+export async function readIronicLog(server: IronicServer): Promise<string> {
+  return await readFile(server.logPath, "utf8");
+}
