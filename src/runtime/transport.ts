@@ -1,0 +1,192 @@
+/**
+ * The HTTP layer of the Kubernetes client: one undici dispatcher per client
+ * with the kubeconfig's TLS settings, the kubeconfig's credentials on every
+ * request (re-read each time, so rotated service-account tokens and exec
+ * plugins work), `metav1.Status` errors as {@link ApiError}, and client-go's
+ * `rest_client_*` metrics.
+ *
+ * @module
+ */
+import { HttpMethod, type KubeConfig, RequestContext } from "@kubernetes/client-node";
+import type { Registry } from "prom-client";
+import { Agent, type Dispatcher, request } from "undici";
+import { ApiError, type Status } from "./api-error.ts";
+import { counter, defaultRegistry, histogram } from "./metrics.ts";
+
+/** Options of a {@link Transport}. */
+export interface TransportOptions {
+  /** Where the `rest_client_*` metrics go. @default defaultRegistry */
+  registry?: Registry;
+  /** @default "bmc-operator" */
+  userAgent?: string;
+  /** Longest wait for the response headers and between body chunks of a non-watch request, in ms. @default 30_000 */
+  timeoutMs?: number;
+}
+
+/** One request. */
+export interface TransportRequest {
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  /** The path under the server, for example `/apis/metal3.io/v1alpha1/namespaces/ns/baremetalhosts`. */
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  /** A JSON value, sent as the body. */
+  body?: unknown;
+  /** @default "application/json" when there is a body */
+  contentType?: string;
+  signal?: AbortSignal;
+  /** Longest silence between body chunks, in ms (for watches). @default timeoutMs */
+  bodyTimeoutMs?: number;
+}
+
+/** A 2xx response whose body has not been read yet. */
+export interface StreamingResponse {
+  statusCode: number;
+  body: AsyncIterable<Uint8Array | string> & { destroy(error?: Error): void };
+}
+
+function transportMetrics(registry: Registry) {
+  return {
+    requests: counter(registry, {
+      name: "rest_client_requests_total",
+      help: "Number of HTTP requests, partitioned by status code, method, and host.",
+      labelNames: ["code", "method", "host"] as const,
+    }),
+    duration: histogram(registry, {
+      name: "rest_client_request_duration_seconds",
+      help: "Request latency in seconds. Broken down by verb, and host.",
+      labelNames: ["verb", "host"] as const,
+      buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60],
+    }),
+  };
+}
+
+/**
+ * Sends requests to the API server of a kubeconfig.
+ *
+ * @example
+ * ```ts
+ * const transport = new Transport(loadKubeConfig());
+ * const ns = await transport.json({ method: "GET", path: "/api/v1/namespaces/default" });
+ * await transport.close();
+ * ```
+ */
+export class Transport {
+  /** The API server's URL, without a trailing slash. */
+  readonly server: string;
+  readonly #kc: KubeConfig;
+  readonly #host: string;
+  readonly #userAgent: string;
+  readonly #timeoutMs: number;
+  readonly #metrics: ReturnType<typeof transportMetrics>;
+  #dispatcher: Promise<Dispatcher> | undefined;
+
+  constructor(kc: KubeConfig, options: TransportOptions = {}) {
+    const cluster = kc.getCurrentCluster();
+    if (cluster === null) throw new Error(`The Kubernetes configuration has no cluster for context "${kc.getCurrentContext()}"`);
+    this.#kc = kc;
+    this.server = cluster.server.replace(/\/+$/, "");
+    this.#host = new URL(this.server).host;
+    this.#userAgent = options.userAgent ?? "bmc-operator";
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#metrics = transportMetrics(options.registry ?? defaultRegistry);
+  }
+
+  /** Sends a request and returns its JSON body; a non-2xx answer throws {@link ApiError}. */
+  async json<T>(req: TransportRequest): Promise<T> {
+    const response = await this.stream(req);
+    const text = await readText(response.body);
+    return (text === "" ? undefined : JSON.parse(text)) as T;
+  }
+
+  /**
+   * Sends a request and returns the response once its headers arrive; the
+   * caller reads (or destroys) the body. A non-2xx answer throws {@link ApiError}.
+   */
+  async stream(req: TransportRequest): Promise<StreamingResponse> {
+    const url = new URL(this.server + req.path);
+    for (const [name, value] of Object.entries(req.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    }
+    const headers: Record<string, string> = {
+      ...(await this.#authHeaders()),
+      accept: "application/json",
+      "user-agent": this.#userAgent,
+    };
+    let body: string | undefined;
+    if (req.body !== undefined) {
+      body = JSON.stringify(req.body);
+      headers["content-type"] = req.contentType ?? "application/json";
+    }
+    const started = performance.now();
+    const observe = (code: string) => {
+      this.#metrics.requests.inc({ code, method: req.method, host: this.#host });
+      this.#metrics.duration.observe({ verb: req.method, host: this.#host }, (performance.now() - started) / 1000);
+    };
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(url, {
+        method: req.method,
+        headers,
+        body,
+        signal: req.signal,
+        dispatcher: await this.#getDispatcher(),
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: req.bodyTimeoutMs ?? this.#timeoutMs,
+      });
+    } catch (error) {
+      observe("<error>");
+      throw error;
+    }
+    observe(String(response.statusCode));
+    if (response.statusCode >= 200 && response.statusCode < 300) {
+      return { statusCode: response.statusCode, body: response.body };
+    }
+    const text = await readText(response.body).catch(() => "");
+    throw new ApiError(req.method, `${url.pathname}${url.search}`, statusFromBody(response.statusCode, text));
+  }
+
+  /** Closes the connections of this transport. */
+  async close(): Promise<void> {
+    const dispatcher = await this.#dispatcher?.catch(() => undefined);
+    this.#dispatcher = undefined;
+    await dispatcher?.close();
+  }
+
+  /** The kubeconfig's credentials as headers, computed afresh for each request. */
+  async #authHeaders(): Promise<Record<string, string>> {
+    const options: { headers?: Record<string, unknown>; auth?: string } = {};
+    await this.#kc.applyToHTTPSOptions(options);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(options.headers ?? {})) headers[name.toLowerCase()] = String(value);
+    if (options.auth) headers.authorization = `Basic ${Buffer.from(options.auth).toString("base64")}`;
+    return headers;
+  }
+
+  /** The dispatcher with the kubeconfig's TLS (and proxy) settings, made once. */
+  #getDispatcher(): Promise<Dispatcher> {
+    this.#dispatcher ??= (async () => {
+      const context = new RequestContext(this.server, HttpMethod.GET);
+      await this.#kc.applySecurityAuthentication(context);
+      return context.getDispatcher() ?? new Agent({ connect: { keepAlive: true, keepAliveInitialDelay: 30_000 } });
+    })();
+    return this.#dispatcher;
+  }
+}
+
+async function readText(body: AsyncIterable<Uint8Array | string>): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  for await (const chunk of body) text += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
+  return text + decoder.decode();
+}
+
+/** The `metav1.Status` of an error response, or one made up from the code and text. */
+function statusFromBody(code: number, text: string): Status {
+  try {
+    const parsed = JSON.parse(text) as Status;
+    if (parsed && typeof parsed === "object" && parsed.kind === "Status") return { ...parsed, code: parsed.code ?? code };
+  } catch {
+    // not JSON: fall through
+  }
+  return { kind: "Status", status: "Failure", code, message: text.slice(0, 512) || `HTTP ${code}` };
+}
