@@ -1,0 +1,347 @@
+/**
+ * The provisioner conformance suite: one table of cases that every
+ * {@link Provisioner} implementation must pass, run against each of them by a
+ * small `*.test.ts` file:
+ *
+ * ```ts
+ * describeConformance("fixture", async () => ({ provisioner, host, missingHost, close }));
+ * ```
+ *
+ * Setup runs once per suite; the cases read state before they change it and
+ * put it back, so they pass in any order and against a shared, slow-to-start
+ * backend (a real Ironic).
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { HostIndicator } from "../../src/api/baremetalhost.ts";
+import { parseIndicatorId } from "../../src/provisioner/indicator-id.ts";
+import {
+  type HostAccess,
+  type IndicatorState,
+  type Provisioner,
+  ProvisionerError,
+  type ProvisionerErrorKind,
+} from "../../src/provisioner/provisioner.ts";
+
+/** What the BMC should report, when the target knows it; checked exactly. */
+export interface ExpectedInventory {
+  provisioningID?: string;
+  /** Every indicator ID, in any order. */
+  indicatorIds?: string[];
+  /** The drive info of each disk light, by indicator ID. */
+  drives?: Record<string, NonNullable<HostIndicator["drive"]>>;
+}
+
+/** A direct view of the BMC behind the provisioner, to check that changes really reached it. */
+export interface BmcView {
+  /** The light's state as the BMC holds it. */
+  light?(id: string): Promise<IndicatorState> | IndicatorState;
+  /** The BMC's subscriptions, with their header values. */
+  subscriptions?():
+    | Promise<{ id: string; destination: string; context: string; httpHeaders?: Record<string, string> }[]>
+    | { id: string; destination: string; context: string; httpHeaders?: Record<string, string> }[];
+}
+
+/** What a suite's setup returns. */
+export interface ConformanceTarget {
+  provisioner: Provisioner;
+  /** A host with at least one system, one chassis and one disk light that can be switched. */
+  host: HostAccess;
+  /** A host the provisioner cannot find (no such system or node), with valid credentials. */
+  missingHost: HostAccess;
+  /** The host with a wrong password. Default: `host` with a changed password. */
+  wrongCredentials?: HostAccess;
+  expected?: ExpectedInventory;
+  bmc?: BmcView;
+  /** Stops whatever setup started. */
+  close(): Promise<void>;
+}
+
+/** Creates the target of a suite. */
+export type ConformanceSetup = () => Promise<ConformanceTarget>;
+
+/** One conformance case. */
+export interface ConformanceCase {
+  name: string;
+  run(target: ConformanceTarget): Promise<void>;
+}
+
+/** A header value used as a secret by the cases; it must never appear in an error message. */
+const HEADER_SECRET = "Bearer conformance-header-secret-4f1c";
+
+/** Runs `call` and checks that it fails with a {@link ProvisionerError} of `kind`; returns the error. */
+async function expectKind(kind: ProvisionerErrorKind, call: () => Promise<unknown>): Promise<ProvisionerError> {
+  try {
+    await call();
+  } catch (error) {
+    assert.ok(error instanceof ProvisionerError, `expected a ProvisionerError of kind ${kind}, got ${String(error)}`);
+    assert.equal(error.kind, kind, `expected kind ${kind}, got ${error.kind}: ${error.message}`);
+    return error;
+  }
+  assert.fail(`expected a ProvisionerError of kind ${kind}, but the call succeeded`);
+}
+
+/** Checks that no secret of `host` (or the cases' header secret) is in `error`'s message. */
+function assertNoSecrets(error: Error, host: HostAccess): void {
+  const basic = Buffer.from(`${host.username}:${host.password}`).toString("base64");
+  for (const secret of [host.password, basic, HEADER_SECRET]) {
+    assert.ok(!error.message.includes(secret), `error message leaks a secret: ${error.message}`);
+  }
+}
+
+/** The host's first switchable light of `component`. */
+async function lightOf(target: ConformanceTarget, component: string): Promise<HostIndicator> {
+  const { indicators } = await target.provisioner.registerHost(target.host);
+  const light = indicators.find((i) => i.component === component && !i.readonly);
+  assert.ok(light, `the host has no switchable ${component} light; it lists ${indicators.map((i) => i.id).join(", ")}`);
+  return light;
+}
+
+function wrongCredentials(target: ConformanceTarget): HostAccess {
+  return target.wrongCredentials ?? { ...target.host, password: `${target.host.password}-wrong` };
+}
+
+/** Switches a light to each state it offers and back, checking the provisioner and the BMC. */
+async function roundTrip(target: ConformanceTarget, component: string): Promise<void> {
+  const { provisioner, host } = target;
+  const light = await lightOf(target, component);
+  const before = await provisioner.getIndicator(host, light.id);
+  for (const state of ["on", "off", "on", "off"] as const) {
+    await provisioner.setIndicator(host, light.id, state);
+    assert.equal(await provisioner.getIndicator(host, light.id), state, `${light.id} after setting ${state}`);
+    if (target.bmc?.light) assert.equal(await target.bmc.light(light.id), state, `${light.id} on the BMC`);
+  }
+  if (light.states.includes("blinking")) {
+    await provisioner.setIndicator(host, light.id, "blinking");
+    assert.equal(await provisioner.getIndicator(host, light.id), "blinking");
+  }
+  if (before !== "unknown") await provisioner.setIndicator(host, light.id, before);
+}
+
+/** The cases every provisioner must pass. */
+export const conformanceCases: ConformanceCase[] = [
+  {
+    name: "registerHost returns the provisioning ID and Ironic-style indicator IDs",
+    async run(target) {
+      const registration = await target.provisioner.registerHost(target.host);
+      assert.ok(registration.provisioningID.length > 0, "empty provisioning ID");
+      const components = new Set(registration.indicators.map((i) => i.component));
+      for (const c of ["system", "chassis", "disk"]) assert.ok(components.has(c as never), `no ${c} light`);
+      for (const indicator of registration.indicators) {
+        const parsed = parseIndicatorId(indicator.id);
+        assert.ok(parsed, `indicator ID ${indicator.id} is not <name>@<component>`);
+        assert.equal(parsed.component, indicator.component, indicator.id);
+        assert.ok(indicator.states.length > 0, `${indicator.id} lists no states`);
+        if (indicator.component === "disk") {
+          assert.ok(indicator.drive, `${indicator.id} has no drive info`);
+          assert.equal(indicator.id, `${indicator.drive.storage}:${indicator.drive.id}@disk`);
+        } else {
+          assert.equal(indicator.drive, undefined, `${indicator.id} is not a disk light but has drive info`);
+        }
+      }
+      assert.equal(new Set(registration.indicators.map((i) => i.id)).size, registration.indicators.length, "duplicate IDs");
+      const expected = target.expected;
+      if (expected?.provisioningID !== undefined) assert.equal(registration.provisioningID, expected.provisioningID);
+      if (expected?.indicatorIds !== undefined) {
+        assert.deepEqual(registration.indicators.map((i) => i.id).sort(), [...expected.indicatorIds].sort());
+      }
+      for (const [id, drive] of Object.entries(expected?.drives ?? {})) {
+        const indicator = registration.indicators.find((i) => i.id === id);
+        assert.deepEqual(indicator?.drive, drive, `drive info of ${id}`);
+      }
+    },
+  },
+  {
+    name: "registerHost twice gives the same registration, and listIndicators the same lights",
+    async run({ provisioner, host }) {
+      const first = await provisioner.registerHost(host);
+      const second = await provisioner.registerHost(host);
+      assert.deepEqual(second, first);
+      const listed = await provisioner.listIndicators(host);
+      assert.deepEqual(listed, first.indicators);
+    },
+  },
+  {
+    name: "a system light round-trips on and off",
+    run: (target) => roundTrip(target, "system"),
+  },
+  {
+    name: "a chassis light round-trips on and off",
+    run: (target) => roundTrip(target, "chassis"),
+  },
+  {
+    name: "a disk light round-trips on and off",
+    run: (target) => roundTrip(target, "disk"),
+  },
+  {
+    name: "switching one light leaves the others alone",
+    async run(target) {
+      const { provisioner, host } = target;
+      const { indicators } = await provisioner.registerHost(host);
+      const disk = await lightOf(target, "disk");
+      const others = indicators.filter((i) => i.id !== disk.id);
+      const before = await Promise.all(others.map((i) => provisioner.getIndicator(host, i.id)));
+      const was = await provisioner.getIndicator(host, disk.id);
+      await provisioner.setIndicator(host, disk.id, was === "on" ? "off" : "on");
+      const after = await Promise.all(others.map((i) => provisioner.getIndicator(host, i.id)));
+      assert.deepEqual(after, before);
+      if (was !== "unknown") await provisioner.setIndicator(host, disk.id, was);
+    },
+  },
+  {
+    name: "an unknown or malformed indicator ID is IndicatorNotFound, naming the ID",
+    async run({ provisioner, host }) {
+      for (const id of [
+        "00000000-0000-0000-0000-0000000000ff@system",
+        "00000000-0000-0000-0000-0000000000ff@chassis",
+        "NoSuchStorage:NoSuchDrive@disk",
+        "no-component-here",
+        "x@SYSTEM",
+      ]) {
+        const got = await expectKind("IndicatorNotFound", () => provisioner.getIndicator(host, id));
+        assert.ok(got.message.includes(id), `message does not name ${id}: ${got.message}`);
+        await expectKind("IndicatorNotFound", () => provisioner.setIndicator(host, id, "on"));
+      }
+    },
+  },
+  {
+    name: "setting a light to unknown is Rejected",
+    async run(target) {
+      const light = await lightOf(target, "system");
+      const before = await target.provisioner.getIndicator(target.host, light.id);
+      await expectKind("Rejected", () => target.provisioner.setIndicator(target.host, light.id, "unknown"));
+      assert.equal(await target.provisioner.getIndicator(target.host, light.id), before);
+    },
+  },
+  {
+    name: "a subscription is created, listed with its destination and context, deleted, then gone",
+    async run(target) {
+      const { provisioner, host } = target;
+      const destination = "http://127.0.0.1:9/conformance/events";
+      const created = await provisioner.createSubscription(host, {
+        destination,
+        context: "conformance-ctx-1",
+        httpHeaders: { Authorization: HEADER_SECRET },
+      });
+      assert.ok(created.id.length > 0, "empty subscription ID");
+      assert.equal(created.destination, destination);
+      assert.equal(created.context, "conformance-ctx-1");
+      const listed = await provisioner.listSubscriptions(host);
+      assert.deepEqual(
+        listed.find((s) => s.id === created.id),
+        { id: created.id, destination, context: "conformance-ctx-1" },
+      );
+      if (target.bmc?.subscriptions) {
+        const onBmc = (await target.bmc.subscriptions()).find((s) => s.id === created.id);
+        assert.ok(onBmc, "the BMC does not hold the subscription");
+        if (onBmc.httpHeaders !== undefined) assert.deepEqual(onBmc.httpHeaders, { Authorization: HEADER_SECRET });
+      }
+      assert.equal(await provisioner.deleteSubscription(host, created.id), "deleted");
+      assert.equal((await provisioner.listSubscriptions(host)).find((s) => s.id === created.id), undefined);
+      assert.equal(await provisioner.deleteSubscription(host, created.id), "gone");
+    },
+  },
+  {
+    name: "a subscription with no context lists an empty context; two creates give two subscriptions",
+    async run({ provisioner, host }) {
+      const request = { destination: "https://127.0.0.1:9/conformance/empty", context: "", httpHeaders: {} };
+      const a = await provisioner.createSubscription(host, request);
+      const b = await provisioner.createSubscription(host, request);
+      assert.notEqual(a.id, b.id);
+      const listed = await provisioner.listSubscriptions(host);
+      assert.equal(listed.find((s) => s.id === a.id)?.context, "");
+      assert.ok(listed.some((s) => s.id === b.id));
+      assert.equal(await provisioner.deleteSubscription(host, a.id), "deleted");
+      assert.equal(await provisioner.deleteSubscription(host, b.id), "deleted");
+    },
+  },
+  {
+    name: "deleting a subscription that never existed is gone",
+    async run({ provisioner, host }) {
+      assert.equal(await provisioner.deleteSubscription(host, "no-such-subscription-42"), "gone");
+    },
+  },
+  {
+    name: "a call with an already aborted signal fails and changes nothing",
+    async run({ provisioner, host }) {
+      const before = await provisioner.listSubscriptions(host);
+      const request = { destination: "http://127.0.0.1:9/conformance/aborted", context: "aborted", httpHeaders: {} };
+      await assert.rejects(provisioner.createSubscription(host, request, AbortSignal.abort()));
+      const after = await provisioner.listSubscriptions(host);
+      assert.deepEqual(after.map((s) => s.id).sort(), before.map((s) => s.id).sort());
+    },
+  },
+  {
+    name: "wrong credentials are Unauthorized, and the message holds no password",
+    async run(target) {
+      const { provisioner } = target;
+      const wrong = wrongCredentials(target);
+      const light = await lightOf(target, "system");
+      const errors = [
+        await expectKind("Unauthorized", () => provisioner.registerHost(wrong)),
+        await expectKind("Unauthorized", () => provisioner.getIndicator(wrong, light.id)),
+        await expectKind("Unauthorized", () => provisioner.setIndicator(wrong, light.id, "on")),
+        await expectKind("Unauthorized", () => provisioner.listSubscriptions(wrong)),
+        await expectKind("Unauthorized", () =>
+          provisioner.createSubscription(wrong, {
+            destination: "http://127.0.0.1:9/conformance/unauthorized",
+            context: "",
+            httpHeaders: { "X-Token": HEADER_SECRET },
+          }),
+        ),
+      ];
+      for (const error of errors) {
+        assertNoSecrets(error, wrong);
+        assertNoSecrets(error, target.host);
+      }
+    },
+  },
+  {
+    name: "a host the provisioner cannot find is HostNotFound",
+    async run(target) {
+      const { provisioner, missingHost } = target;
+      const system = (await lightOf(target, "system")).id;
+      const errors = [
+        await expectKind("HostNotFound", () => provisioner.registerHost(missingHost)),
+        await expectKind("HostNotFound", () => provisioner.listIndicators(missingHost)),
+        await expectKind("HostNotFound", () => provisioner.getIndicator(missingHost, system)),
+        await expectKind("HostNotFound", () => provisioner.setIndicator(missingHost, system, "on")),
+      ];
+      for (const error of errors) assertNoSecrets(error, missingHost);
+    },
+  },
+  {
+    name: "a destination the BMC refuses is Rejected, without the header values in the message",
+    async run({ provisioner, host }) {
+      const error = await expectKind("Rejected", () =>
+        provisioner.createSubscription(host, {
+          destination: `ftp://127.0.0.1/${HEADER_SECRET}`,
+          context: HEADER_SECRET,
+          httpHeaders: { Authorization: HEADER_SECRET },
+        }),
+      );
+      assertNoSecrets(error, host);
+    },
+  },
+];
+
+/** Defines a `describe` block that runs every conformance case against the target `setup` returns. */
+export function describeConformance(name: string, setup: ConformanceSetup): void {
+  describe(`provisioner conformance: ${name}`, () => {
+    let target: ConformanceTarget | undefined;
+    before(async () => {
+      target = await setup();
+    });
+    after(async () => {
+      await target?.close();
+    });
+    for (const c of conformanceCases) {
+      it(c.name, async () => {
+        assert.ok(target, "setup failed");
+        await c.run(target);
+      });
+    }
+  });
+}
