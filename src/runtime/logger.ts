@@ -1,0 +1,69 @@
+/**
+ * Structured logs: the pino root logger factory, with redaction of fields
+ * that may carry secrets, and the child loggers the runtime hands to
+ * controllers and reconciles.
+ *
+ * @module
+ */
+import { type DestinationStream, type Level, type Logger, pino } from "pino";
+import pretty from "pino-pretty";
+
+export type { Logger } from "pino";
+
+/**
+ * Log fields replaced by `[REDACTED]` wherever they appear at the top level or
+ * one level down: credentials, tokens, HTTP headers (a subscription's headers
+ * are secrets) and Secret data.
+ */
+export const DEFAULT_REDACT_PATHS: readonly string[] = [
+  "password", "*.password",
+  "token", "*.token",
+  "authorization", "*.authorization",
+  "headers", "*.headers",
+  "httpHeaders", "*.httpHeaders",
+  "credentials", "*.credentials",
+  "stringData", "*.stringData",
+  "secret", "*.secret",
+];
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  /** `trace`, `debug`, `info`, `warn`, `error`, `fatal` or `silent`. @default "info" */
+  level?: Level | "silent";
+  /** Human-readable lines instead of JSON (for a terminal). @default false */
+  pretty?: boolean;
+  /** More field paths to redact, in pino's syntax, added to {@link DEFAULT_REDACT_PATHS}. */
+  redact?: readonly string[];
+  /** Where lines go. @default standard output */
+  destination?: DestinationStream;
+  /** Fields on every line. */
+  base?: Record<string, unknown>;
+}
+
+/**
+ * The root logger of a process: JSON lines by default, with secrets redacted.
+ *
+ * @example
+ * ```ts
+ * const log = createLogger({ level: "debug" });
+ * log.child({ controller: "bmceventsubscription" }).info("starting");
+ * ```
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? "info";
+  const allowed = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
+  if (!allowed.includes(level)) {
+    throw new RangeError(`Unknown log level "${level}": use one of ${allowed.join(", ")}`);
+  }
+  const destination =
+    options.destination ?? (options.pretty ? pretty({ colorize: process.stdout.isTTY, sync: true }) : undefined);
+  const config = {
+    level,
+    base: options.base ?? {},
+    redact: { paths: [...DEFAULT_REDACT_PATHS, ...(options.redact ?? [])], censor: "[REDACTED]" },
+  };
+  return destination === undefined ? pino(config) : pino(config, destination);
+}
+
+/** A logger that writes nothing, for tests and quiet components. */
+export const silentLogger: Logger = pino({ level: "silent" });
