@@ -39,6 +39,8 @@ export interface EventSource<T> {
   addEventHandler(handler: EventHandler<T>): () => void;
   /** Whether the initial list has been delivered. */
   hasSynced(): boolean;
+  /** Resolves `true` once synced, `false` if `signal` aborts first. */
+  waitForSync(signal?: AbortSignal): Promise<boolean>;
 }
 
 /** Options of an {@link Informer}. */
