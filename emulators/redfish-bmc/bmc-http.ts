@@ -1,0 +1,134 @@
+/**
+ * The HTTP layer of one emulated BMC: counts every request (in flight from
+ * its headers to the end of its response), applies injected faults (latency,
+ * then a dropped connection or an error response), reads the body and writes
+ * what the Redfish service answers.
+ *
+ * @module
+ */
+import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import { setTimeout as delay } from "node:timers/promises";
+import type { EmulatedBmc } from "./emulated-bmc.ts";
+import { decideFault } from "./faults.ts";
+import { RedfishError, baseMessages } from "./redfish-errors.ts";
+import { RedfishService } from "./redfish-service.ts";
+import type { ServiceResponse } from "./redfish-service.ts";
+
+/** The largest request body a BMC accepts. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** The request listener of one BMC's HTTP server. */
+export function createRequestListener(bmc: EmulatedBmc): RequestListener {
+  const service = new RedfishService(bmc);
+  return (req, res) => {
+    serve(bmc, service, req, res).catch(() => {
+      if (!res.headersSent) write(res, errorResponse(500));
+      else res.destroy();
+    });
+  };
+}
+
+async function serve(bmc: EmulatedBmc, service: RedfishService, req: IncomingMessage, res: ServerResponse) {
+  const method = req.method ?? "GET";
+  const url = req.url ?? "/";
+  const q = url.indexOf("?");
+  const path = q === -1 ? url : url.slice(0, q);
+  res.once("close", bmc.counter.begin(method, path));
+
+  if (bmc.isDown()) {
+    req.socket.destroy();
+    return;
+  }
+  const faults = bmc.faults();
+  const decision = decideFault(faults, method);
+
+  const body = await readBody(req);
+  if (body === undefined) {
+    write(res, { status: 413, headers: { Connection: "close" }, body: new RedfishError(413, [baseMessages.generalError(`The request body is larger than ${MAX_BODY_BYTES} bytes.`)]).body() });
+    return;
+  }
+
+  if (faults.latencyMs > 0) {
+    const timer = bmc.timerSignal();
+    try {
+      await delay(faults.latencyMs, undefined, { signal: timer.signal });
+    } catch {
+      req.socket.destroy();
+      return;
+    } finally {
+      timer.done();
+    }
+    if (req.socket.destroyed) return;
+  }
+  if (decision === "drop") {
+    req.socket.destroy();
+    return;
+  }
+  if (decision === "error") {
+    write(res, errorResponse(faults.errorStatus));
+    return;
+  }
+
+  const response = service.handle({
+    method,
+    path,
+    query: new URLSearchParams(q === -1 ? "" : url.slice(q + 1)),
+    headers: req.headers,
+    body,
+  });
+  write(res, response);
+}
+
+/** The Redfish error an injected fault answers with. */
+function errorResponse(status: number): ServiceResponse {
+  const message =
+    status === 503
+      ? baseMessages.serviceTemporarilyUnavailable(1)
+      : status === 500
+        ? baseMessages.internalError()
+        : baseMessages.generalError(`Injected error: HTTP ${status}.`);
+  const headers: Record<string, string> = status === 503 ? { "Retry-After": "1" } : {};
+  return { status, headers, body: new RedfishError(status, [message]).body() };
+}
+
+/** Reads the whole body; undefined when it is larger than {@link MAX_BODY_BYTES}. */
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const length = Number(req.headers["content-length"] ?? 0);
+  if (length > MAX_BODY_BYTES) {
+    req.resume();
+    return undefined;
+  }
+  if (length === 0 && req.headers["transfer-encoding"] === undefined) {
+    req.resume();
+    return Buffer.alloc(0);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) {
+      req.resume();
+      return undefined;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function write(res: ServerResponse, response: ServiceResponse): void {
+  if (res.destroyed) return;
+  const headers: Record<string, string> = { "OData-Version": "4.0", "Cache-Control": "no-cache", ...response.headers };
+  let payload: string | undefined;
+  if (response.body !== undefined) {
+    if (typeof response.body === "string") {
+      payload = response.body;
+    } else {
+      payload = JSON.stringify(response.body);
+      headers["Content-Type"] = "application/json; charset=utf-8";
+    }
+    headers["Content-Length"] = String(Buffer.byteLength(payload));
+  }
+  res.writeHead(response.status, headers);
+  if (response.afterSend) res.once("finish", response.afterSend);
+  res.end(payload);
+}

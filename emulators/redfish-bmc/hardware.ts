@@ -1,0 +1,145 @@
+/**
+ * The emulated hardware behind one BMC: one computer system in one chassis,
+ * managed by one manager, with a RAID controller and its drives, a
+ * temperature sensor, and the indicator lights of the system, the chassis
+ * and each drive. Identities (UUIDs, serial numbers) are unique per BMC.
+ *
+ * @module
+ */
+import { randomUUID } from "node:crypto";
+
+/** The deprecated Redfish `IndicatorLED` values a light can be set to (`Unknown` is read-only). */
+export const LED_STATES = ["Lit", "Blinking", "Off"] as const;
+/** The state of one indicator light, in Redfish `IndicatorLED` words. */
+export type LedState = (typeof LED_STATES)[number];
+
+/** The Redfish power states the emulated system moves between. */
+export type PowerState = "On" | "Off";
+
+/** One drive and its light. */
+export interface DriveState {
+  /** The Storage resource it belongs to. */
+  storageId: string;
+  /** The Drive resource's `Id`. */
+  id: string;
+  name: string;
+  manufacturer: string;
+  model: string;
+  serialNumber: string;
+  capacityBytes: number;
+  led: LedState;
+  /** True once {@link EmulatedBmc.failDrive} failed it. */
+  failed: boolean;
+}
+
+/** One storage subsystem (a RAID controller) and its drives. */
+export interface StorageState {
+  id: string;
+  name: string;
+  controllerModel: string;
+  drives: DriveState[];
+}
+
+/** A temperature sensor with its thresholds, in degrees Celsius. */
+export interface TemperatureSensor {
+  id: string;
+  name: string;
+  readingCelsius: number;
+  upperCaution: number;
+  upperCritical: number;
+}
+
+/** Everything one BMC knows about its hardware. */
+export interface Hardware {
+  systemId: string;
+  chassisId: string;
+  managerId: string;
+  /** The service root's `UUID`. */
+  serviceUUID: string;
+  systemUUID: string;
+  chassisUUID: string;
+  manufacturer: string;
+  model: string;
+  systemSerialNumber: string;
+  systemLed: LedState;
+  chassisLed: LedState;
+  powerState: PowerState;
+  boot: {
+    BootSourceOverrideTarget: string;
+    BootSourceOverrideEnabled: string;
+    BootSourceOverrideMode: string;
+  };
+  storage: StorageState[];
+  temperature: TemperatureSensor;
+}
+
+/** The IDs every emulated BMC uses, in the style of a common vendor's (not `1`, so clients must follow links). */
+export const RESOURCE_IDS = {
+  system: "System.Embedded.1",
+  chassis: "System.Embedded.1",
+  manager: "iDRAC.Embedded.1",
+  storage: "RAID.Integrated.1-1",
+} as const;
+
+const DRIVE_MODELS = [
+  { manufacturer: "SAMSUNG", model: "MZ7LH480HAHQ0D3", capacityBytes: 480_103_981_056, prefix: "S45P" },
+  { manufacturer: "SEAGATE", model: "ST2000NM0055", capacityBytes: 2_000_398_934_016, prefix: "ZC2" },
+  { manufacturer: "INTEL", model: "SSDSC2KG960G8R", capacityBytes: 960_197_124_096, prefix: "PHYG" },
+] as const;
+
+/** Builds the hardware of the BMC with the given fleet index. */
+export function createHardware(index: number, drivesPerSystem: number): Hardware {
+  const tag = index.toString(36).toUpperCase().padStart(4, "0");
+  const drives: DriveState[] = [];
+  for (let n = 0; n < drivesPerSystem; n++) {
+    const kind = DRIVE_MODELS[n % DRIVE_MODELS.length]!;
+    drives.push({
+      storageId: RESOURCE_IDS.storage,
+      id: `Disk.Bay.${n}`,
+      name: `Physical Disk 0:1:${n}`,
+      manufacturer: kind.manufacturer,
+      model: kind.model,
+      serialNumber: `${kind.prefix}${tag}${n.toString().padStart(3, "0")}`,
+      capacityBytes: kind.capacityBytes,
+      led: "Off",
+      failed: false,
+    });
+  }
+  return {
+    systemId: RESOURCE_IDS.system,
+    chassisId: RESOURCE_IDS.chassis,
+    managerId: RESOURCE_IDS.manager,
+    serviceUUID: randomUUID(),
+    systemUUID: randomUUID(),
+    chassisUUID: randomUUID(),
+    manufacturer: "Emulated Systems",
+    model: "EMU-R650",
+    systemSerialNumber: `EMU${tag}`,
+    systemLed: "Off",
+    chassisLed: "Off",
+    powerState: "On",
+    boot: {
+      BootSourceOverrideTarget: "None",
+      BootSourceOverrideEnabled: "Disabled",
+      BootSourceOverrideMode: "UEFI",
+    },
+    storage: [{ id: RESOURCE_IDS.storage, name: "PERC H755 Front", controllerModel: "PERC H755 Front", drives }],
+    temperature: {
+      id: "0",
+      name: "System Board Inlet Temp",
+      readingCelsius: 24,
+      upperCaution: 42,
+      upperCritical: 47,
+    },
+  };
+}
+
+/** Every drive of the hardware. */
+export function allDrives(hardware: Hardware): DriveState[] {
+  return hardware.storage.flatMap((s) => s.drives);
+}
+
+/** `LocationIndicatorActive` for an `IndicatorLED` value (Redfish 2020.3: Lit and Blinking are active). */
+export function locationIndicatorActive(led: LedState): boolean {
+  return led !== "Off";
+}

@@ -1,0 +1,672 @@
+/**
+ * The Redfish service of one emulated BMC, independent of the HTTP server:
+ * authentication (HTTP Basic and `X-Auth-Token` sessions), routing, `ETag`
+ * and `If-Match`, PATCH validation, actions, and subscriptions. It takes a
+ * parsed request and returns a response to write.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
+import type { EmulatedBmc } from "./emulated-bmc.ts";
+import { TestEventError, validateTestEvent } from "./emulated-bmc.ts";
+import { LED_STATES, allDrives } from "./hardware.ts";
+import type { LedState } from "./hardware.ts";
+import { RedfishError, badRequest, baseMessages, notFound } from "./redfish-errors.ts";
+import type { RedfishMessage } from "./redfish-errors.ts";
+import * as render from "./resources.ts";
+import { DELIVERY_RETRY_POLICIES, parseSubscriptionRequest, renderSubscription } from "./subscriptions.ts";
+import type { DeliveryRetryPolicy } from "./subscriptions.ts";
+
+/** A request as the service sees it. */
+export interface ServiceRequest {
+  method: string;
+  /** The path without the query, as sent. */
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  /** The raw body; empty when there was none. */
+  body: Buffer;
+}
+
+/** A response for the HTTP layer to write. */
+export interface ServiceResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** A JSON body, or a string sent as is (with its content type in `headers`). */
+  body?: unknown;
+  /** Runs once the response is sent (a Manager reset happens after its 204). */
+  afterSend?: () => void;
+}
+
+/** The handler of one method on one route. */
+type Handler = (request: ParsedRequest, params: string[]) => ServiceResponse;
+
+interface ParsedRequest extends ServiceRequest {
+  /** The parsed JSON body; undefined when there was none. */
+  json: unknown;
+}
+
+interface Route {
+  /** Path segments; `*` matches one segment, whose value goes to the handler. */
+  segments: string[];
+  methods: Partial<Record<"GET" | "PATCH" | "POST" | "DELETE", Handler>>;
+  /** The methods served without credentials. */
+  public?: ("GET" | "POST")[];
+}
+
+/** The strong ETag of a JSON body. */
+export function etagOf(body: unknown): string {
+  return `"${createHash("sha1").update(JSON.stringify(body)).digest("base64url").slice(0, 20)}"`;
+}
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): ServiceResponse {
+  return { status, headers, body };
+}
+
+/** A GET response with its ETag; a 304 when `If-None-Match` names it. */
+function resource(request: ParsedRequest, body: unknown): ServiceResponse {
+  const etag = etagOf(body);
+  const ifNoneMatch = request.headers["if-none-match"];
+  if (ifNoneMatch !== undefined && etagListIncludes(ifNoneMatch, etag)) return { status: 304, headers: { ETag: etag } };
+  return json(200, body, { ETag: etag });
+}
+
+function etagListIncludes(list: string, etag: string): boolean {
+  return list.split(",").some((candidate) => {
+    const c = candidate.trim();
+    return c === "*" || c === etag;
+  });
+}
+
+/** Throws a 412 unless `If-Match` is absent, `*` or lists the current ETag (strong comparison). */
+function checkIfMatch(request: ParsedRequest, current: unknown): void {
+  const ifMatch = request.headers["if-match"];
+  if (ifMatch === undefined) return;
+  if (!etagListIncludes(ifMatch, etagOf(current))) {
+    throw new RedfishError(412, [baseMessages.preconditionFailed(ifMatch)]);
+  }
+}
+
+function requireObject(body: unknown, what: string): Record<string, unknown> {
+  if (body === undefined) throw badRequest(baseMessages.malformedJSON(`${what} needs a JSON object body, and none was sent`));
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw badRequest(baseMessages.malformedJSON(`${what} needs a JSON object body, got ${Array.isArray(body) ? "an array" : typeof body}`));
+  }
+  return body as Record<string, unknown>;
+}
+
+/** Rejects properties that are neither writable nor annotations: read-only ones the resource has, and unknown ones. */
+function rejectOthers(
+  body: Record<string, unknown>,
+  writable: readonly string[],
+  current: Record<string, unknown>,
+  errors: RedfishMessage[],
+): void {
+  for (const key of Object.keys(body)) {
+    if (writable.includes(key) || key.startsWith("@odata.")) continue;
+    errors.push(key in current ? baseMessages.propertyNotWritable(key) : baseMessages.propertyUnknown(key));
+  }
+}
+
+/**
+ * Validates the light properties of a PATCH body and returns the light state
+ * they ask for, or undefined when they name no light property.
+ */
+function requestedLed(body: Record<string, unknown>, current: LedState, errors: RedfishMessage[]): LedState | undefined {
+  const led = body.IndicatorLED;
+  const active = body.LocationIndicatorActive;
+  let fromLed: LedState | undefined;
+  if (led !== undefined) {
+    if (typeof led === "string" && LED_STATES.includes(led as LedState)) fromLed = led as LedState;
+    else if (typeof led === "string" || led === null) errors.push(baseMessages.propertyValueNotInList("IndicatorLED", led));
+    else errors.push(baseMessages.propertyValueTypeError("IndicatorLED", led));
+  }
+  if (active !== undefined && typeof active !== "boolean") {
+    errors.push(baseMessages.propertyValueTypeError("LocationIndicatorActive", active));
+    return undefined;
+  }
+  if (fromLed !== undefined && typeof active === "boolean" && active !== (fromLed !== "Off")) {
+    errors.push(baseMessages.propertyValueConflict("LocationIndicatorActive", "IndicatorLED"));
+    return undefined;
+  }
+  if (fromLed !== undefined) return fromLed;
+  if (active === true) return current === "Off" ? "Lit" : current;
+  if (active === false) return "Off";
+  return undefined;
+}
+
+const LIGHT_PROPERTIES = ["IndicatorLED", "LocationIndicatorActive"] as const;
+
+const BOOT_VALUES: Record<string, readonly string[]> = {
+  BootSourceOverrideTarget: ["None", "Pxe", "Hdd", "Cd", "BiosSetup", "UefiHttp"],
+  BootSourceOverrideEnabled: ["Disabled", "Once", "Continuous"],
+  BootSourceOverrideMode: ["Legacy", "UEFI"],
+};
+
+/** The Redfish service of one BMC. */
+export class RedfishService {
+  readonly #bmc: EmulatedBmc;
+  readonly #routes: Route[];
+
+  constructor(bmc: EmulatedBmc) {
+    this.#bmc = bmc;
+    this.#routes = this.#buildRoutes();
+  }
+
+  /** Serves one request; never throws. */
+  handle(request: ServiceRequest): ServiceResponse {
+    try {
+      return this.#handle(request);
+    } catch (error) {
+      if (error instanceof RedfishError) {
+        return json(error.status, error.body(), error.headers);
+      }
+      return json(500, new RedfishError(500, [baseMessages.internalError()]).body());
+    }
+  }
+
+  #handle(request: ServiceRequest): ServiceResponse {
+    const segments = normalizedSegments(request.path);
+    const route = this.#routes.find((r) => matchSegments(r.segments, segments) !== undefined);
+    const method = request.method === "HEAD" ? "GET" : request.method;
+    const isPublic = route?.public?.includes(method as "GET" | "POST") === true;
+    if (!isPublic) this.#authenticate(request);
+    for (const key of request.query.keys()) {
+      if (key.startsWith("$")) throw new RedfishError(501, [baseMessages.queryNotSupported(key)]);
+    }
+    if (!route) throw notFound(request.path);
+    const handler = route.methods[method as keyof Route["methods"]];
+    if (!handler) {
+      const allowed = Object.keys(route.methods).flatMap((m) => (m === "GET" ? ["GET", "HEAD"] : [m]));
+      throw new RedfishError(405, [baseMessages.operationNotAllowed(request.method, request.path, allowed)], {
+        Allow: allowed.join(", "),
+      });
+    }
+    let parsed: unknown;
+    if (request.body.length > 0) {
+      try {
+        parsed = JSON.parse(request.body.toString("utf8"));
+      } catch (error) {
+        throw badRequest(baseMessages.malformedJSON((error as Error).message));
+      }
+    }
+    return handler({ ...request, json: parsed }, matchSegments(route.segments, segments)!);
+  }
+
+  #authenticate(request: ServiceRequest): void {
+    const bmc = this.#bmc;
+    const token = request.headers["x-auth-token"];
+    if (typeof token === "string" && token !== "") {
+      if (bmc.sessionByToken(token)) return;
+      throw new RedfishError(401, [baseMessages.resourceAtUriUnauthorized(request.path, "the X-Auth-Token names no live session")]);
+    }
+    const authorization = request.headers.authorization;
+    if (typeof authorization === "string" && /^basic /i.test(authorization)) {
+      const decoded = Buffer.from(authorization.slice(6).trim(), "base64").toString("utf8");
+      const colon = decoded.indexOf(":");
+      if (colon >= 0 && bmc.credentialsMatch(decoded.slice(0, colon), decoded.slice(colon + 1))) return;
+      throw new RedfishError(
+        401,
+        [baseMessages.resourceAtUriUnauthorized(request.path, "the user name or password is wrong")],
+        { "WWW-Authenticate": 'Basic realm="Redfish BMC emulator"' },
+      );
+    }
+    throw new RedfishError(401, [baseMessages.noValidSession()], {
+      "WWW-Authenticate": 'Basic realm="Redfish BMC emulator"',
+    });
+  }
+
+  #buildRoutes(): Route[] {
+    const bmc = this.#bmc;
+    const hw = bmc.hardware;
+    const paths = render.resourcePaths(hw);
+    const seg = (path: string) => normalizedSegments(path);
+    const routes: Route[] = [
+      { segments: seg("/redfish"), public: ["GET"], methods: { GET: (r) => resource(r, render.versions()) } },
+      { segments: seg("/redfish/v1"), public: ["GET"], methods: { GET: (r) => resource(r, render.serviceRoot(hw)) } },
+      { segments: seg("/redfish/v1/odata"), public: ["GET"], methods: { GET: (r) => resource(r, render.odataServiceDocument()) } },
+      {
+        segments: seg("/redfish/v1/$metadata"),
+        public: ["GET"],
+        methods: {
+          GET: () => ({ status: 200, headers: { "Content-Type": "application/xml" }, body: render.metadataDocument() }),
+        },
+      },
+      {
+        segments: seg("/redfish/v1/Systems"),
+        methods: {
+          GET: (r) => resource(r, render.collection("ComputerSystemCollection", "/redfish/v1/Systems", "Computer System Collection", [paths.system])),
+        },
+      },
+      {
+        segments: seg(paths.system),
+        methods: {
+          GET: (r) => resource(r, render.computerSystem(hw, bmc.settings.simpleStorage)),
+          PATCH: (r) => this.#patchSystem(r),
+        },
+      },
+      {
+        segments: seg(`${paths.system}/Actions/ComputerSystem.Reset`),
+        methods: { POST: (r) => this.#systemReset(r) },
+      },
+      {
+        segments: seg(paths.storageCollection),
+        methods: {
+          GET: (r) =>
+            resource(
+              r,
+              render.collection(
+                "StorageCollection",
+                paths.storageCollection,
+                "Storage Collection",
+                hw.storage.map((s) => `${paths.storageCollection}/${s.id}`),
+              ),
+            ),
+        },
+      },
+      {
+        segments: [...seg(paths.storageCollection), "*"],
+        methods: { GET: (r, [id]) => resource(r, render.storage(hw, this.#storage(r, id!))) },
+      },
+      {
+        segments: [...seg(paths.storageCollection), "*", "Drives", "*"],
+        methods: {
+          GET: (r, [sid, did]) => resource(r, render.drive(hw, this.#drive(r, sid!, did!))),
+          PATCH: (r, [sid, did]) => this.#patchDrive(r, sid!, did!),
+        },
+      },
+      {
+        segments: seg(paths.chassis),
+        methods: { GET: (r) => resource(r, render.chassis(hw)), PATCH: (r) => this.#patchChassis(r) },
+      },
+      {
+        segments: seg("/redfish/v1/Chassis"),
+        methods: {
+          GET: (r) => resource(r, render.collection("ChassisCollection", "/redfish/v1/Chassis", "Chassis Collection", [paths.chassis])),
+        },
+      },
+      { segments: seg(paths.thermal), methods: { GET: (r) => resource(r, render.thermal(hw)) } },
+      {
+        segments: seg("/redfish/v1/Managers"),
+        methods: {
+          GET: (r) => resource(r, render.collection("ManagerCollection", "/redfish/v1/Managers", "Manager Collection", [paths.manager])),
+        },
+      },
+      { segments: seg(paths.manager), methods: { GET: (r) => resource(r, render.manager(hw)) } },
+      { segments: seg(`${paths.manager}/Actions/Manager.Reset`), methods: { POST: (r) => this.#managerReset(r) } },
+      {
+        segments: seg(paths.sessionService),
+        methods: { GET: (r) => resource(r, render.sessionService(bmc.settings.sessionTimeoutSeconds)) },
+      },
+      {
+        segments: seg(paths.sessions),
+        public: ["POST"],
+        methods: {
+          GET: (r) =>
+            resource(
+              r,
+              render.collection("SessionCollection", paths.sessions, "Session Collection", bmc.sessionList().map((s) => `${paths.sessions}/${s.id}`)),
+            ),
+          POST: (r) => this.#openSession(r),
+        },
+      },
+      {
+        segments: [...seg(paths.sessions), "*"],
+        methods: {
+          GET: (r, [id]) => {
+            const s = bmc.sessionList().find((x) => x.id === id);
+            if (!s) throw notFound(r.path);
+            return resource(r, render.session(s.id, s.username));
+          },
+          DELETE: (r, [id]) => {
+            if (!bmc.closeSession(id!)) throw notFound(r.path);
+            return { status: 204, headers: {} };
+          },
+        },
+      },
+      {
+        segments: seg(paths.eventService),
+        methods: {
+          GET: (r) => resource(r, render.eventService(bmc.eventServiceSettings)),
+          PATCH: (r) => this.#patchEventService(r),
+        },
+      },
+      {
+        segments: seg(`${paths.eventService}/Actions/EventService.SubmitTestEvent`),
+        methods: { POST: (r) => this.#submitTestEvent(r) },
+      },
+      {
+        segments: seg(paths.subscriptions),
+        methods: {
+          GET: (r) =>
+            resource(
+              r,
+              render.collection(
+                "EventDestinationCollection",
+                paths.subscriptions,
+                "Event Subscriptions Collection",
+                [...bmc.subscriptionRecords.keys()].map((id) => `${paths.subscriptions}/${id}`),
+              ),
+            ),
+          POST: (r) => this.#createSubscription(r),
+        },
+      },
+      {
+        segments: [...seg(paths.subscriptions), "*"],
+        methods: {
+          GET: (r, [id]) => resource(r, renderSubscription(this.#subscription(r, id!), paths.subscriptions)),
+          PATCH: (r, [id]) => this.#patchSubscription(r, id!),
+          DELETE: (r, [id]) => {
+            this.#subscription(r, id!);
+            bmc.deleteSubscription(id!);
+            return { status: 204, headers: {} };
+          },
+        },
+      },
+      {
+        segments: [...seg(paths.subscriptions), "*", "Actions", "*"],
+        methods: { POST: (r, [id, action]) => this.#subscriptionAction(r, id!, action!) },
+      },
+    ];
+    if (bmc.settings.simpleStorage) {
+      routes.push(
+        {
+          segments: seg(paths.simpleStorageCollection),
+          methods: {
+            GET: (r) =>
+              resource(
+                r,
+                render.collection(
+                  "SimpleStorageCollection",
+                  paths.simpleStorageCollection,
+                  "Simple Storage Collection",
+                  hw.storage.map((s) => `${paths.simpleStorageCollection}/${s.id}`),
+                ),
+              ),
+          },
+        },
+        {
+          segments: [...seg(paths.simpleStorageCollection), "*"],
+          methods: { GET: (r, [id]) => resource(r, render.simpleStorage(hw, this.#storage(r, id!))) },
+        },
+      );
+    }
+    return routes;
+  }
+
+  #storage(request: ParsedRequest, id: string) {
+    const s = this.#bmc.hardware.storage.find((x) => x.id === id);
+    if (!s) throw notFound(request.path);
+    return s;
+  }
+
+  #drive(request: ParsedRequest, storageId: string, driveId: string) {
+    const d = allDrives(this.#bmc.hardware).find((x) => x.storageId === storageId && x.id === driveId);
+    if (!d) throw notFound(request.path);
+    return d;
+  }
+
+  #subscription(request: ParsedRequest, id: string) {
+    const s = this.#bmc.subscriptionRecords.get(id);
+    if (!s) throw notFound(request.path);
+    return s;
+  }
+
+  /** The common shape of a PATCH: If-Match, validate everything, then apply, then answer with the new resource. */
+  #patch(
+    request: ParsedRequest,
+    renderNow: () => Record<string, unknown>,
+    validate: (body: Record<string, unknown>, current: Record<string, unknown>, errors: RedfishMessage[]) => () => void,
+  ): ServiceResponse {
+    const current = renderNow();
+    checkIfMatch(request, current);
+    const body = requireObject(request.json, `PATCH ${request.path}`);
+    const errors: RedfishMessage[] = [];
+    if (Object.keys(body).filter((k) => !k.startsWith("@odata.")).length === 0) {
+      errors.push(baseMessages.generalError(`The PATCH body for ${request.path} names no property to change.`));
+    }
+    const apply = validate(body, current, errors);
+    if (errors.length > 0) throw new RedfishError(400, errors);
+    apply();
+    const updated = renderNow();
+    return json(200, updated, { ETag: etagOf(updated) });
+  }
+
+  #patchSystem(request: ParsedRequest): ServiceResponse {
+    const bmc = this.#bmc;
+    const hw = bmc.hardware;
+    return this.#patch(
+      request,
+      () => render.computerSystem(hw, bmc.settings.simpleStorage),
+      (body, current, errors) => {
+        rejectOthers(body, [...LIGHT_PROPERTIES, "Boot"], current, errors);
+        const led = requestedLed(body, hw.systemLed, errors);
+        const boot: Record<string, string> = {};
+        if (body.Boot !== undefined) {
+          if (typeof body.Boot !== "object" || body.Boot === null || Array.isArray(body.Boot)) {
+            errors.push(baseMessages.propertyValueTypeError("Boot", body.Boot));
+          } else {
+            for (const [key, value] of Object.entries(body.Boot as Record<string, unknown>)) {
+              const allowed = BOOT_VALUES[key];
+              if (!allowed) {
+                errors.push(key in hw.boot || key.includes("@") ? baseMessages.propertyNotWritable(`Boot/${key}`) : baseMessages.propertyUnknown(`Boot/${key}`));
+              } else if (typeof value !== "string" || !allowed.includes(value)) {
+                errors.push(baseMessages.propertyValueNotInList(`Boot/${key}`, value));
+              } else boot[key] = value;
+            }
+          }
+        }
+        return () => {
+          Object.assign(hw.boot, boot);
+          if (led !== undefined) bmc.setSystemLed(led);
+        };
+      },
+    );
+  }
+
+  #patchChassis(request: ParsedRequest): ServiceResponse {
+    const bmc = this.#bmc;
+    return this.#patch(
+      request,
+      () => render.chassis(bmc.hardware),
+      (body, current, errors) => {
+        rejectOthers(body, LIGHT_PROPERTIES, current, errors);
+        const led = requestedLed(body, bmc.hardware.chassisLed, errors);
+        return () => {
+          if (led !== undefined) bmc.setChassisLed(led);
+        };
+      },
+    );
+  }
+
+  #patchDrive(request: ParsedRequest, storageId: string, driveId: string): ServiceResponse {
+    const bmc = this.#bmc;
+    const drive = this.#drive(request, storageId, driveId);
+    return this.#patch(
+      request,
+      () => render.drive(bmc.hardware, drive),
+      (body, current, errors) => {
+        rejectOthers(body, LIGHT_PROPERTIES, current, errors);
+        const led = requestedLed(body, drive.led, errors);
+        return () => {
+          if (led !== undefined) bmc.setDriveLed(drive, led);
+        };
+      },
+    );
+  }
+
+  #patchEventService(request: ParsedRequest): ServiceResponse {
+    const bmc = this.#bmc;
+    return this.#patch(
+      request,
+      () => render.eventService(bmc.eventServiceSettings),
+      (body, current, errors) => {
+        rejectOthers(body, ["ServiceEnabled", "DeliveryRetryAttempts", "DeliveryRetryIntervalSeconds"], current, errors);
+        const next = { ...bmc.eventServiceSettings };
+        if (body.ServiceEnabled !== undefined) {
+          if (typeof body.ServiceEnabled === "boolean") next.serviceEnabled = body.ServiceEnabled;
+          else errors.push(baseMessages.propertyValueTypeError("ServiceEnabled", body.ServiceEnabled));
+        }
+        if (body.DeliveryRetryAttempts !== undefined) {
+          const v = body.DeliveryRetryAttempts;
+          if (typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 100) next.retryAttempts = v;
+          else errors.push(baseMessages.propertyValueFormatError("DeliveryRetryAttempts", v, "expected an integer from 0 to 100"));
+        }
+        if (body.DeliveryRetryIntervalSeconds !== undefined) {
+          const v = body.DeliveryRetryIntervalSeconds;
+          if (typeof v === "number" && v >= 0.01 && v <= 86_400) next.retryIntervalSeconds = v;
+          else {
+            errors.push(
+              baseMessages.propertyValueFormatError("DeliveryRetryIntervalSeconds", v, "expected a number of seconds from 0.01 to 86400"),
+            );
+          }
+        }
+        return () => {
+          bmc.eventServiceSettings = next;
+        };
+      },
+    );
+  }
+
+  #patchSubscription(request: ParsedRequest, id: string): ServiceResponse {
+    const bmc = this.#bmc;
+    const record = this.#subscription(request, id);
+    const collectionPath = render.resourcePaths(bmc.hardware).subscriptions;
+    return this.#patch(
+      request,
+      () => renderSubscription(record, collectionPath),
+      (body, current, errors) => {
+        rejectOthers(body, ["Context", "DeliveryRetryPolicy"], current, errors);
+        let context = record.context;
+        let policy = record.deliveryRetryPolicy;
+        if (body.Context !== undefined) {
+          if (body.Context === null || (typeof body.Context === "string" && body.Context.length <= 256)) context = body.Context;
+          else errors.push(baseMessages.propertyValueTypeError("Context", body.Context));
+        }
+        if (body.DeliveryRetryPolicy !== undefined) {
+          if (DELIVERY_RETRY_POLICIES.includes(body.DeliveryRetryPolicy as DeliveryRetryPolicy)) {
+            policy = body.DeliveryRetryPolicy as DeliveryRetryPolicy;
+          } else errors.push(baseMessages.propertyValueNotInList("DeliveryRetryPolicy", body.DeliveryRetryPolicy));
+        }
+        return () => {
+          record.context = context;
+          record.deliveryRetryPolicy = policy;
+        };
+      },
+    );
+  }
+
+  #createSubscription(request: ParsedRequest): ServiceResponse {
+    const bmc = this.#bmc;
+    const parsed = parseSubscriptionRequest(request.json);
+    const record = bmc.addSubscription(parsed);
+    if (!record) {
+      throw badRequest(baseMessages.createLimitReachedForResource("event subscriptions", bmc.settings.maxSubscriptions));
+    }
+    const collectionPath = render.resourcePaths(bmc.hardware).subscriptions;
+    const body = renderSubscription(record, collectionPath);
+    return json(201, body, { Location: `${collectionPath}/${record.id}`, ETag: etagOf(body) });
+  }
+
+  #subscriptionAction(request: ParsedRequest, id: string, action: string): ServiceResponse {
+    const record = this.#subscription(request, id);
+    if (action === "EventDestination.ResumeSubscription") {
+      this.#bmc.setSubscriptionState(record, "Enabled");
+    } else if (action === "EventDestination.SuspendSubscription") {
+      this.#bmc.setSubscriptionState(record, "Disabled");
+    } else throw notFound(request.path);
+    return { status: 204, headers: {} };
+  }
+
+  #systemReset(request: ParsedRequest): ServiceResponse {
+    const action = "ComputerSystem.Reset";
+    const body = requireObject(request.json, action);
+    for (const key of Object.keys(body)) {
+      if (key !== "ResetType") throw badRequest(baseMessages.actionParameterUnknown(action, key));
+    }
+    if (body.ResetType === undefined) throw badRequest(baseMessages.actionParameterMissing(action, "ResetType"));
+    if (typeof body.ResetType !== "string" || !(render.RESET_TYPES as readonly string[]).includes(body.ResetType)) {
+      throw badRequest(baseMessages.actionParameterValueNotInList(action, "ResetType", body.ResetType));
+    }
+    this.#bmc.applyResetType(body.ResetType);
+    return { status: 204, headers: {} };
+  }
+
+  #managerReset(request: ParsedRequest): ServiceResponse {
+    const action = "Manager.Reset";
+    const body = request.json === undefined ? {} : requireObject(request.json, action);
+    for (const key of Object.keys(body)) {
+      if (key !== "ResetType") throw badRequest(baseMessages.actionParameterUnknown(action, key));
+    }
+    if (body.ResetType !== undefined && body.ResetType !== "GracefulRestart" && body.ResetType !== "ForceRestart") {
+      throw badRequest(baseMessages.actionParameterValueNotInList(action, "ResetType", body.ResetType));
+    }
+    return { status: 204, headers: {}, afterSend: () => this.#bmc.reset() };
+  }
+
+  #submitTestEvent(request: ParsedRequest): ServiceResponse {
+    const action = "EventService.SubmitTestEvent";
+    const body = requireObject(request.json, action);
+    try {
+      this.#bmc.submitEvent(validateTestEvent(body));
+    } catch (error) {
+      if (error instanceof TestEventError) {
+        if (error.value === undefined) throw badRequest(baseMessages.actionParameterMissing(action, error.parameter));
+        if (error.message.includes("unknown parameter")) throw badRequest(baseMessages.actionParameterUnknown(action, error.parameter));
+        throw badRequest(baseMessages.actionParameterValueTypeError(action, error.parameter, error.value));
+      }
+      throw error;
+    }
+    return { status: 204, headers: {} };
+  }
+
+  #openSession(request: ParsedRequest): ServiceResponse {
+    const bmc = this.#bmc;
+    const body = requireObject(request.json, "creating a session");
+    const errors: RedfishMessage[] = [];
+    for (const key of ["UserName", "Password"] as const) {
+      if (body[key] === undefined) errors.push(baseMessages.propertyMissing(key));
+      else if (typeof body[key] !== "string") {
+        errors.push(key === "Password" ? baseMessages.propertyValueTypeErrorHidden(key, "a string") : baseMessages.propertyValueTypeError(key, body[key]));
+      }
+    }
+    if (errors.length > 0) throw new RedfishError(400, errors);
+    const username = body.UserName as string;
+    if (!bmc.credentialsMatch(username, body.Password as string)) {
+      throw new RedfishError(401, [baseMessages.resourceAtUriUnauthorized(request.path, "the user name or password is wrong")]);
+    }
+    const opened = bmc.openSession(username);
+    if (!opened) throw new RedfishError(503, [baseMessages.sessionLimitExceeded(bmc.settings.maxSessions)]);
+    const sessions = render.resourcePaths(bmc.hardware).sessions;
+    return json(201, render.session(opened.id, username), {
+      Location: `${sessions}/${opened.id}`,
+      "X-Auth-Token": opened.token,
+    });
+  }
+}
+
+/** The path's segments, with the trailing slash and empty segments dropped and percent-escapes decoded. */
+function normalizedSegments(path: string): string[] {
+  return path
+    .split("/")
+    .filter((s) => s !== "")
+    .map((s) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
+      }
+    });
+}
+
+/** The wildcard values when `segments` fit `pattern`, else undefined. */
+function matchSegments(pattern: string[], segments: string[]): string[] | undefined {
+  if (pattern.length !== segments.length) return undefined;
+  const params: string[] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] === "*") params.push(segments[i]!);
+    else if (pattern[i] !== segments[i]) return undefined;
+  }
+  return params;
+}
