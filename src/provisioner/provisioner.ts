@@ -122,4 +122,7 @@ export interface Provisioner {
 
   /** Sets one light's state on the BMC. */
   setIndicator(host: HostAccess, id: string, state: IndicatorState, signal?: AbortSignal): Promise<void>;
+
+  /** Releases what the provisioner holds (connections, Agents) at shutdown; calls still in flight finish first. */
+  close?(): Promise<void>;
 }

@@ -313,7 +313,7 @@ export const conformanceCases: ConformanceCase[] = [
     },
   },
   {
-    name: "a destination the BMC refuses is Rejected, without the header values in the message",
+    name: "a destination that cannot receive Redfish events is Rejected, without the header values in the message",
     async run({ provisioner, host }) {
       const error = await expectKind("Rejected", () =>
         provisioner.createSubscription(host, {

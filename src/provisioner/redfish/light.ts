@@ -1,0 +1,76 @@
+/**
+ * A Redfish resource's indicator light: how to read its state and how to
+ * change it. `LocationIndicatorActive` (boolean, Redfish 2020.3) is preferred
+ * where the resource has it; the deprecated `IndicatorLED` (`Lit`, `Blinking`,
+ * `Off`, `Unknown`) is used otherwise, and for blinking, which the boolean
+ * cannot express.
+ *
+ * @module
+ */
+import { SWITCHABLE_STATES } from "../indicator-id.ts";
+import type { IndicatorState } from "../provisioner.ts";
+
+/** Which light properties a resource has. */
+export interface LightProperties {
+  locationIndicatorActive: boolean;
+  indicatorLED: boolean;
+}
+
+const LED_TO_STATE: Record<string, IndicatorState> = {
+  Lit: "on",
+  Off: "off",
+  Blinking: "blinking",
+  Unknown: "unknown",
+};
+
+/** The light properties of a resource, or `undefined` when it has no light. */
+export function lightProperties(resource: Record<string, unknown>): LightProperties | undefined {
+  const locationIndicatorActive =
+    "LocationIndicatorActive" in resource &&
+    (typeof resource.LocationIndicatorActive === "boolean" || resource.LocationIndicatorActive === null);
+  const indicatorLED = typeof resource.IndicatorLED === "string" && resource.IndicatorLED in LED_TO_STATE;
+  if (!locationIndicatorActive && !indicatorLED) return undefined;
+  return { locationIndicatorActive, indicatorLED };
+}
+
+/** The states a light with these properties can be put in, as Ironic lists them. */
+export function switchableStates(properties: LightProperties): string[] {
+  return properties.indicatorLED ? [...SWITCHABLE_STATES] : ["off", "on"];
+}
+
+/** The light's state as a resource reports it. */
+export function readLight(resource: Record<string, unknown>): IndicatorState {
+  const active = resource.LocationIndicatorActive;
+  const led = typeof resource.IndicatorLED === "string" ? LED_TO_STATE[resource.IndicatorLED] : undefined;
+  if (typeof active === "boolean") {
+    if (!active) return "off";
+    return led === "blinking" ? "blinking" : "on";
+  }
+  return led ?? "unknown";
+}
+
+/**
+ * The PATCH body that puts the light in `state`, given the resource as last
+ * read, or an explanation of why it cannot be done.
+ */
+export function lightPatch(
+  resource: Record<string, unknown>,
+  state: IndicatorState,
+): { body: Record<string, unknown> } | { refused: string } {
+  const properties = lightProperties(resource);
+  if (properties === undefined) return { refused: "the resource has no indicator light" };
+  if (state === "unknown") return { refused: 'a light cannot be set to "unknown"' };
+  if (state === "blinking") {
+    return properties.indicatorLED
+      ? { body: { IndicatorLED: "Blinking" } }
+      : { refused: "the light offers only LocationIndicatorActive, which cannot blink" };
+  }
+  if (properties.locationIndicatorActive) {
+    // Switching a blinking light to steady on needs IndicatorLED: the boolean is already true.
+    if (state === "on" && properties.indicatorLED && readLight(resource) === "blinking") {
+      return { body: { IndicatorLED: "Lit" } };
+    }
+    return { body: { LocationIndicatorActive: state === "on" } };
+  }
+  return { body: { IndicatorLED: state === "on" ? "Lit" : "Off" } };
+}
