@@ -124,5 +124,5 @@ export interface Provisioner {
   setIndicator(host: HostAccess, id: string, state: IndicatorState, signal?: AbortSignal): Promise<void>;
 
   /** Releases what the provisioner holds (connections, Agents) at shutdown; calls still in flight finish first. */
-  close?(): Promise<void>;
+  close?(): Promise<void> | void;
 }
