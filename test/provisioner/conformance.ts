@@ -38,10 +38,17 @@ export interface ExpectedInventory {
 export interface BmcView {
   /** The light's state as the BMC holds it. */
   light?(id: string): Promise<IndicatorState> | IndicatorState;
-  /** The BMC's subscriptions, with their header values. */
-  subscriptions?():
-    | Promise<{ id: string; destination: string; context: string; httpHeaders?: Record<string, string> }[]>
-    | { id: string; destination: string; context: string; httpHeaders?: Record<string, string> }[];
+  /** The BMC's subscriptions, with their header values or at least their header names, when the BMC shows them. */
+  subscriptions?(): Promise<BmcSubscription[]> | BmcSubscription[];
+}
+
+/** A subscription as a {@link BmcView} shows it. */
+export interface BmcSubscription {
+  id: string;
+  destination: string;
+  context: string;
+  httpHeaders?: Record<string, string>;
+  httpHeaderNames?: string[];
 }
 
 /** What a suite's setup returns. */
@@ -236,7 +243,10 @@ export const conformanceCases: ConformanceCase[] = [
       if (target.bmc?.subscriptions) {
         const onBmc = (await target.bmc.subscriptions()).find((s) => s.id === created.id);
         assert.ok(onBmc, "the BMC does not hold the subscription");
+        assert.equal(onBmc.destination, destination);
+        assert.equal(onBmc.context, "conformance-ctx-1");
         if (onBmc.httpHeaders !== undefined) assert.deepEqual(onBmc.httpHeaders, { Authorization: HEADER_SECRET });
+        if (onBmc.httpHeaderNames !== undefined) assert.deepEqual(onBmc.httpHeaderNames, ["Authorization"]);
       }
       assert.equal(await provisioner.deleteSubscription(host, created.id), "deleted");
       assert.equal((await provisioner.listSubscriptions(host)).find((s) => s.id === created.id), undefined);

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Agent, errors as undiciErrors, request } from "undici";
+import { Agent, request } from "undici";
 import type { BmcCallLimiter } from "../limiter.ts";
 import { type HostAccess, ProvisionerError, type ProvisionerErrorKind } from "../provisioner.ts";
 import { redactSecrets, secretsOf } from "../redact.ts";
@@ -81,7 +81,7 @@ export class RedfishTransport {
    * or `Rejected`) when there is no response, or the caller's abort reason.
    */
   send(target: RedfishTarget, req: RedfishRequest, signal?: AbortSignal): Promise<RedfishResponse> {
-    return this.#limiter.run(target.address.key, () => this.#send(target, req, signal), signal);
+    return this.#limiter.run(target.address.key, () => this.#sendRetryingStale(target, req, signal), signal);
   }
 
   /** A `ProvisionerError` for a response with a status that was not expected. */
@@ -101,6 +101,23 @@ export class RedfishTransport {
     const agents = [...this.#agents.values()];
     this.#agents.clear();
     await Promise.all(agents.map((a) => a.close()));
+  }
+
+  /**
+   * Sends once; a GET or DELETE whose kept-alive connection the BMC had
+   * already closed (a reboot, an idle timeout) is sent once more on a new one.
+   * Other methods are not repeated: the first may have reached the BMC.
+   */
+  async #sendRetryingStale(target: RedfishTarget, req: RedfishRequest, signal?: AbortSignal): Promise<RedfishResponse> {
+    try {
+      return await this.#send(target, req, signal);
+    } catch (error) {
+      const idempotent = req.method === "GET" || req.method === "DELETE";
+      if (!idempotent || !(error instanceof ProvisionerError) || !STALE_CONNECTION_CODES.has(errorCode(error.cause) ?? "")) {
+        throw error;
+      }
+      return this.#send(target, req, signal);
+    }
   }
 
   async #send(target: RedfishTarget, req: RedfishRequest, signal?: AbortSignal): Promise<RedfishResponse> {
@@ -210,6 +227,9 @@ export function redfishErrorText(body: unknown): string {
   return parts.join("; ");
 }
 
+/** Codes of a connection the other side closed before answering. */
+const STALE_CONNECTION_CODES = new Set(["UND_ERR_SOCKET", "ECONNRESET", "EPIPE"]);
+
 /** Node's codes for a certificate that failed verification. */
 const TLS_VERIFY_CODES = new Set([
   "DEPTH_ZERO_SELF_SIGNED_CERT",
@@ -223,13 +243,16 @@ const TLS_VERIFY_CODES = new Set([
   "ERR_TLS_CERT_ALTNAME_INVALID",
 ]);
 
+/** The most specific error code in an error's cause chain (a system code rather than undici's wrapper code). */
 function errorCode(error: unknown): string | undefined {
+  let wrapper: string | undefined;
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && !code.startsWith("UND_ERR")) return code;
+    if (typeof code !== "string") continue;
+    if (!code.startsWith("UND_ERR")) return code;
+    wrapper ??= code;
   }
-  if (error instanceof undiciErrors.UndiciError) return (error as { code?: string }).code;
-  return undefined;
+  return wrapper;
 }
 
 function header(value: string | string[] | undefined): string | undefined {
