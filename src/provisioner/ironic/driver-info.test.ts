@@ -24,12 +24,14 @@ describe("Ironic driver_info", () => {
     });
     assert.deepEqual(redfishEndpoint("redfish-virtualmedia+https://[fd00::5]:8443"), { address: "https://[fd00::5]:8443" });
     assert.deepEqual(redfishEndpoint("REDFISH://bmc.example/"), { address: "https://bmc.example" });
+    assert.deepEqual(redfishEndpoint("redfish://bmc.example/redfish/v1/"), { address: "https://bmc.example" });
   });
 
   it("refuses other schemes and credentials in the address, naming the address", () => {
     assert.throws(() => redfishEndpoint("ipmi://10.0.0.5"), (e: Error) => e instanceof UnsupportedAddressError && /ipmi:\/\//.test(e.message));
     assert.throws(() => redfishEndpoint("10.0.0.5"), /"10\.0\.0\.5" has no scheme/);
     assert.throws(() => redfishEndpoint("redfish://u:p@10.0.0.5/"), /must not hold credentials/);
+    assert.throws(() => redfishEndpoint("ipmi://admin:hunter2@10.0.0.5"), (e: Error) => !e.message.includes("hunter2"));
   });
 
   it("builds driver_info with credentials, and turns verification off only when asked", () => {

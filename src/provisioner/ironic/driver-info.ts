@@ -9,6 +9,7 @@
  * @module
  */
 import type { HostAccess } from "../provisioner.ts";
+import { addressWithoutCredentials } from "../redfish/address.ts";
 import type { JsonPatchOperation } from "./client.ts";
 
 /** The Ironic driver every host is enrolled with. */
@@ -40,14 +41,15 @@ export class UnsupportedAddressError extends Error {
  * {@link UnsupportedAddressError} for any other scheme.
  */
 export function redfishEndpoint(address: string): { address: string; systemId?: string } {
+  const quoted = JSON.stringify(addressWithoutCredentials(address));
   const match = /^([a-z][a-z0-9-]*)(?:\+(https?))?:\/\//i.exec(address);
   if (match === null) {
-    throw new UnsupportedAddressError(`BMC address ${JSON.stringify(address)} has no scheme such as redfish://`);
+    throw new UnsupportedAddressError(`BMC address ${quoted} has no scheme such as redfish://`);
   }
   const scheme = match[1]!.toLowerCase();
   if (!REDFISH_SCHEMES.includes(scheme)) {
     throw new UnsupportedAddressError(
-      `BMC address ${JSON.stringify(address)} uses ${scheme}://, but the Ironic provisioner enrolls only ` +
+      `BMC address ${quoted} uses ${scheme}://, but the Ironic provisioner enrolls only ` +
         `Redfish BMCs (${REDFISH_SCHEMES.map((s) => `${s}://`).join(", ")}, with an optional +http or +https)`,
     );
   }
@@ -56,14 +58,15 @@ export function redfishEndpoint(address: string): { address: string; systemId?: 
   try {
     url = new URL(`${transport}://${address.slice(match[0].length)}`);
   } catch {
-    throw new UnsupportedAddressError(`BMC address ${JSON.stringify(address)} is not a valid URL`);
+    throw new UnsupportedAddressError(`BMC address ${quoted} is not a valid URL`);
   }
-  if (url.hostname === "") throw new UnsupportedAddressError(`BMC address ${JSON.stringify(address)} has no host`);
+  if (url.hostname === "") throw new UnsupportedAddressError(`BMC address ${quoted} has no host`);
   if (url.username !== "" || url.password !== "") {
     throw new UnsupportedAddressError("BMC address must not hold credentials; they belong in the credentials Secret");
   }
   const path = url.pathname.replace(/\/+$/, "");
-  return { address: `${url.protocol}//${url.host}`, ...(path !== "" ? { systemId: decodeURI(path) } : {}) };
+  const systemId = path === "" || path === "/redfish/v1" ? undefined : decodeURI(path);
+  return { address: `${url.protocol}//${url.host}`, ...(systemId !== undefined ? { systemId } : {}) };
 }
 
 /** The `driver_info` for a host: its Redfish endpoint, system, credentials and certificate check. */
