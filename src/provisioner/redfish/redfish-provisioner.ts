@@ -91,11 +91,6 @@ export class RedfishProvisioner implements Provisioner {
     this.#maxCached = options.maxCachedHosts ?? 10_000;
   }
 
-  /** Requests sent so far, by method. */
-  get requestsSent(): Readonly<Record<RedfishRequest["method"], number>> {
-    return { ...this.#transport.sent };
-  }
-
   async registerHost(host: HostAccess, signal?: AbortSignal): Promise<HostRegistration> {
     const inventory = await this.#discover(host, "register host", signal);
     return { provisioningID: inventory.provisioningID, indicators: indicatorsOf(inventory) };

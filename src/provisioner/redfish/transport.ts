@@ -61,8 +61,6 @@ export class RedfishTransport {
   readonly #timeoutMs: number;
   readonly #maxAgents: number;
   readonly #agents = new Map<string, Agent>();
-  /** Requests sent, by method; for tests and metrics. */
-  readonly sent = { GET: 0, POST: 0, PATCH: 0, DELETE: 0 };
 
   constructor(options: RedfishTransportOptions) {
     this.#limiter = options.limiter;
@@ -135,7 +133,6 @@ export class RedfishTransport {
     if (req.ifMatch !== undefined) headers["if-match"] = req.ifMatch;
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
-    this.sent[req.method]++;
     try {
       const response = await request(`${address.origin}${req.path}`, {
         method: req.method,
