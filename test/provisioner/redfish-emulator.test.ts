@@ -54,6 +54,8 @@ describeConformance("redfish, BMC emulator", async () => {
       ),
     },
     bmc: {
+      peakInFlight: () => bmc.stats().peakInFlight,
+      resetPeak: () => bmc.resetStats(),
       light(id) {
         const parsed = parseIndicatorId(id)!;
         const lights = bmc.lights();

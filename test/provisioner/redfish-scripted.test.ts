@@ -50,6 +50,7 @@ for (const style of ["led", "location"] as const) {
         indicatorIds: [SYSTEM, CHASSIS, DISK0, "RAID1:Disk1@disk"],
         drives: { [DISK0]: { storage: "RAID1", id: "Disk0", name: "Drive 0", model: "SSD-1", serialNumber: "S0" } },
       },
+      bmc: { peakInFlight: () => bmc.peakInFlight(), resetPeak: () => bmc.resetPeak() },
       close: async () => {
         await provisioner.close();
         await bmc.close();

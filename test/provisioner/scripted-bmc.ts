@@ -51,8 +51,9 @@ export interface ScriptedBmc {
   password: string;
   resources: Map<string, Record<string, unknown>>;
   log: LoggedRequest[];
-  /** The most requests that were ever in flight at once. */
+  /** The most requests that were in flight at once since the start or {@link ScriptedBmc.resetPeak}. */
   peakInFlight(): number;
+  resetPeak(): void;
   /** Requests of the log, as `METHOD path` strings. */
   calls(): string[];
   close(): Promise<void>;
@@ -184,6 +185,9 @@ export async function startScriptedBmc(options: ScriptedBmcOptions): Promise<Scr
     resources,
     log,
     peakInFlight: () => peak,
+    resetPeak: () => {
+      peak = inFlight;
+    },
     calls: () => log.map((r) => `${r.method} ${r.path}`),
     close: () =>
       new Promise<void>((resolve) => {
