@@ -117,6 +117,31 @@ describe("BmcCallLimiter", () => {
     assert.equal(ran, false);
   });
 
+  it("keeps its caps and finishes every other call when many waiting calls abort", async () => {
+    const limiter = new BmcCallLimiter({ perKey: 1, global: 5 });
+    const tracker = new Tracker();
+    const controllers: AbortController[] = [];
+    const calls = Array.from({ length: 2000 }, (_, i) => {
+      const key = `bmc-${i % 20}`;
+      const controller = new AbortController();
+      if (i % 7 === 3) controllers.push(controller);
+      return limiter.run(key, tracker.call(key, `c${i}`), controller.signal).then(
+        () => "done",
+        () => "aborted",
+      );
+    });
+    for (const c of controllers) c.abort(new Error("cancelled"));
+    const outcomes = await Promise.all(calls);
+    // Five calls had started before the aborts, so at most five of the aborted ones ran.
+    const aborted = outcomes.filter((o) => o === "aborted").length;
+    assert.ok(aborted >= controllers.length - 5 && aborted <= controllers.length, `${aborted} aborted`);
+    assert.equal(tracker.started.length, 2000 - aborted);
+    assert.equal(tracker.peak, 5);
+    for (const [key, peak] of tracker.peakPerKey) assert.equal(peak, 1, key);
+    assert.equal(limiter.inFlight, 0);
+    assert.equal(limiter.waiting, 0);
+  });
+
   it("rejects at once when the signal has already aborted", async () => {
     const limiter = new BmcCallLimiter();
     let ran = false;
