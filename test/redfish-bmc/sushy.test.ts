@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { startBmcFleet } from "../../emulators/redfish-bmc/index.ts";
+import type { RunningBmcFleet } from "../../emulators/redfish-bmc/index.ts";
+import { startEventSink } from "../../emulators/redfish-bmc/testing.ts";
+import type { EventSink } from "../../emulators/redfish-bmc/testing.ts";
+import { requireClient, runSushy, sushyAvailable } from "./real-clients.ts";
+
+let fleet: RunningBmcFleet;
+let sink: EventSink;
+
+before(async () => {
+  fleet = await startBmcFleet({ count: 2, drivesPerSystem: 2 });
+  sink = await startEventSink();
+});
+after(async () => {
+  await fleet.close();
+  await sink.close();
+});
+
+test("sushy (Ironic's Redfish library) reads and sets every light, subscribes and gets a test event", async (t) => {
+  if (!requireClient(t, sushyAvailable(), "sushy (python3-sushy)")) return;
+  const info = fleet.bmcs[1]!;
+  const bmc = fleet.bmc(1);
+  const input = {
+    phase: "main",
+    url: info.url,
+    username: info.username,
+    password: info.password,
+    systemPath: info.systemPath,
+    destination: `${sink.url}/sushy`,
+  };
+  const seen = await runSushy("sushy_flows.py", input);
+
+  assert.equal(seen.redfishVersion, "1.15.0");
+  assert.equal(seen.systemUUID, info.systemUUID);
+  assert.equal(seen.systemLightBefore, "Off");
+  assert.equal(seen.systemLightAfter, "Lit");
+  assert.deepEqual(seen.chassis, [{ uuid: info.chassisUUID, type: "RackMount", light: "Blinking" }]);
+  assert.deepEqual(
+    seen.drives,
+    info.drives.map((d) => ({ storage: d.storageId, id: d.driveId, serial: d.serialNumber, light: "Blinking" })),
+  );
+  assert.equal(seen.badLight, "InvalidParameterValueError");
+  assert.deepEqual(bmc.lights(), {
+    system: "Lit",
+    chassis: "Blinking",
+    drives: Object.fromEntries(info.drives.map((d) => [`${d.storageId}:${d.driveId}`, "Blinking"])),
+  });
+  assert.equal(fleet.bmc(0).lights().system, "Off", "the other BMC was not touched");
+
+  // sushy logged in with a session (SessionOrBasicAuth), and deleted it when done.
+  const stats = bmc.stats();
+  assert.equal(stats.byMethodPath["POST /redfish/v1/SessionService/Sessions"], 1);
+
+  assert.equal(seen.retryAttempts, 3);
+  assert.equal(seen.subscription.context, "sushy-context");
+  assert.equal(seen.subscription.destination, `${sink.url}/sushy`);
+  assert.deepEqual(seen.subscription.httpHeaders, []);
+  assert.deepEqual(seen.members, [seen.subscription.id]);
+  assert.match(seen.ftp, /400/);
+  assert.match(seen.ftp, /PropertyValueNotInList/);
+  assert.deepEqual(bmc.subscriptions()[0]!.httpHeaderNames, ["X-Sushy-Token"]);
+
+  const [event] = await sink.waitFor(1);
+  assert.equal(event!.path, "/sushy");
+  assert.equal(event!.headers["x-sushy-token"], "sushy-secret");
+  assert.equal(event!.body.Context, "sushy-context");
+  assert.equal(event!.body.Events[0].MessageId, "TestEvent.1.0.FromSushy");
+  assert.equal(event!.body.Events[0].EventId, "sushy-1");
+  assert.deepEqual(event!.body.Events[0].OriginOfCondition, { "@odata.id": info.systemPath });
+
+  const cleaned = await runSushy("sushy_flows.py", { ...input, phase: "cleanup" });
+  assert.deepEqual(cleaned.members, []);
+  assert.deepEqual(bmc.subscriptions(), []);
+});
