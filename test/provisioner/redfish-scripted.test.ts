@@ -317,6 +317,18 @@ describe("redfish provisioner on the wire (scripted BMC)", () => {
     await expectKind("HostNotFound", provisioner.getIndicator(host, SYSTEM));
   });
 
+  it("notices when a light's path now holds other hardware, and forgets the host's paths", async () => {
+    await fresh();
+    const host = accessTo(bmc);
+    await provisioner.registerHost(host);
+    bmc.resources.get("/redfish/v1/Systems/1")!.UUID = "5a3c0e1e-0000-4000-8000-0000000000ff";
+    const error = await expectKind("IndicatorNotFound", provisioner.getIndicator(host, SYSTEM));
+    assert.match(error.message, /\/redfish\/v1\/Systems\/1 now holds system "5a3c0e1e-0000-4000-8000-0000000000ff"/);
+    bmc.log.length = 0;
+    assert.equal(await provisioner.getIndicator(host, "5a3c0e1e-0000-4000-8000-0000000000ff@system"), "off");
+    assert.equal(bmc.calls()[0], "GET /redfish/v1/Systems/1", "the inventory is read again");
+  });
+
   it("does not show the host's indicator IDs to a caller with the wrong password", async () => {
     await fresh();
     await provisioner.registerHost(accessTo(bmc));

@@ -298,6 +298,16 @@ export class RedfishProvisioner implements Provisioner {
       cache.readings.delete(light.path);
       throw this.#transport.failure(target, req, response);
     }
+    const found = identityOf(light, response.body);
+    if (found !== undefined) {
+      // The path now holds another system, chassis or drive (hardware replaced behind the same address).
+      this.#hosts.delete(cacheKey(target.host, target));
+      throw new ProvisionerError(
+        "IndicatorNotFound",
+        `redfish BMC ${target.address.display}: ${operation}: ${light.path} now holds ${found}, not the light's ` +
+          "resource; register the host again to list its lights",
+      );
+    }
     const reading: Reading = { body: response.body, etag: response.etag, at: performance.now() };
     cache.readings.set(light.path, reading);
     return reading;
@@ -372,6 +382,18 @@ export class RedfishProvisioner implements Provisioner {
     if (response.status !== 200 || !isObject(response.body)) throw this.#transport.failure(target, req, response);
     return response.body;
   }
+}
+
+/**
+ * `undefined` when the resource is still the one the light belongs to (the
+ * system's or chassis's UUID, the drive's Id); else what it is now.
+ */
+function identityOf(light: LightLocation, body: Record<string, unknown>): string | undefined {
+  const { indicator } = light;
+  const expected = indicator.component === "disk" ? indicator.drive?.id : parseIndicatorId(indicator.id)?.name;
+  const actual = indicator.component === "disk" ? body.Id : body.UUID;
+  if (expected === undefined || actual === expected) return undefined;
+  return `${indicator.component === "disk" ? "drive" : indicator.component} ${JSON.stringify(actual ?? null)}`;
 }
 
 function indicatorsOf(inventory: HostInventory): HostIndicator[] {
