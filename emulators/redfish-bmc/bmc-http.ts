@@ -44,7 +44,8 @@ async function serve(bmc: EmulatedBmc, service: RedfishService, req: IncomingMes
 
   const body = await readBody(req);
   if (body === undefined) {
-    write(res, { status: 413, headers: { Connection: "close" }, body: new RedfishError(413, [baseMessages.generalError(`The request body is larger than ${MAX_BODY_BYTES} bytes.`)]).body() });
+    const error = new RedfishError(413, [baseMessages.generalError(`The request body is larger than ${MAX_BODY_BYTES} bytes.`)]);
+    write(res, errorBody(413, error, { Connection: "close" }));
     return;
   }
 
@@ -87,8 +88,15 @@ function errorResponse(status: number): ServiceResponse {
       : status === 500
         ? baseMessages.internalError()
         : baseMessages.generalError(`Injected error: HTTP ${status}.`);
-  const headers: Record<string, string> = status === 503 ? { "Retry-After": "1" } : {};
-  return { status, headers, body: new RedfishError(status, [message]).body() };
+  return errorBody(status, new RedfishError(status, [message]), status === 503 ? { "Retry-After": "1" } : {});
+}
+
+function errorBody(status: number, error: RedfishError, headers: Record<string, string>): ServiceResponse {
+  return {
+    status,
+    headers: { ...headers, "Content-Type": "application/json; charset=utf-8" },
+    body: JSON.stringify(error.body()),
+  };
 }
 
 /** Reads the whole body; undefined when it is larger than {@link MAX_BODY_BYTES}. */
@@ -118,17 +126,8 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
 function write(res: ServerResponse, response: ServiceResponse): void {
   if (res.destroyed) return;
   const headers: Record<string, string> = { "OData-Version": "4.0", "Cache-Control": "no-cache", ...response.headers };
-  let payload: string | undefined;
-  if (response.body !== undefined) {
-    if (typeof response.body === "string") {
-      payload = response.body;
-    } else {
-      payload = JSON.stringify(response.body);
-      headers["Content-Type"] = "application/json; charset=utf-8";
-    }
-    headers["Content-Length"] = String(Buffer.byteLength(payload));
-  }
+  if (response.body !== undefined) headers["Content-Length"] = String(Buffer.byteLength(response.body));
   res.writeHead(response.status, headers);
   if (response.afterSend) res.once("finish", response.afterSend);
-  res.end(payload);
+  res.end(response.body);
 }

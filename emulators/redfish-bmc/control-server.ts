@@ -21,7 +21,7 @@
  * | `POST /bmcs/{i}/drives/{storage}/{drive}/fail`, `…/repair` | drive failure and repair |
  * | `PUT /bmcs/{i}/temperature` | body `{ celsius }` |
  * | `POST /bmcs/{i}/events` | a test event, body as for SubmitTestEvent |
- * | `GET /process` | `{ pid, bmcCount, memory }` |
+ * | `GET /process` | `{ pid, bmcCount, memory, cpu, uptime }`; `?gc=1` collects garbage first (node --expose-gc) |
  *
  * @module
  */
@@ -150,7 +150,13 @@ async function handle(fleet: ControlledFleet, req: http.IncomingMessage): Promis
     return [204, undefined];
   }
   if (route === "GET /process") {
-    return [200, { pid: process.pid, bmcCount: fleet.bmcCount(), memory: process.memoryUsage() }];
+    // With ?gc=1 and node --expose-gc, collect garbage first so memory figures are comparable.
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (url.searchParams.get("gc") === "1" && gc) gc();
+    return [
+      200,
+      { pid: process.pid, bmcCount: fleet.bmcCount(), memory: process.memoryUsage(), cpu: process.cpuUsage(), uptime: process.uptime() },
+    ];
   }
   if (parts[0] !== "bmcs" || parts[1] === undefined) throw new ControlError(404, `no control route ${method} ${url.pathname}`);
 

@@ -33,8 +33,8 @@ export interface ServiceRequest {
 export interface ServiceResponse {
   status: number;
   headers: Record<string, string>;
-  /** A JSON body, or a string sent as is (with its content type in `headers`). */
-  body?: unknown;
+  /** The body, serialized, with its `Content-Type` in `headers`. */
+  body?: string;
   /** Runs once the response is sent (a Manager reset happens after its 204). */
   afterSend?: () => void;
 }
@@ -55,21 +55,31 @@ interface Route {
   public?: ("GET" | "POST")[];
 }
 
-/** The strong ETag of a JSON body. */
+/** The strong ETag of a JSON body (hashed from its serialized form). */
 export function etagOf(body: unknown): string {
-  return `"${createHash("sha1").update(JSON.stringify(body)).digest("base64url").slice(0, 20)}"`;
+  return etagOfText(JSON.stringify(body));
 }
 
-function json(status: number, body: unknown, headers: Record<string, string> = {}): ServiceResponse {
-  return { status, headers, body };
+function etagOfText(text: string): string {
+  return `"${createHash("sha1").update(text).digest("base64url").slice(0, 20)}"`;
+}
+
+/** A JSON response, serialized once; `withEtag` adds the ETag of that serialization. */
+function json(status: number, body: unknown, headers: Record<string, string> = {}, withEtag = false): ServiceResponse {
+  const text = JSON.stringify(body);
+  const all: Record<string, string> = { ...headers, "Content-Type": "application/json; charset=utf-8" };
+  if (withEtag) all.ETag = etagOfText(text);
+  return { status, headers: all, body: text };
 }
 
 /** A GET response with its ETag; a 304 when `If-None-Match` names it. */
 function resource(request: ParsedRequest, body: unknown): ServiceResponse {
-  const etag = etagOf(body);
+  const response = json(200, body, {}, true);
   const ifNoneMatch = request.headers["if-none-match"];
-  if (ifNoneMatch !== undefined && etagListIncludes(ifNoneMatch, etag)) return { status: 304, headers: { ETag: etag } };
-  return json(200, body, { ETag: etag });
+  if (ifNoneMatch !== undefined && etagListIncludes(ifNoneMatch, response.headers.ETag!)) {
+    return { status: 304, headers: { ETag: response.headers.ETag! } };
+  }
+  return response;
 }
 
 function etagListIncludes(list: string, etag: string): boolean {
@@ -430,7 +440,7 @@ export class RedfishService {
     if (errors.length > 0) throw new RedfishError(400, errors);
     apply();
     const updated = renderNow();
-    return json(200, updated, { ETag: etagOf(updated) });
+    return json(200, updated, {}, true);
   }
 
   #patchSystem(request: ParsedRequest): ServiceResponse {
@@ -566,7 +576,7 @@ export class RedfishService {
     }
     const collectionPath = render.resourcePaths(bmc.hardware).subscriptions;
     const body = renderSubscription(record, collectionPath);
-    return json(201, body, { Location: `${collectionPath}/${record.id}`, ETag: etagOf(body) });
+    return json(201, body, { Location: `${collectionPath}/${record.id}` }, true);
   }
 
   #subscriptionAction(request: ParsedRequest, id: string, action: string): ServiceResponse {
