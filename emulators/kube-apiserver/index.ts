@@ -1,0 +1,127 @@
+/**
+ * A Kubernetes API server emulator that kubectl 1.35 and
+ * `@kubernetes/client-node` informers accept: start one in-process on a free
+ * port, get a kubeconfig for it, and close it when done.
+ *
+ * It listens on 127.0.0.1 only and trusts its clients: there is no
+ * authentication or authorization.
+ *
+ * @example
+ * ```ts
+ * import { startKubeApiServer } from "./emulators/kube-apiserver/index.ts";
+ * const server = await startKubeApiServer();
+ * // server.kubeconfig works unmodified with kubectl and client-node
+ * await server.close();
+ * ```
+ *
+ * @module
+ */
+import { writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { ApiServer } from "./api-server.ts";
+import { createRequestHandler } from "./http-handler.ts";
+import { renderKubeconfig } from "./kubeconfig.ts";
+import { Lifecycle } from "./lifecycle.ts";
+import { OpenApiDocuments } from "./openapi.ts";
+import { MemoryPersistence, type Persistence, SqlitePersistence } from "./persistence.ts";
+import { ResourceRegistry } from "./registry.ts";
+import { type ApiStats, RequestStats } from "./stats.ts";
+import { Storage } from "./storage.ts";
+import { WatchHub } from "./watch.ts";
+
+export type { ApiStats, ResourceWrites } from "./stats.ts";
+export { renderKubeconfig } from "./kubeconfig.ts";
+
+/** Options of {@link startKubeApiServer}. */
+export interface KubeApiServerOptions {
+  /** The port to listen on, on 127.0.0.1. @default 0 (a free port) */
+  port?: number;
+  /** Keep objects across restarts in `<dataDir>/kube-apiserver.sqlite` (node:sqlite). Without it, objects live in memory. */
+  dataDir?: string;
+  /** Also write the kubeconfig to this file. */
+  kubeconfigPath?: string;
+  /** How many changes per resource are retained for watches to resume from; older resourceVersions get 410 Expired. @default 10000 */
+  watchCacheSize?: number;
+  /** How often watches that allow bookmarks receive one, in milliseconds. @default 60000 */
+  bookmarkIntervalMs?: number;
+}
+
+/** A running emulator. */
+export interface RunningKubeApiServer {
+  /** `http://127.0.0.1:<port>`. */
+  url: string;
+  port: number;
+  /** A kubeconfig (YAML) for this server, usable unmodified by kubectl and client-node. */
+  kubeconfig: string;
+  /** Where the kubeconfig was written, when asked to. */
+  kubeconfigPath?: string;
+  /** Ends every watch and connection and stops the server (and flushes persistence). */
+  close(): Promise<void>;
+  /** Ends every open watch stream, as a server restart or a load balancer would; clients reconnect. */
+  dropWatches(): void;
+  /** Forgets all retained history, so watches and list continuations from older resourceVersions get 410 Expired. */
+  compact(): void;
+  /** Request counts by verb (get, list, watch, create, update, patch, delete, deletecollection) and write counts by resource. */
+  stats(): ApiStats;
+  /** Sets every counter of {@link RunningKubeApiServer.stats} back to zero. */
+  resetStats(): void;
+}
+
+/** Starts an emulator on 127.0.0.1. */
+export async function startKubeApiServer(options: KubeApiServerOptions = {}): Promise<RunningKubeApiServer> {
+  const persistence: Persistence = options.dataDir ? new SqlitePersistence(options.dataDir) : new MemoryPersistence();
+  const storage = new Storage(persistence, options.watchCacheSize ?? 10_000);
+  const registry = new ResourceRegistry();
+  const api = new ApiServer(storage, registry);
+  const lifecycle = new Lifecycle(api);
+  lifecycle.start();
+  const watches = new WatchHub(api, options.bookmarkIntervalMs ? { bookmarkIntervalMs: options.bookmarkIntervalMs } : {});
+  const stats = new RequestStats();
+  const openapi = new OpenApiDocuments(registry);
+  let address = "127.0.0.1:0";
+  const server: Server = createServer(
+    { keepAliveTimeout: 30_000, noDelay: true },
+    createRequestHandler({ api, openapi, watches, stats, serverAddress: () => address }),
+  );
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  address = `127.0.0.1:${port}`;
+  const url = `http://${address}`;
+  const kubeconfig = renderKubeconfig(url);
+  if (options.kubeconfigPath) writeFileSync(options.kubeconfigPath, kubeconfig, { mode: 0o600 });
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    kubeconfig,
+    ...(options.kubeconfigPath ? { kubeconfigPath: options.kubeconfigPath } : {}),
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        watches.close();
+        lifecycle.stop();
+        server.close(() => {
+          storage.close();
+          resolve();
+        });
+        for (const socket of sockets) socket.destroy();
+      });
+      return closing;
+    },
+    dropWatches: () => watches.dropAll(),
+    compact: () => storage.compact(),
+    stats: () => stats.snapshot(),
+    resetStats: () => stats.reset(),
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * The kubeconfig of an emulator: one cluster, user and context, all named
+ * `bmc-operator-emulator`, with namespace `default`. The server is plain
+ * http on loopback, so the cluster sets `insecure-skip-tls-verify: true`,
+ * without which `@kubernetes/client-node` refuses http:// servers. The user
+ * has a placeholder token: the emulator does not authenticate.
+ *
+ * @module
+ */
+import { stringify } from "yaml";
+
+/** The name of the cluster, user and context of an emulator's kubeconfig. */
+export const KUBECONFIG_NAME = "bmc-operator-emulator";
+
+/** A kubeconfig (YAML) for the emulator at `url`. */
+export function renderKubeconfig(url: string): string {
+  return stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: KUBECONFIG_NAME, cluster: { server: url, "insecure-skip-tls-verify": true } }],
+    users: [{ name: KUBECONFIG_NAME, user: { token: "emulator-does-not-authenticate" } }],
+    contexts: [{ name: KUBECONFIG_NAME, context: { cluster: KUBECONFIG_NAME, user: KUBECONFIG_NAME, namespace: "default" } }],
+    "current-context": KUBECONFIG_NAME,
+    preferences: {},
+  });
+}

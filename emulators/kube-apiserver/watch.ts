@@ -1,0 +1,223 @@
+/**
+ * Watch streams: newline-delimited JSON events over a chunked HTTP response
+ * whose headers are flushed at once. Supports resuming from a
+ * resourceVersion (an in-stream 410 `Expired` ERROR event when it is too old,
+ * as kube-apiserver's watch cache answers), synthetic ADDED events when
+ * starting from now, the WatchList form (`sendInitialEvents=true`, ending
+ * the initial events with a `k8s.io/initial-events-end` bookmark),
+ * periodic bookmarks, `timeoutSeconds`, selectors (objects that stop
+ * matching are reported DELETED, objects that start matching ADDED) and
+ * Table output for `kubectl get -w`.
+ *
+ * Each change is encoded once per served form and the same bytes are written
+ * to every watcher that wants them.
+ *
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ApiRequest, ApiServer } from "./api-server.ts";
+import type { KubeObject } from "./object-meta.ts";
+import { apiVersionOf } from "./resource-type.ts";
+import type { Selector } from "./selectors.ts";
+import { badRequest, invalid, type StatusError } from "./status.ts";
+import type { ChangeEvent, ChangeType, StoredEntry } from "./storage.ts";
+import { type IncludeObject, tableColumns, tableRow } from "./table.ts";
+
+/** Watch options beyond those of the request. */
+export interface WatchHubOptions {
+  /** How often watchers that allow bookmarks get one, in milliseconds. @default 60000 */
+  bookmarkIntervalMs?: number;
+  /** The longest a watch lasts without `timeoutSeconds`, in seconds. @default 1800 */
+  defaultTimeoutSeconds?: number;
+  /** A watcher whose unsent output exceeds this many bytes is disconnected, as kube-apiserver drops slow watchers. @default 64 MiB */
+  maxBufferedBytes?: number;
+}
+
+interface Stream {
+  request: ApiRequest;
+  response: ServerResponse;
+  selectors: { labels: Selector; fields: Selector };
+  bookmarks: boolean;
+  table: IncludeObject | undefined;
+  lastVersion: number;
+  close(): void;
+}
+
+/** The open watch streams of a server. */
+export class WatchHub {
+  readonly #api: ApiServer;
+  readonly #streams = new Set<Stream>();
+  readonly #options: Required<WatchHubOptions>;
+  readonly #bookmarkTimer: NodeJS.Timeout;
+
+  constructor(api: ApiServer, options: WatchHubOptions = {}) {
+    this.#api = api;
+    this.#options = {
+      bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
+      defaultTimeoutSeconds: options.defaultTimeoutSeconds ?? 1800,
+      maxBufferedBytes: options.maxBufferedBytes ?? 64 * 1024 * 1024,
+    };
+    this.#bookmarkTimer = setInterval(() => this.#sendBookmarks(), this.#options.bookmarkIntervalMs);
+    this.#bookmarkTimer.unref();
+  }
+
+  /** How many watches are open. */
+  get size(): number {
+    return this.#streams.size;
+  }
+
+  /** Ends every open watch; clients see the stream end and reconnect. */
+  dropAll(): void {
+    for (const stream of [...this.#streams]) stream.close();
+  }
+
+  /** Ends every watch and stops the bookmark timer. */
+  close(): void {
+    clearInterval(this.#bookmarkTimer);
+    this.dropAll();
+  }
+
+  #sendBookmarks(): void {
+    for (const stream of this.#streams) {
+      if (!stream.bookmarks) continue;
+      stream.response.write(this.#bookmarkLine(stream, this.#api.storage.resourceVersion, false));
+    }
+  }
+
+  #bookmarkLine(stream: Stream, resourceVersion: number, initialEventsEnd: boolean): string {
+    const { type } = stream.request;
+    const metadata: Record<string, unknown> = { resourceVersion: String(resourceVersion), creationTimestamp: null };
+    if (initialEventsEnd) metadata.annotations = { "k8s.io/initial-events-end": "true" };
+    return `${JSON.stringify({ type: "BOOKMARK", object: { kind: type.kind, apiVersion: apiVersionOf(type), metadata } })}\n`;
+  }
+
+  #line(stream: Stream, type: ChangeType, entry: StoredEntry, event?: ChangeEvent): string | Buffer {
+    const resource = stream.request.type;
+    if (stream.table) {
+      const object = this.#api.served(resource, entry);
+      const table = {
+        kind: "Table",
+        apiVersion: "meta.k8s.io/v1",
+        metadata: { resourceVersion: String(entry.resourceVersion) },
+        columnDefinitions: tableColumns(resource),
+        rows: [tableRow(resource, object, stream.table)],
+      };
+      return `${JSON.stringify({ type, object: table })}\n`;
+    }
+    if (!event) return `{"type":"${type}","object":${this.#api.servedJson(resource, entry)}}\n`;
+    const key = `${type}|${apiVersionOf(resource)}`;
+    event.encodings ??= new Map();
+    let line = event.encodings.get(key);
+    if (!line) {
+      line = Buffer.from(`{"type":"${type}","object":${this.#api.servedJson(resource, entry)}}\n`);
+      event.encodings.set(key, line);
+    }
+    return line;
+  }
+
+  /** What a change looks like to a watcher with selectors, or `undefined` when it does not concern it. */
+  #typeFor(stream: Stream, event: ChangeEvent): ChangeType | undefined {
+    const matches = (object: KubeObject | undefined) => object !== undefined && this.#api.matches(stream.request, stream.selectors, object);
+    if (event.type === "DELETED") return matches(event.entry.object) || matches(event.previous?.object) ? "DELETED" : undefined;
+    const now = matches(event.entry.object);
+    const before = event.type === "MODIFIED" && matches(event.previous?.object);
+    if (now && before) return "MODIFIED";
+    if (now) return "ADDED";
+    if (before) return "DELETED";
+    return undefined;
+  }
+
+  #send(stream: Stream, event: ChangeEvent): void {
+    const type = this.#typeFor(stream, event);
+    stream.lastVersion = event.resourceVersion;
+    if (!type) return;
+    stream.response.write(this.#line(stream, type, event.entry, event));
+    if (stream.response.writableLength > this.#options.maxBufferedBytes) stream.close();
+  }
+
+  /**
+   * Serves a watch request. Errors in the parameters are thrown before any
+   * response is written; a too-old resourceVersion becomes an ERROR event.
+   */
+  serve(httpRequest: IncomingMessage, response: ServerResponse, request: ApiRequest, table: IncludeObject | undefined): void {
+    const { query, type } = request;
+    const selectors = this.#api.selectors(request);
+    const sendInitialEvents = query.get("sendInitialEvents");
+    const bookmarks = query.get("allowWatchBookmarks") === "true";
+    const match = query.get("resourceVersionMatch");
+    const resourceVersionText = query.get("resourceVersion") ?? "";
+    if (sendInitialEvents === "true") {
+      const causes = [];
+      if (match !== "NotOlderThan") {
+        causes.push({ reason: "FieldValueForbidden", message: "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan", field: "resourceVersionMatch" });
+      }
+      if (!bookmarks) {
+        causes.push({ reason: "FieldValueRequired", message: "Required value: sendInitialEvents requires setting allowWatchBookmarks to true", field: "allowWatchBookmarks" });
+      }
+      if (causes.length) throw invalid({ group: "meta.k8s.io", kind: "ListOptions" }, "", causes);
+    } else if (match) {
+      throw invalid({ group: "meta.k8s.io", kind: "ListOptions" }, "", [
+        { reason: "FieldValueForbidden", message: `Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided`, field: "resourceVersionMatch" },
+      ]);
+    }
+    if (resourceVersionText !== "" && !/^\d+$/.test(resourceVersionText)) {
+      throw badRequest(`invalid resource version ${JSON.stringify(resourceVersionText)}: a resourceVersion is a non-negative integer`);
+    }
+    const timeoutText = query.get("timeoutSeconds");
+    const timeoutSeconds = timeoutText ? Number(timeoutText) : this.#options.defaultTimeoutSeconds;
+    if (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 0) throw badRequest(`timeoutSeconds must be a non-negative number, got ${JSON.stringify(timeoutText)}`);
+
+    const startVersion = Number(resourceVersionText || "0");
+    const initial = sendInitialEvents === "true" || (sendInitialEvents === null && startVersion === 0);
+    let backlog: ChangeEvent[] = [];
+    let snapshot: StoredEntry[] = [];
+    let failure: StatusError | undefined;
+    if (initial) {
+      snapshot = this.#api.select(request, selectors);
+    } else if (startVersion > 0) {
+      try {
+        backlog = this.#api.storage.changesSince(type.storage, startVersion);
+      } catch (error) {
+        failure = error as StatusError;
+      }
+    }
+    const currentVersion = this.#api.storage.resourceVersion;
+    response.writeHead(200, {
+      "Content-Type": "application/json",
+      "Cache-Control": "no-cache, private",
+      "Transfer-Encoding": "chunked",
+    });
+    response.flushHeaders();
+    if (failure) {
+      response.end(`${JSON.stringify({ type: "ERROR", object: failure.status })}\n`);
+      return;
+    }
+
+    const table_ = this.#api.storage.table(type.storage);
+    let timer: NodeJS.Timeout | undefined;
+    const stream: Stream = {
+      request,
+      response,
+      selectors,
+      bookmarks,
+      table,
+      lastVersion: currentVersion,
+      close: () => {
+        if (!this.#streams.delete(stream)) return;
+        table_.listeners.delete(listener);
+        if (timer) clearTimeout(timer);
+        response.end();
+      },
+    };
+    const listener = (event: ChangeEvent) => this.#send(stream, event);
+    table_.listeners.add(listener);
+    this.#streams.add(stream);
+    if (timeoutSeconds > 0) timer = setTimeout(() => stream.close(), timeoutSeconds * 1000);
+    httpRequest.on("close", () => stream.close());
+    response.on("error", () => stream.close());
+
+    for (const entry of snapshot) response.write(this.#line(stream, "ADDED", entry));
+    if (sendInitialEvents === "true") response.write(this.#bookmarkLine(stream, currentVersion, true));
+    for (const event of backlog) this.#send(stream, event);
+  }
+}
