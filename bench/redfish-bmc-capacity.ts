@@ -12,7 +12,7 @@
 import { spawn } from "node:child_process";
 import type { ChildProcessByStdio } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -166,6 +166,7 @@ async function expectStatus(response: Awaited<ReturnType<typeof request>>, statu
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = loadavg()[0]!;
   // Memory: one BMC against COUNT BMCs, each measured after a full GC, before any load.
   const single = await startEmulator(1);
   const one = await processInfo(single);
@@ -231,7 +232,7 @@ async function main(): Promise<void> {
     "## Redfish BMC emulator capacity",
     "",
     `Written by \`npm run bench:redfish-bmc\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model.trim() ?? "CPU"}, ` +
-      `Node ${process.version}. One emulator process with ${COUNT} BMCs (\`npm run bmc-emulator\`); the load comes ` +
+      `Node ${process.version}, load average ${loadAtStart.toFixed(1)} at the start (other work shares the machine). One emulator process with ${COUNT} BMCs (\`npm run bmc-emulator\`); the load comes ` +
       `from a second process on the same machine, ${CONCURRENCY} requests in flight spread round-robin over every BMC ` +
       `(HTTP Basic auth, undici, 2 connections per BMC), ${SECONDS} s per row after ${WARMUP_SECONDS} s of warm-up. ` +
       "Emulator CPU is the emulator process's CPU time over the run (100% = one core): where it is below 100%, the load generator, " +
