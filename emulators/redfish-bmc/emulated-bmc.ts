@@ -125,9 +125,9 @@ interface SessionRecord {
 }
 
 /** At most this many delivery attempts are kept for {@link EmulatedBmc.deliveries}. */
-const DELIVERY_LOG_SIZE = 500;
+const DELIVERY_LOG_SIZE = 100;
 /** At most this many raised events are kept for {@link EmulatedBmc.events}. */
-const EVENT_LOG_SIZE = 500;
+const EVENT_LOG_SIZE = 100;
 
 /** One emulated BMC. */
 export class EmulatedBmc {
@@ -550,12 +550,12 @@ export class EmulatedBmc {
     return record;
   }
 
-  /** The events raised so far (the last 500), oldest first. */
+  /** The events raised so far (the last 100), oldest first. */
   events(): EventRecord[] {
     return [...this.#eventLog];
   }
 
-  /** The delivery attempts so far (the last 500), oldest first. */
+  /** The delivery attempts so far (the last 100), oldest first. */
   deliveries(): DeliveryAttempt[] {
     return [...this.#deliveryLog];
   }

@@ -94,6 +94,7 @@ describe("fleet and control API", () => {
     await assert.rejects(redfishFetch(info, "/redfish/v1/"), TypeError);
     fleet.bmc(0).setDropRate(0);
     assert.equal(fleet.bmc(0).stats().total, 1);
+    assert.equal(fleet.bmc(0).stats().inFlight, 0, "a dropped request is no longer in flight");
   });
 
   test("bad control requests are refused with the field and value named", async () => {
