@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MAX_ERROR_MESSAGE_LENGTH, REDACTED, sanitizeErrorMessage } from "./error-message.ts";
+import { REDACTED } from "../provisioner/redact.ts";
+import { MAX_ERROR_MESSAGE_LENGTH, sanitizeErrorMessage } from "./error-message.ts";
 
 describe("sanitizeErrorMessage", () => {
   it("removes every occurrence of every secret, longest first", () => {

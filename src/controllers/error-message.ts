@@ -5,14 +5,13 @@
  * @module
  */
 
+import { redactSecrets } from "../provisioner/redact.ts";
+
 /** Longest error message written to status. */
 export const MAX_ERROR_MESSAGE_LENGTH = 1024;
 
-/** What replaces a secret in a message. */
-export const REDACTED = "[redacted]";
-
 /**
- * Returns `message` with each secret replaced by {@link REDACTED}, folded onto
+ * Returns `message` with each secret redacted (see `redactSecrets`), folded onto
  * one line and cut to `max` characters. Secrets shorter than 3 characters are
  * still removed, since a password of any length must not leak.
  */
@@ -21,12 +20,8 @@ export function sanitizeErrorMessage(
   secrets: Iterable<string> = [],
   max: number = MAX_ERROR_MESSAGE_LENGTH,
 ): string {
-  let text = message;
-  const sorted = [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
-  for (const secret of sorted) text = text.split(secret).join(REDACTED);
-  text = text.replace(/\s+/g, " ").trim();
-  if (text.length > max) text = `${text.slice(0, max - 1)}…`;
-  return text;
+  const text = redactSecrets(message, secrets).replace(/\s+/g, " ").trim();
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 /** The message of any thrown value. */

@@ -1,0 +1,149 @@
+/**
+ * The BareMetalHost controller: registers each host with the provisioner and
+ * records what it found (`status.provisioning.ID`, the indicator lights with
+ * the drive behind each disk light, `operationalStatus`, `errorMessage` and a
+ * `Ready` condition). It reads the BMC again only when the host's spec or its
+ * credentials change, or a user asks with the refresh annotation; never on a
+ * timer.
+ *
+ * @module
+ */
+import type { BareMetalHost, BareMetalHostStatus } from "../api/baremetalhost.ts";
+import type { Provisioner } from "../provisioner/provisioner.ts";
+import {
+  type EventRecorder,
+  findStatusCondition,
+  type Informer,
+  isDeleting,
+  type KubeClient,
+  objectKey,
+  type ReconcileContext,
+  type Request,
+  type Result,
+  refOf,
+  setStatusCondition,
+  TerminalError,
+} from "../runtime/index.ts";
+import { messageOf, sanitizeErrorMessage } from "./error-message.ts";
+import { hostAccessFrom } from "./host-access.ts";
+import type { HostAccessResolver } from "./host-access-resolver.ts";
+import { classifyFailure } from "./reasons.ts";
+import { BARE_METAL_HOSTS } from "./resources.ts";
+import { StatusWriter } from "./status-writer.ts";
+import { WrittenVersions } from "./written-versions.ts";
+
+/** Annotate a host with this (any value) to have its BMC read again; the annotation is removed afterwards. */
+export const REFRESH_ANNOTATION = "bmc-operator.metal3.io/refresh-inventory";
+
+/** Index of hosts by the key (`namespace/name`) of their credentials Secret. */
+export const HOSTS_BY_CREDENTIALS = "credentials";
+
+/** The credentials Secret key of a host, for {@link HOSTS_BY_CREDENTIALS}. */
+export function credentialsKey(host: BareMetalHost): string[] {
+  const name = host.spec.bmc?.credentialsName;
+  return name ? [`${host.metadata.namespace ?? ""}/${name}`] : [];
+}
+
+const STALE_CACHE_REQUEUE_MS = 5_000;
+
+/** What the controller needs. */
+export interface BareMetalHostControllerDeps {
+  client: KubeClient;
+  provisioner: Provisioner;
+  hosts: Informer<BareMetalHost>;
+  access: HostAccessResolver;
+  events: EventRecorder;
+}
+
+/** Reconciles BareMetalHosts. */
+export class BareMetalHostReconciler {
+  readonly #d: BareMetalHostControllerDeps;
+  readonly #written = new WrittenVersions();
+  readonly #status: StatusWriter<BareMetalHost>;
+
+  constructor(deps: BareMetalHostControllerDeps) {
+    this.#d = deps;
+    this.#status = new StatusWriter(deps.client, BARE_METAL_HOSTS, this.#written);
+  }
+
+  /** The reconcile function, for a controller. */
+  readonly reconcile = async (request: Request, ctx: ReconcileContext): Promise<Result> => {
+    const host = this.#d.hosts.get(request);
+    if (!host) {
+      this.#written.forget(objectKey({ metadata: request }));
+      return {};
+    }
+    if (this.#written.isStale(host)) return { requeueAfter: STALE_CACHE_REQUEUE_MS };
+    if (isDeleting(host)) return {};
+
+    const status: BareMetalHostStatus = structuredClone(host.status ?? {});
+    const generation = host.metadata.generation;
+    const refresh = host.metadata.annotations?.[REFRESH_ANNOTATION];
+    try {
+      const secret = await this.#d.access.credentialsOf(host, ctx.signal);
+      const access = hostAccessFrom(host, secret);
+      const credentialsVersion = secret?.metadata?.resourceVersion ?? "";
+      const ready = findStatusCondition(status.conditions, "Ready");
+      const upToDate =
+        ready?.status === "True" &&
+        ready.observedGeneration === generation &&
+        status.goodCredentials?.credentialsVersion === credentialsVersion &&
+        refresh === undefined;
+      if (upToDate) return {};
+
+      const registration = await this.#d.provisioner.registerHost(access, ctx.signal);
+      status.provisioning = { ...status.provisioning, ID: registration.provisioningID };
+      status.hardware = { ...status.hardware, indicators: registration.indicators };
+      status.operationalStatus = "OK";
+      delete status.errorMessage;
+      status.goodCredentials = {
+        credentials: { name: host.spec.bmc?.credentialsName ?? "", namespace: host.metadata.namespace ?? "" },
+        credentialsVersion,
+      };
+      status.conditions ??= [];
+      setStatusCondition(status.conditions, {
+        type: "Ready",
+        status: "True",
+        reason: "Registered",
+        message: `Registered with the ${this.#d.provisioner.name} provisioner; ${registration.indicators.length} indicator lights`,
+        observedGeneration: generation,
+      });
+      const written = await this.#status.write(host, status, ctx.signal);
+      if (refresh !== undefined) {
+        const patched = await this.#d.client.patch(
+          BARE_METAL_HOSTS,
+          refOf(host),
+          { metadata: { annotations: { [REFRESH_ANNOTATION]: null } } },
+          { type: "merge", signal: ctx.signal },
+        );
+        this.#written.record(patched);
+      }
+      if (written !== host) {
+        this.#d.events.event(host, {
+          type: "Normal",
+          reason: "Registered",
+          action: "Register",
+          note: `Read the BMC: ${registration.indicators.length} indicator lights`,
+        });
+      }
+      return {};
+    } catch (error) {
+      const { reason, terminal } = classifyFailure(error);
+      const message = sanitizeErrorMessage(messageOf(error));
+      status.operationalStatus = "error";
+      status.errorMessage = message;
+      status.conditions ??= [];
+      setStatusCondition(status.conditions, {
+        type: "Ready",
+        status: "False",
+        reason,
+        message,
+        observedGeneration: generation,
+      });
+      await this.#status.write(host, status, ctx.signal);
+      this.#d.events.event(host, { type: "Warning", reason, action: "Register", note: message });
+      if (terminal) throw new TerminalError(message, { cause: error });
+      throw error;
+    }
+  };
+}

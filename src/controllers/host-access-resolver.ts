@@ -1,0 +1,32 @@
+/**
+ * Resolves a BareMetalHost into the {@link HostAccess} a provisioner needs,
+ * reading its credentials Secret through the {@link SecretReader}.
+ *
+ * @module
+ */
+import type { BareMetalHost } from "../api/baremetalhost.ts";
+import type { HostAccess } from "../provisioner/provisioner.ts";
+import type { Secret } from "../runtime/index.ts";
+import { hostAccessFrom } from "./host-access.ts";
+import type { SecretReader } from "./secret-reader.ts";
+
+/** Turns hosts into {@link HostAccess}. */
+export class HostAccessResolver {
+  readonly #secrets: SecretReader;
+
+  constructor(secrets: SecretReader) {
+    this.#secrets = secrets;
+  }
+
+  /** The host's credentials Secret, or undefined when it is missing or the host names none. */
+  async credentialsOf(host: BareMetalHost, signal?: AbortSignal): Promise<Secret | undefined> {
+    const name = host.spec.bmc?.credentialsName;
+    if (!name) return undefined;
+    return this.#secrets.get({ namespace: host.metadata.namespace ?? "", name }, signal);
+  }
+
+  /** The host's access; throws `HostAccessError` when its spec or credentials are incomplete. */
+  async forHost(host: BareMetalHost, signal?: AbortSignal): Promise<HostAccess> {
+    return hostAccessFrom(host, await this.credentialsOf(host, signal));
+  }
+}

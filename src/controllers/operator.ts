@@ -1,0 +1,144 @@
+/**
+ * Wires the three controllers into a manager: the informers and their
+ * indexes, the secondary watches that map a host or a Secret to the
+ * resources that depend on it, and the shared helpers.
+ *
+ * @module
+ */
+import type { BareMetalHost } from "../api/baremetalhost.ts";
+import type { BareMetalHostServiceIndicator } from "../api/baremetalhost-service-indicator.ts";
+import type { BMCEventSubscription } from "../api/bmc-event-subscription.ts";
+import type { Provisioner } from "../provisioner/provisioner.ts";
+import {
+  annotationsChanged,
+  deletionChanged,
+  generationChanged,
+  type Informer,
+  type Manager,
+  objectKey,
+  or,
+  refOf,
+  resourceVersionChanged,
+  SECRETS,
+} from "../runtime/index.ts";
+import { BareMetalHostReconciler, credentialsKey, HOSTS_BY_CREDENTIALS, REFRESH_ANNOTATION } from "./baremetalhost-controller.ts";
+import {
+  BMCEventSubscriptionReconciler,
+  SUBSCRIPTIONS_BY_HOST,
+  SUBSCRIPTIONS_BY_SECRET,
+  subscriptionHostKey,
+  subscriptionSecretKeys,
+} from "./bmc-event-subscription-controller.ts";
+import { HostAccessResolver } from "./host-access-resolver.ts";
+import { instrumentProvisioner } from "./instrumented-provisioner.ts";
+import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS, SERVICE_INDICATORS } from "./resources.ts";
+import { SECRET_LABEL_SELECTOR, SecretReader } from "./secret-reader.ts";
+import { INDICATORS_BY_HOST, indicatorHostKey, ServiceIndicatorReconciler } from "./service-indicator-controller.ts";
+
+/** Options of {@link setUpOperator}. */
+export interface OperatorOptions {
+  provisioner: Provisioner;
+  /** Reconciles running at once, per controller. @default 32 */
+  maxConcurrentReconciles?: number;
+  /** How often to check that BMCs still hold their subscriptions, in ms; 0 never checks. @default 0 */
+  subscriptionCheckIntervalMs?: number;
+}
+
+/** The informers the operator set up, for tests and tools. */
+export interface Operator {
+  hosts: Informer<BareMetalHost>;
+  subscriptions: Informer<BMCEventSubscription>;
+  indicators: Informer<BareMetalHostServiceIndicator>;
+  provisioner: Provisioner;
+}
+
+/** Spec changes and the start of deletion; not status writes (the controllers' own) nor resyncs. */
+const specOrDeletion = or(generationChanged, deletionChanged);
+
+/** Adds the BareMetalHost, BMCEventSubscription and BareMetalHostServiceIndicator controllers to `manager`. */
+export function setUpOperator(manager: Manager, options: OperatorOptions): Operator {
+  const provisioner = instrumentProvisioner(options.provisioner, manager.registry);
+  const workers = options.maxConcurrentReconciles ?? 32;
+
+  const secretInformer = manager.informer(SECRETS, { labelSelector: SECRET_LABEL_SELECTOR });
+  const hosts = manager.informer(BARE_METAL_HOSTS);
+  hosts.addIndex(HOSTS_BY_CREDENTIALS, credentialsKey);
+  const subscriptions = manager.informer(BMC_EVENT_SUBSCRIPTIONS);
+  subscriptions.addIndex(SUBSCRIPTIONS_BY_HOST, (s) => [subscriptionHostKey(s)]);
+  subscriptions.addIndex(SUBSCRIPTIONS_BY_SECRET, subscriptionSecretKeys);
+  const indicators = manager.informer(SERVICE_INDICATORS);
+  indicators.addIndex(INDICATORS_BY_HOST, (i) => [indicatorHostKey(i)]);
+
+  const secrets = new SecretReader(manager.client, secretInformer, manager.logger);
+  const access = new HostAccessResolver(secrets);
+
+  const hostReconciler = new BareMetalHostReconciler({
+    client: manager.client,
+    provisioner,
+    hosts,
+    access,
+    events: manager.eventRecorder("metal3.io/baremetalhost-controller"),
+  });
+  manager
+    .controller({
+      name: "baremetalhost",
+      for: hosts,
+      predicates: [or(specOrDeletion, annotationsChanged(REFRESH_ANNOTATION))],
+      reconcile: hostReconciler.reconcile,
+      maxConcurrentReconciles: workers,
+    })
+    .watch(secretInformer, {
+      map: (secret) => hosts.byIndex(HOSTS_BY_CREDENTIALS, objectKey(secret)).map(refOf),
+      predicates: [resourceVersionChanged],
+    });
+
+  const subscriptionReconciler = new BMCEventSubscriptionReconciler({
+    client: manager.client,
+    provisioner,
+    subscriptions,
+    hosts,
+    secrets,
+    access,
+    events: manager.eventRecorder("metal3.io/bmceventsubscription-controller"),
+    checkIntervalMs: options.subscriptionCheckIntervalMs ?? 0,
+  });
+  manager
+    .controller({
+      name: "bmceventsubscription",
+      for: subscriptions,
+      predicates: [specOrDeletion],
+      reconcile: subscriptionReconciler.reconcile,
+      maxConcurrentReconciles: workers,
+    })
+    .watch(hosts, {
+      map: (host) => subscriptions.byIndex(SUBSCRIPTIONS_BY_HOST, objectKey(host)).map(refOf),
+      predicates: [resourceVersionChanged],
+    })
+    .watch(secretInformer, {
+      map: (secret) => subscriptions.byIndex(SUBSCRIPTIONS_BY_SECRET, objectKey(secret)).map(refOf),
+      predicates: [resourceVersionChanged],
+    });
+
+  const indicatorReconciler = new ServiceIndicatorReconciler({
+    client: manager.client,
+    provisioner,
+    indicators,
+    hosts,
+    access,
+    events: manager.eventRecorder("metal3.io/baremetalhostserviceindicator-controller"),
+  });
+  manager
+    .controller({
+      name: "baremetalhostserviceindicator",
+      for: indicators,
+      predicates: [specOrDeletion],
+      reconcile: indicatorReconciler.reconcile,
+      maxConcurrentReconciles: workers,
+    })
+    .watch(hosts, {
+      map: (host) => indicators.byIndex(INDICATORS_BY_HOST, objectKey(host)).map(refOf),
+      predicates: [resourceVersionChanged],
+    });
+
+  return { hosts, subscriptions, indicators, provisioner };
+}

@@ -1,0 +1,54 @@
+/**
+ * Reads the Secrets the controllers depend on (BMC credentials, event
+ * headers). Only Secrets labelled `environment.metal3.io=baremetal` are
+ * cached and watched, as in Metal3, so the operator neither holds every
+ * Secret of the cluster in memory nor misses a change to one it uses: a
+ * Secret read for the first time is fetched from the API and labelled, after
+ * which the watch delivers its changes.
+ *
+ * @module
+ */
+import { isNotFound, type Informer, type KubeClient, type Logger, type ObjectRef, SECRETS, type Secret } from "../runtime/index.ts";
+
+/** The label that makes a Secret visible to the operator's cache. */
+export const SECRET_WATCH_LABEL = "environment.metal3.io";
+/** Its value. */
+export const SECRET_WATCH_LABEL_VALUE = "baremetal";
+/** The label selector of the Secrets informer. */
+export const SECRET_LABEL_SELECTOR = `${SECRET_WATCH_LABEL}=${SECRET_WATCH_LABEL_VALUE}`;
+
+/** Reads Secrets from the labelled cache, falling back to the API (and labelling). */
+export class SecretReader {
+  readonly #client: KubeClient;
+  readonly #informer: Informer<Secret>;
+  readonly #logger: Logger;
+
+  constructor(client: KubeClient, informer: Informer<Secret>, logger: Logger) {
+    this.#client = client;
+    this.#informer = informer;
+    this.#logger = logger;
+  }
+
+  /** The Secret, or undefined when it does not exist. */
+  async get(ref: Required<ObjectRef>, signal?: AbortSignal): Promise<Secret | undefined> {
+    const cached = this.#informer.get(ref);
+    if (cached) return cached;
+    let secret: Secret;
+    try {
+      secret = await this.#client.get(SECRETS, ref, { signal });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+    if (secret.metadata?.labels?.[SECRET_WATCH_LABEL] !== SECRET_WATCH_LABEL_VALUE) {
+      this.#logger.info({ secret: `${ref.namespace}/${ref.name}` }, `labelling Secret ${SECRET_LABEL_SELECTOR} so that its changes are watched`);
+      secret = await this.#client.patch(
+        SECRETS,
+        ref,
+        { metadata: { labels: { [SECRET_WATCH_LABEL]: SECRET_WATCH_LABEL_VALUE } } },
+        { type: "merge", signal },
+      );
+    }
+    return secret;
+  }
+}

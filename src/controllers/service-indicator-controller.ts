@@ -1,0 +1,255 @@
+/**
+ * The BareMetalHostServiceIndicator controller, as the design says: it talks
+ * to the BMC only when `spec.on` differs from `status.on`; before switching a
+ * light it reads it and skips the write when it already matches; it never
+ * polls; deleting the resource turns the light off before the finalizer goes.
+ *
+ * @module
+ */
+import type { BareMetalHost, HostIndicator } from "../api/baremetalhost.ts";
+import {
+  type BareMetalHostServiceIndicator,
+  SERVICE_INDICATOR_FINALIZER,
+  type ServiceIndicatorStatus,
+} from "../api/baremetalhost-service-indicator.ts";
+import { type Provisioner, ProvisionerError } from "../provisioner/provisioner.ts";
+import {
+  addFinalizer,
+  type EventRecorder,
+  findStatusCondition,
+  hasFinalizer,
+  type Informer,
+  isDeleting,
+  isStatusConditionTrue,
+  type KubeClient,
+  objectKey,
+  type ReconcileContext,
+  type Request,
+  type Result,
+  removeFinalizer,
+  rfc3339,
+  setStatusCondition,
+  TerminalError,
+} from "../runtime/index.ts";
+import { messageOf, sanitizeErrorMessage } from "./error-message.ts";
+import { isYoung } from "./object-age.ts";
+import type { HostAccessResolver } from "./host-access-resolver.ts";
+import { classifyFailure } from "./reasons.ts";
+import { SERVICE_INDICATORS } from "./resources.ts";
+import { StatusWriter } from "./status-writer.ts";
+import { WrittenVersions } from "./written-versions.ts";
+
+/** Index of indicators by the key (`namespace/name`) of their host. */
+export const INDICATORS_BY_HOST = "host";
+
+/** The host key an indicator points at. */
+export function indicatorHostKey(indicator: BareMetalHostServiceIndicator): string {
+  const namespace = indicator.metadata.namespace ?? "";
+  return `${indicator.spec.hostRef.namespace || namespace}/${indicator.spec.hostRef.name}`;
+}
+
+/** How long to wait before looking again when the cache is behind this process's own write. */
+const STALE_CACHE_REQUEUE_MS = 5_000;
+
+/** What the controller needs. */
+export interface ServiceIndicatorControllerDeps {
+  client: KubeClient;
+  provisioner: Provisioner;
+  indicators: Informer<BareMetalHostServiceIndicator>;
+  hosts: Informer<BareMetalHost>;
+  access: HostAccessResolver;
+  events: EventRecorder;
+  now?: () => Date;
+}
+
+type Indicator = BareMetalHostServiceIndicator;
+
+/** Reconciles BareMetalHostServiceIndicators. */
+export class ServiceIndicatorReconciler {
+  readonly #d: ServiceIndicatorControllerDeps;
+  readonly #written = new WrittenVersions();
+  readonly #status: StatusWriter<Indicator>;
+
+  constructor(deps: ServiceIndicatorControllerDeps) {
+    this.#d = deps;
+    this.#status = new StatusWriter(deps.client, SERVICE_INDICATORS, this.#written);
+  }
+
+  /** The reconcile function, for a controller. */
+  readonly reconcile = async (request: Request, ctx: ReconcileContext): Promise<Result> => {
+    const cached = this.#d.indicators.get(request);
+    if (!cached) {
+      this.#written.forget(objectKey({ metadata: request }));
+      return {};
+    }
+    if (this.#written.isStale(cached)) return { requeueAfter: STALE_CACHE_REQUEUE_MS };
+    if (isDeleting(cached)) return this.#finalize(cached, ctx);
+
+    let indicator = cached;
+    if (!hasFinalizer(indicator, SERVICE_INDICATOR_FINALIZER)) {
+      indicator = await addFinalizer(this.#d.client, SERVICE_INDICATORS, indicator, SERVICE_INDICATOR_FINALIZER, {
+        signal: ctx.signal,
+      });
+      this.#written.record(indicator);
+    }
+    const { spec } = indicator;
+    const generation = indicator.metadata.generation;
+    const status = structuredClone(indicator.status ?? {});
+
+    if (status.on === spec.on && status.observedGeneration === generation && isStatusConditionTrue(status.conditions, "Ready")) {
+      return {};
+    }
+
+    try {
+      const { host, entry } = this.#lookUp(indicator);
+      if (status.on === spec.on) {
+        // The light is believed to be in the desired state already: no BMC call, just record it.
+        await this.#ready(indicator, status, spec.on, false, ctx);
+        return {};
+      }
+      const access = await this.#d.access.forHost(host, ctx.signal);
+      const current = await this.#d.provisioner.getIndicator(access, entry.id, ctx.signal);
+      const isOn = current === "on" || current === "blinking";
+      if (isOn !== spec.on) {
+        await this.#d.provisioner.setIndicator(access, entry.id, spec.on ? "on" : "off", ctx.signal);
+      }
+      await this.#ready(indicator, status, spec.on, isOn !== spec.on, ctx);
+      return {};
+    } catch (error) {
+      return this.#fail(indicator, status, error, ctx);
+    }
+  };
+
+  /** The host and its indicator entry, or a failure saying which is missing. */
+  #lookUp(indicator: Indicator): { host: BareMetalHost; entry: HostIndicator } {
+    const namespace = indicator.metadata.namespace ?? "";
+    const { hostRef, id } = indicator.spec;
+    if (hostRef.namespace && hostRef.namespace !== namespace) {
+      throw new TerminalError(
+        `spec.hostRef.namespace "${hostRef.namespace}" must be empty or the indicator's own namespace "${namespace}"`,
+      );
+    }
+    const host = this.#d.hosts.get({ namespace, name: hostRef.name });
+    if (!host) throw new MissingHostError(`BareMetalHost "${namespace}/${hostRef.name}" not found`);
+    const entries = host.status?.hardware?.indicators;
+    if (!entries) {
+      throw new MissingHostError(`BareMetalHost "${namespace}/${hostRef.name}" has not listed its indicators yet`, {
+        registering: findStatusCondition(host.status?.conditions, "Ready") === undefined,
+      });
+    }
+    const entry = entries.find((e) => e.id === id);
+    if (!entry) {
+      const valid = entries.map((e) => e.id).join(", ") || "none";
+      throw new TerminalError(
+        `spec.id "${id}" is not an indicator of BareMetalHost "${hostRef.name}"; its indicators are: ${valid}`,
+      );
+    }
+    if (entry.readonly) {
+      throw new TerminalError(`indicator "${id}" of BareMetalHost "${hostRef.name}" is read-only and cannot be switched`);
+    }
+    return { host, entry };
+  }
+
+  async #ready(indicator: Indicator, status: ServiceIndicatorStatus, on: boolean, switched: boolean, ctx: ReconcileContext) {
+    const now = (this.#d.now ?? (() => new Date()))();
+    status.on = on;
+    status.lastUpdated = rfc3339(now);
+    delete status.errorMessage;
+    status.observedGeneration = indicator.metadata.generation;
+    status.conditions ??= [];
+    setStatusCondition(
+      status.conditions,
+      {
+        type: "Ready",
+        status: "True",
+        reason: on ? "LightOn" : "LightOff",
+        message: `The light is ${on ? "on" : "off"}`,
+        observedGeneration: indicator.metadata.generation,
+      },
+      now,
+    );
+    await this.#status.write(indicator, status, ctx.signal);
+    if (switched) {
+      this.#d.events.event(indicator, {
+        type: "Normal",
+        reason: on ? "LightOn" : "LightOff",
+        action: on ? "TurnOn" : "TurnOff",
+        note: `Turned indicator ${indicator.spec.id} ${on ? "on" : "off"}`,
+      });
+    }
+  }
+
+  async #fail(indicator: Indicator, status: ServiceIndicatorStatus, error: unknown, ctx: ReconcileContext): Promise<Result> {
+    if (error instanceof MissingHostError && error.registering && isYoung(indicator, this.#d.now?.() ?? new Date())) {
+      // The host is being registered right now; its status change requeues this indicator. Writing
+      // "waiting" here would only cost an API write per resource when many are created at once.
+      return {};
+    }
+    const { reason, terminal } = error instanceof MissingHostError ? { reason: "HostNotReady", terminal: false } : classifyFailure(error);
+    const message = sanitizeErrorMessage(messageOf(error));
+    status.errorMessage = message;
+    status.observedGeneration = indicator.metadata.generation;
+    status.conditions ??= [];
+    setStatusCondition(status.conditions, {
+      type: "Ready",
+      status: "False",
+      reason,
+      message,
+      observedGeneration: indicator.metadata.generation,
+    });
+    await this.#status.write(indicator, status, ctx.signal);
+    this.#d.events.event(indicator, { type: "Warning", reason, action: "SwitchLight", note: message });
+    if (error instanceof MissingHostError) return {}; // the host's next change requeues this indicator
+    if (terminal) throw new TerminalError(message, { cause: error });
+    throw error;
+  }
+
+  /** Turns the light off (reading it first) and releases the finalizer. */
+  async #finalize(indicator: Indicator, ctx: ReconcileContext): Promise<Result> {
+    if (!hasFinalizer(indicator, SERVICE_INDICATOR_FINALIZER)) return {};
+    if (indicator.status?.on !== false) {
+      try {
+        const { host, entry } = this.#lookUp(indicator);
+        const access = await this.#d.access.forHost(host, ctx.signal);
+        const current = await this.#d.provisioner.getIndicator(access, entry.id, ctx.signal);
+        if (current !== "off") {
+          await this.#d.provisioner.setIndicator(access, entry.id, "off", ctx.signal);
+          this.#d.events.event(indicator, {
+            type: "Normal",
+            reason: "LightOff",
+            action: "TurnOff",
+            note: `Turned indicator ${entry.id} off before deleting the resource`,
+          });
+        }
+      } catch (error) {
+        const gone =
+          error instanceof MissingHostError ||
+          error instanceof TerminalError ||
+          (error instanceof ProvisionerError && (error.kind === "HostNotFound" || error.kind === "IndicatorNotFound"));
+        if (!gone) return this.#fail(indicator, structuredClone(indicator.status ?? {}), error, ctx);
+        this.#d.events.event(indicator, {
+          type: "Warning",
+          reason: "LightNotTurnedOff",
+          action: "TurnOff",
+          note: `Released without turning the light off: ${sanitizeErrorMessage(messageOf(error))}`,
+        });
+      }
+    }
+    const released = await removeFinalizer(this.#d.client, SERVICE_INDICATORS, indicator, SERVICE_INDICATOR_FINALIZER, {
+      signal: ctx.signal,
+    });
+    this.#written.record(released);
+    return {};
+  }
+}
+
+/** The host is missing or not registered yet; its next change requeues the indicator. */
+class MissingHostError extends Error {
+  override name = "MissingHostError";
+  /** True when the host exists and its first registration has not finished. */
+  readonly registering: boolean;
+  constructor(message: string, options: { registering?: boolean } = {}) {
+    super(message);
+    this.registering = options.registering ?? false;
+  }
+}
