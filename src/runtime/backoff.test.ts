@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Backoff } from "./backoff.ts";
+import { Backoff, withDefaults } from "./backoff.ts";
 
 describe("Backoff", () => {
   it("grows by the factor up to the cap and starts over on reset", () => {
@@ -20,5 +20,11 @@ describe("Backoff", () => {
 
   it("rejects a negative duration", () => {
     assert.throws(() => new Backoff({ duration: -1 }), /got -1/);
+  });
+});
+
+describe("withDefaults", () => {
+  it("keeps a default when the option is undefined", () => {
+    assert.deepEqual(withDefaults({ a: 1, b: true }, { a: undefined, b: false, c: 3 }), { a: 1, b: false, c: 3 });
   });
 });

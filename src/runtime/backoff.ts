@@ -38,7 +38,7 @@ export class Backoff {
     if (!(options.duration >= 0)) {
       throw new RangeError(`Backoff duration must be a non-negative number of milliseconds, got ${options.duration}`);
     }
-    this.#options = { factor: 2, jitter: 0, cap: Infinity, random: Math.random, ...options };
+    this.#options = withDefaults({ factor: 2, jitter: 0, cap: Infinity, random: Math.random }, options);
     this.#current = options.duration;
   }
 
@@ -61,4 +61,11 @@ export class Backoff {
     this.#current = this.#options.duration;
     this.#attempts = 0;
   }
+}
+
+/** `defaults` overridden by the options that are set (an `undefined` option keeps its default). */
+export function withDefaults<D extends object, O extends object>(defaults: D, options: O): D & O {
+  const result: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(options)) if (value !== undefined) result[key] = value;
+  return result as D & O;
 }

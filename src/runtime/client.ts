@@ -150,7 +150,7 @@ export class KubeClient {
     let token: string | undefined;
     let resourceVersion = "";
     do {
-      const page = await this.list(resource, { limit: 500, ...options, continue: token });
+      const page = await this.list(resource, { ...options, limit: options.limit ?? 500, continue: token });
       items.push(...(page.items ?? []));
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
       token = page.metadata?.continue || undefined;

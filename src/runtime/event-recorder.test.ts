@@ -125,6 +125,35 @@ describe("EventRecorder", () => {
     assert.match(text, /result="failed"\} 1/);
   });
 
+  it("gives Events recorded in the same instant by two recorders different names, and renames on AlreadyExists", async () => {
+    const { fake, recorder, clock } = setup();
+    const other = new EventRecorder({ sink: fake.sink, reportingController: "metal3.io/other", reportingInstance: "pod-1", clock, registry: new Registry() });
+    recorder.event(sub, { type: "Normal", reason: "A", action: "Do" });
+    other.event(sub, { type: "Normal", reason: "B", action: "Do" });
+    await Promise.all([recorder.flush(), other.flush()]);
+    assert.notEqual(fake.created[0]!.metadata!.name, fake.created[1]!.metadata!.name);
+    const rejected: string[] = [];
+    const sink = fake.sink;
+    const colliding = new EventRecorder({
+      sink: {
+        ...sink,
+        create: (resource: never, event: KubeEvent) => {
+          if (rejected.length > 0) return sink.create(resource, event);
+          rejected.push(event.metadata!.name!);
+          return Promise.reject(new ApiError("POST", "/events", { code: 409, reason: "AlreadyExists" }));
+        },
+      } as unknown as EventSink,
+      reportingController: "metal3.io/third",
+      reportingInstance: "pod-2",
+      clock,
+      registry: new Registry(),
+    });
+    colliding.event(sub, { type: "Normal", reason: "C", action: "Do" });
+    await colliding.flush();
+    assert.equal(fake.created.length, 3, "written under a second name");
+    assert.notEqual(fake.created[2]!.metadata!.name, rejected[0]);
+  });
+
   it("rate-limits writes with a token bucket", async () => {
     const { fake, recorder, clock } = setup({ qps: 1, burst: 2 });
     for (let i = 0; i < 4; i++) recorder.event(sub, { type: "Normal", reason: `R${i}`, action: "Do" });

@@ -10,7 +10,8 @@
  * @module
  */
 import type { Registry } from "prom-client";
-import { isNotFound } from "./api-error.ts";
+import { isAlreadyExists, isNotFound } from "./api-error.ts";
+import { withDefaults } from "./backoff.ts";
 import type { KubeClient } from "./client.ts";
 import { type Clock, realClock, sleep } from "./clock.ts";
 import { microTime } from "./lease-lock.ts";
@@ -70,6 +71,15 @@ interface Series {
 }
 
 const NOTE_LIMIT = 1024;
+
+/** Sub-millisecond part of Event names: process-wide, from a random start, so names do not collide. */
+let nameSequence = Math.floor(Math.random() * 1_000_000);
+
+/** `<object name>.<hex nanoseconds>`, as client-go names Events. */
+function eventName(objectName: string, nowMs: number): string {
+  nameSequence = (nameSequence + 1) % 1_000_000;
+  return `${objectName}.${(BigInt(Math.floor(nowMs)) * 1_000_000n + BigInt(nameSequence)).toString(16)}`;
+}
 const CAMEL_CASE = /^[A-Z][A-Za-z0-9]*$/;
 
 /**
@@ -91,17 +101,9 @@ export class EventRecorder {
   #draining = false;
   #idle: (() => void)[] = [];
   #closed = false;
-  #seq = 0;
 
   constructor(options: EventRecorderOptions) {
-    this.#o = {
-      aggregationWindowMs: 360_000,
-      qps: 1,
-      burst: 25,
-      maxPending: 1000,
-      clock: realClock,
-      ...options,
-    };
+    this.#o = withDefaults({ aggregationWindowMs: 360_000, qps: 1, burst: 25, maxPending: 1000, clock: realClock }, options);
     this.#log = (options.logger ?? silentLogger).child({ eventRecorder: options.reportingController });
     this.#bucket = new BucketRateLimiter(this.#o.qps, this.#o.burst, this.#o.clock);
     this.#metric = counter(options.registry ?? defaultRegistry, {
@@ -169,11 +171,10 @@ export class EventRecorder {
       return;
     }
     const namespace = regarding.metadata?.namespace || "default";
-    const eventName = `${name}.${(BigInt(now) * 1_000_000n + BigInt(this.#seq++ % 1_000_000)).toString(16)}`;
     const event: KubeEvent = {
       apiVersion: "events.k8s.io/v1",
       kind: "Event",
-      metadata: { namespace, name: eventName },
+      metadata: { namespace, name: eventName(name, now) },
       eventTime: microTime(now),
       reportingController: this.#o.reportingController,
       reportingInstance: this.#o.reportingInstance,
@@ -184,7 +185,7 @@ export class EventRecorder {
       ...(note ? { note } : {}),
       type: info.type,
     };
-    const series: Series = { namespace, name: eventName, event, count: 1, lastObserved: now, firstSeen: now, written: false, writeQueued: true };
+    const series: Series = { namespace, name: event.metadata!.name!, event, count: 1, lastObserved: now, firstSeen: now, written: false, writeQueued: true };
     this.#series.set(key, series);
     this.#enqueue(() => this.#write(series));
   }
@@ -203,7 +204,15 @@ export class EventRecorder {
           // The Event expired meanwhile: write it again below.
         }
       }
-      await this.#o.sink.create(EVENTS, { ...series.event, ...(seriesField ? { series: seriesField } : {}) });
+      const body = () => ({ ...series.event, metadata: { namespace: series.namespace, name: series.name }, ...(seriesField ? { series: seriesField } : {}) });
+      try {
+        await this.#o.sink.create(EVENTS, body());
+      } catch (error) {
+        if (!isAlreadyExists(error)) throw error;
+        // Another recorder took the name in the same instant: take a new one.
+        series.name = eventName(series.event.regarding.name ?? "event", this.#o.clock.now());
+        await this.#o.sink.create(EVENTS, body());
+      }
       series.written = true;
       this.#count("created");
     } catch (error) {

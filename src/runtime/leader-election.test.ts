@@ -114,6 +114,26 @@ describe("LeaderElector", () => {
     assert.deepEqual(a.events, ["leader a", "started", "lost"]);
   });
 
+  it("uses the defaults for options given as undefined, releasing on stop", async () => {
+    const clock = new FakeClock();
+    const lease = new MemoryLease();
+    const elector = new LeaderElector({
+      lock: new MemoryLeaseLock(lease),
+      identity: "a",
+      clock,
+      registry: new Registry(),
+      leaseDurationMs: undefined,
+      releaseOnCancel: undefined,
+    });
+    const abort = new AbortController();
+    const done = elector.run(abort.signal, { onStartedLeading: () => {} });
+    await clock.advance(0);
+    assert.equal(lease.record?.leaseDurationSeconds, 15);
+    abort.abort();
+    await done;
+    assert.equal(lease.record?.holderIdentity, "");
+  });
+
   it("rejects timings that cannot work, naming them", () => {
     const lock = new MemoryLeaseLock(new MemoryLease());
     assert.throws(() => new LeaderElector({ lock, identity: "a", leaseDurationMs: 10_000, renewDeadlineMs: 10_000 }), /leaseDuration \(10000 ms\) must be greater than renewDeadline \(10000 ms\)/);

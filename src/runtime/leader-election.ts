@@ -10,6 +10,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import type { Registry } from "prom-client";
+import { withDefaults } from "./backoff.ts";
 import { type Clock, realClock, sleepUnlessAborted } from "./clock.ts";
 import type { LeaderElectionRecord, LeaseLock, VersionedRecord } from "./lease-lock.ts";
 import { type Logger, silentLogger } from "./logger.ts";
@@ -69,16 +70,18 @@ export class LeaderElector {
   #reportedLeader: string | undefined;
 
   constructor(options: LeaderElectionOptions) {
-    const o = {
-      leaseDurationMs: 15_000,
-      renewDeadlineMs: 10_000,
-      retryPeriodMs: 2_000,
-      releaseOnCancel: true,
-      name: options.lock.describe(),
-      clock: realClock,
-      random: Math.random,
-      ...options,
-    };
+    const o = withDefaults(
+      {
+        leaseDurationMs: 15_000,
+        renewDeadlineMs: 10_000,
+        retryPeriodMs: 2_000,
+        releaseOnCancel: true,
+        name: options.lock.describe(),
+        clock: realClock,
+        random: Math.random,
+      },
+      options,
+    );
     if (!options.identity) throw new TypeError("Leader election needs a non-empty identity");
     if (!(o.leaseDurationMs > o.renewDeadlineMs)) {
       throw new RangeError(`leaseDuration (${o.leaseDurationMs} ms) must be greater than renewDeadline (${o.renewDeadlineMs} ms)`);

@@ -165,7 +165,7 @@ export class Manager {
 
   /** Whether this process runs the controllers now (always true without leader election, once started). */
   get isLeader(): boolean {
-    return this.#elector ? this.#elector.isLeader : this.#started;
+    return this.#o.leaderElection ? (this.#elector?.isLeader ?? false) : this.#started && !this.#stopping;
   }
 
   /** The controllers added so far. */
