@@ -34,14 +34,26 @@ else
     fi
   fi
   echo "install-ironic: installing ${missing[*]}"
-  "${sudo[@]}" apt-get update -q
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+  ${sudo[@]+"${sudo[@]}"} apt-get update -q
+  ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
   for package in "${missing[@]}"; do
     echo "install-ironic: installed $package ($(dpkg-query -W -f='${Version}' "$package"))"
   done
 fi
 
-# The tests run Ironic with Debian's own Python; prove the modules import.
-/usr/bin/python3 -c 'import ironic.cmd.singleprocess, ironic.cmd.dbsync, sushy' \
-  || { echo "install-ironic: /usr/bin/python3 cannot import ironic and sushy" >&2; exit 1; }
+# The tests run Ironic with Debian's own Python; prove the modules import
+# (Ironic 30 moved its entry points from ironic.cmd to ironic.command).
+/usr/bin/python3 -c '
+import importlib, sushy
+for package in ("ironic.command", "ironic.cmd"):
+    try:
+        importlib.import_module(package + ".singleprocess")
+        importlib.import_module(package + ".dbsync")
+        break
+    except ImportError:
+        pass
+else:
+    raise SystemExit("no ironic.command or ironic.cmd entry points")
+' || { echo "install-ironic: /usr/bin/python3 cannot import ironic and sushy" >&2; exit 1; }
 echo "install-ironic: ironic $(/usr/bin/python3 -c 'import pbr.version; print(pbr.version.VersionInfo("ironic").version_string())') is ready"
