@@ -251,6 +251,33 @@ describe("IronicClient over HTTP", () => {
     }
   });
 
+  it("lets one caller's abort stop only that caller while the version is negotiated", async () => {
+    let answerVersions: () => void = () => undefined;
+    const slow = createServer((req, res) => {
+      if (req.url === "/v1") answerVersions = () => versions(res);
+      else {
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.end(JSON.stringify({ indicators: [] }));
+      }
+    });
+    await new Promise<void>((resolve) => slow.listen(0, "127.0.0.1", resolve));
+    const ironic = new IronicClient({ endpoint: `http://127.0.0.1:${(slow.address() as AddressInfo).port}` });
+    try {
+      const controller = new AbortController();
+      const aborted = ironic.listIndicators("n1", { signal: controller.signal });
+      const patient = ironic.listIndicators("n1");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      controller.abort(new Error("first caller gave up"));
+      await assert.rejects(aborted, /first caller gave up/);
+      answerVersions();
+      assert.deepEqual(await patient, []);
+    } finally {
+      ironic.close();
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
+    }
+  });
+
   it("reports a connection failure as such, naming the request", async () => {
     const ironic = new IronicClient({ endpoint: "http://127.0.0.1:1" });
     try {

@@ -130,6 +130,26 @@ function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** `promise`, or a rejection with the signal's reason as soon as `signal` aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
 /** A client for one Ironic. */
 export class IronicClient {
   readonly #transport: IronicTransport;
@@ -158,20 +178,25 @@ export class IronicClient {
     return formatMicroversion(await this.#negotiated(signal));
   }
 
+  /**
+   * The negotiated version. One negotiation serves every caller, so it runs
+   * without any caller's signal (bounded by the request timeout); each caller
+   * stops waiting when its own signal aborts.
+   */
   #negotiated(signal?: AbortSignal): Promise<Microversion> {
     if (this.#version === undefined) {
-      const pending = this.#negotiate(signal);
+      const pending = this.#negotiate();
       this.#version = pending;
       // A failed negotiation is tried again by the next call.
       pending.catch(() => {
         if (this.#version === pending) this.#version = undefined;
       });
     }
-    return this.#version;
+    return untilAborted(this.#version, signal);
   }
 
-  async #negotiate(signal?: AbortSignal): Promise<Microversion> {
-    const request: TransportRequest = { method: "GET", path: "/v1", signal };
+  async #negotiate(): Promise<Microversion> {
+    const request: TransportRequest = { method: "GET", path: "/v1" };
     const response = await this.#transport.send(request);
     const described = this.#transport.describe(request);
     if (response.status !== 200) {
