@@ -90,6 +90,7 @@ export {
   type Secret,
   SECRETS,
 } from "./resource.ts";
+export { setupSignalHandler, type SignalHandlerOptions } from "./signals.ts";
 export { DEFAULT_BACKOFF, DEFAULT_RETRY, type RetryBackoff, type RetryOptions, retryOnConflict, retryOnError } from "./retry.ts";
 export { type IndexFunc, NAMESPACE_INDEX, Store } from "./store.ts";
 export { Transport, type TransportOptions } from "./transport.ts";

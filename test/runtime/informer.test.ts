@@ -67,6 +67,7 @@ describe("Informer against the API emulator", () => {
       }, "the cache to catch up after dropped watches");
       assert.ok(deleted.includes("alpha/cm-1"));
       assert.ok(updated.includes("beta/cm-0"));
+      assert.doesNotMatch(await registry.metrics(), /informer_lists_total\{resource="configmaps",reason="(expired|error)"\}/, "resumed without re-listing");
 
       // The watches' resourceVersions fall behind (other kinds move the store on), the store is
       // compacted and the watches drop: resuming gets 410 Expired and the informer re-lists.
