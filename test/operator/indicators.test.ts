@@ -1,0 +1,150 @@
+/**
+ * The BareMetalHostServiceIndicator controller through the real stack: API
+ * emulator, operator with the Redfish provisioner, emulated BMCs.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { BareMetalHost } from "../../src/api/baremetalhost.ts";
+import type { BareMetalHostServiceIndicator } from "../../src/api/baremetalhost-service-indicator.ts";
+import { BARE_METAL_HOSTS, SERVICE_INDICATORS } from "../../src/controllers/resources.ts";
+import { findStatusCondition, isNotFound } from "../../src/runtime/index.ts";
+import { type OperatorStack, startOperatorStack, waitFor } from "../support/operator-stack.ts";
+
+let stack: OperatorStack;
+before(async () => {
+  stack = await startOperatorStack({ bmcs: 3 });
+  await stack.startOperator();
+});
+after(() => stack.close());
+
+async function registeredHost(namespace: string, name: string, index: number): Promise<BareMetalHost> {
+  await stack.createHost(namespace, name, index);
+  return waitFor(
+    `host ${name} to be registered`,
+    () => stack.client.get(BARE_METAL_HOSTS, { namespace, name }),
+    (h) => (h.status?.hardware?.indicators?.length ?? 0) > 0 && findStatusCondition(h.status?.conditions, "Ready")?.status === "True",
+  );
+}
+
+function indicator(namespace: string, name: string, host: string, id: string, on: boolean): BareMetalHostServiceIndicator {
+  return {
+    apiVersion: "metal3.io/v1alpha1",
+    kind: "BareMetalHostServiceIndicator",
+    metadata: { name, namespace },
+    spec: { hostRef: { name: host }, id, on },
+  };
+}
+
+function readyWith(namespace: string, name: string, on: boolean) {
+  return waitFor(
+    `indicator ${name} to be Ready with on=${on}`,
+    () => stack.client.get(SERVICE_INDICATORS, { namespace, name }),
+    (i) =>
+      i.status?.on === on &&
+      i.status.observedGeneration === i.metadata.generation &&
+      findStatusCondition(i.status.conditions, "Ready")?.status === "True",
+  );
+}
+
+/** The BMC's requests to the resource behind a light, by method. */
+function lightRequests(index: number, path: string): { GET: number; PATCH: number } {
+  const stats = stack.fleet.bmc(index).stats();
+  const count = (method: string) =>
+    Object.entries(stats.byMethodPath)
+      .filter(([key]) => key === `${method} ${path}`)
+      .reduce((sum, [, n]) => sum + n, 0);
+  return { GET: count("GET"), PATCH: count("PATCH") };
+}
+
+describe("BareMetalHostServiceIndicator controller", () => {
+  it("lists the host's lights with the drive behind each disk light", async () => {
+    const ns = await stack.namespace("inventory");
+    const host = await registeredHost(ns, "worker-0", 0);
+    const bmc = stack.fleet.bmcs[0]!;
+    const ids = host.status?.hardware?.indicators?.map((i) => i.id) ?? [];
+    assert.ok(ids.includes(`${bmc.systemUUID}@system`), ids.join(", "));
+    assert.ok(ids.includes(`${bmc.chassisUUID}@chassis`), ids.join(", "));
+    const drive = bmc.drives[0]!;
+    const disk = host.status?.hardware?.indicators?.find((i) => i.id === `${drive.storageId}:${drive.driveId}@disk`);
+    assert.equal(disk?.component, "disk");
+    assert.equal(disk?.drive?.serialNumber, drive.serialNumber);
+    assert.equal(disk?.drive?.model, drive.model);
+    assert.equal(host.status?.provisioning?.ID, bmc.systemUUID);
+    assert.equal(host.status?.operationalStatus, "OK");
+  });
+
+  it("a light toggle costs exactly one read and one write on the BMC, and a restart costs none", async () => {
+    const ns = await stack.namespace("toggle");
+    await registeredHost(ns, "worker-1", 1);
+    const bmc = stack.fleet.bmcs[1]!;
+    const systemPath = bmc.systemPath;
+    stack.fleet.bmc(1).resetStats();
+
+    await stack.create(SERVICE_INDICATORS, indicator(ns, "locate", "worker-1", `${bmc.systemUUID}@system`, true));
+    await readyWith(ns, "locate", true);
+    assert.equal(stack.fleet.bmc(1).lights().system, "Lit");
+    assert.deepEqual(lightRequests(1, systemPath), { GET: 1, PATCH: 1 });
+    assert.equal(stack.fleet.bmc(1).stats().total, 2, JSON.stringify(stack.fleet.bmc(1).stats().byMethodPath));
+
+    stack.fleet.bmc(1).resetStats();
+    await stack.client.patch(SERVICE_INDICATORS, { namespace: ns, name: "locate" }, { spec: { on: false } }, { type: "merge" });
+    await readyWith(ns, "locate", false);
+    assert.equal(stack.fleet.bmc(1).lights().system, "Off");
+    assert.deepEqual(lightRequests(1, systemPath), { GET: 1, PATCH: 1 });
+    assert.equal(stack.fleet.bmc(1).stats().total, 2);
+
+    // An operator restart with everything converged costs zero BMC requests.
+    await stack.stopOperator();
+    stack.fleet.resetStats();
+    await stack.startOperator();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.equal(stack.fleet.stats().total, 0, JSON.stringify(stack.fleet.stats()));
+  });
+
+  it("skips the write when the light already is as asked", async () => {
+    const ns = await stack.namespace("already");
+    await registeredHost(ns, "worker-2", 2);
+    const bmc = stack.fleet.bmcs[2]!;
+    stack.fleet.bmc(2).setChassisLed("Lit");
+    stack.fleet.bmc(2).resetStats();
+    await stack.create(SERVICE_INDICATORS, indicator(ns, "chassis", "worker-2", `${bmc.chassisUUID}@chassis`, true));
+    await readyWith(ns, "chassis", true);
+    const stats = stack.fleet.bmc(2).stats();
+    assert.equal(stats.byMethod.PATCH ?? 0, 0, JSON.stringify(stats.byMethodPath));
+    assert.equal(stats.byMethod.GET, 1);
+  });
+
+  it("rejects an unknown id with the host's valid IDs, without calling the BMC", async () => {
+    const ns = await stack.namespace("unknown-id");
+    const host = await registeredHost(ns, "worker-0", 0);
+    stack.fleet.bmc(0).resetStats();
+    await stack.create(SERVICE_INDICATORS, indicator(ns, "wrong", "worker-0", "no-such-light@chassis", true));
+    const failed = await waitFor(
+      "the unknown id to be reported",
+      () => stack.client.get(SERVICE_INDICATORS, { namespace: ns, name: "wrong" }),
+      (i) => findStatusCondition(i.status?.conditions, "Ready")?.reason === "Invalid",
+    );
+    for (const entry of host.status?.hardware?.indicators ?? []) {
+      assert.ok(failed.status?.errorMessage?.includes(entry.id), failed.status?.errorMessage);
+    }
+    assert.match(failed.status?.errorMessage ?? "", /spec\.id "no-such-light@chassis" is not an indicator of BareMetalHost "worker-0"/);
+    assert.equal(stack.fleet.bmc(0).stats().total, 0);
+  });
+
+  it("deleting the resource turns the light off before the finalizer is released", async () => {
+    const ns = await stack.namespace("delete-off");
+    await registeredHost(ns, "worker-0", 0);
+    const drive = stack.fleet.bmcs[0]!.drives[1]!;
+    const id = `${drive.storageId}:${drive.driveId}@disk`;
+    await stack.create(SERVICE_INDICATORS, indicator(ns, "disk", "worker-0", id, true));
+    await readyWith(ns, "disk", true);
+    assert.equal(stack.fleet.bmc(0).lights().drives[`${drive.storageId}:${drive.driveId}`], "Lit");
+    await stack.client.delete(SERVICE_INDICATORS, { namespace: ns, name: "disk" });
+    await waitFor(
+      "the indicator to be gone",
+      () => stack.client.get(SERVICE_INDICATORS, { namespace: ns, name: "disk" }).then(() => false, (e: unknown) => isNotFound(e)),
+      (gone) => gone,
+    );
+    assert.equal(stack.fleet.bmc(0).lights().drives[`${drive.storageId}:${drive.driveId}`], "Off");
+  });
+});

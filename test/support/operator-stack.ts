@@ -1,0 +1,184 @@
+/**
+ * The whole stack for operator tests, over real HTTP on 127.0.0.1: the
+ * Kubernetes API emulator with the CRDs installed, a fleet of emulated
+ * Redfish BMCs, an event sink, and the operator (a manager with the three
+ * controllers and the Redfish provisioner) that can be stopped and started
+ * again as a restart would.
+ *
+ * @module
+ */
+import type { BareMetalHost } from "../../src/api/baremetalhost.ts";
+import { installManifests } from "../../src/api/install.ts";
+import { setUpOperator, type Operator } from "../../src/controllers/operator.ts";
+import { BARE_METAL_HOSTS } from "../../src/controllers/resources.ts";
+import { BmcCallLimiter } from "../../src/provisioner/limiter.ts";
+import type { Provisioner } from "../../src/provisioner/provisioner.ts";
+import { RedfishProvisioner } from "../../src/provisioner/redfish/redfish-provisioner.ts";
+import {
+  isAlreadyExists,
+  KubeClient,
+  type KubeObject,
+  kubeConfigFromString,
+  Manager,
+  NAMESPACES,
+  type Resource,
+  SECRETS,
+  silentLogger,
+} from "../../src/runtime/index.ts";
+import { startKubeApiServer, type RunningKubeApiServer } from "../../emulators/kube-apiserver/index.ts";
+import { type BmcFleetOptions, type RunningBmcFleet, startBmcFleet } from "../../emulators/redfish-bmc/index.ts";
+import { type RunningEventSink, startEventSink } from "../../emulators/event-sink/index.ts";
+
+/** Options of {@link startOperatorStack}. */
+export interface OperatorStackOptions {
+  /** BMCs in the fleet. @default 2 */
+  bmcs?: number;
+  fleet?: Omit<BmcFleetOptions, "count">;
+  /** Install the ValidatingAdmissionPolicy too. @default true */
+  policies?: boolean;
+}
+
+/** Options of one operator run. */
+export interface OperatorRunOptions {
+  /** Wraps the Redfish provisioner, to inject faults. */
+  wrapProvisioner?: (provisioner: Provisioner) => Provisioner;
+  subscriptionCheckIntervalMs?: number;
+  /** BMC calls in flight per BMC. @default 1 */
+  perBmc?: number;
+}
+
+/** A running stack. */
+export interface OperatorStack {
+  api: RunningKubeApiServer;
+  fleet: RunningBmcFleet;
+  sink: RunningEventSink;
+  /** A client for the test's own reads and writes. */
+  client: KubeClient;
+  /** The running operator, if started. */
+  operator?: Operator & { manager: Manager };
+  /** Starts the operator (a new manager, informers and provisioner). */
+  startOperator(options?: OperatorRunOptions): Promise<void>;
+  /** Stops the operator gracefully (reconciles in flight get up to 2 s). */
+  stopOperator(): Promise<void>;
+  /** Creates a namespace. */
+  namespace(name: string): Promise<string>;
+  /** Creates the credentials Secret and a BareMetalHost for BMC `index`, named `name`. */
+  createHost(namespace: string, name: string, index: number): Promise<BareMetalHost>;
+  /** Creates an object (of any resource). */
+  create<T extends KubeObject>(resource: Resource<T>, object: T): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Starts the API emulator, the BMC fleet and the event sink; start the operator with `startOperator`. */
+export async function startOperatorStack(options: OperatorStackOptions = {}): Promise<OperatorStack> {
+  const api = await startKubeApiServer({ port: 0 });
+  const fleet = await startBmcFleet({ count: options.bmcs ?? 2, ...options.fleet });
+  const sink = await startEventSink();
+  const kubeConfig = kubeConfigFromString(api.kubeconfig);
+  const client = new KubeClient(kubeConfig);
+  await installManifests(client, { policies: options.policies ?? true });
+
+  let running: { abort: AbortController; done: Promise<void>; provisioner: Provisioner } | undefined;
+
+  const stack: OperatorStack = {
+    api,
+    fleet,
+    sink,
+    client,
+    async startOperator(run = {}) {
+      if (running) throw new Error("the operator is already running");
+      const manager = new Manager({
+        kubeConfig,
+        metricsAddress: "0",
+        probeAddress: "0",
+        logger: silentLogger,
+        gracefulShutdownTimeoutMs: 2_000,
+      });
+      const redfish = new RedfishProvisioner({ limiter: new BmcCallLimiter({ perKey: run.perBmc ?? 1, global: 64 }) });
+      const provisioner = run.wrapProvisioner ? run.wrapProvisioner(redfish) : redfish;
+      const operator = setUpOperator(manager, {
+        provisioner,
+        subscriptionCheckIntervalMs: run.subscriptionCheckIntervalMs ?? 0,
+      });
+      const abort = new AbortController();
+      const done = manager.start(abort.signal);
+      running = { abort, done, provisioner: redfish };
+      stack.operator = { ...operator, manager };
+      const deadline = Date.now() + 10_000;
+      while (![operator.hosts, operator.subscriptions, operator.indicators].every((i) => i.hasSynced())) {
+        if (Date.now() > deadline) throw new Error("the operator's caches did not sync within 10 s");
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    },
+    async stopOperator() {
+      if (!running) return;
+      const { abort, done, provisioner } = running;
+      running = undefined;
+      abort.abort();
+      await done.catch(() => {});
+      await provisioner.close?.();
+      stack.operator = undefined;
+    },
+    async namespace(name) {
+      await client.create(NAMESPACES, { metadata: { name } }).catch((error: unknown) => {
+        if (!isAlreadyExists(error)) throw error;
+      });
+      return name;
+    },
+    async createHost(namespace, name, index) {
+      const bmc = fleet.bmcs[index];
+      if (!bmc) throw new RangeError(`no BMC ${index} in a fleet of ${fleet.bmcs.length}`);
+      await client.create(SECRETS, {
+        metadata: { name: `${name}-bmc`, namespace },
+        type: "Opaque",
+        stringData: { username: bmc.username, password: bmc.password },
+      });
+      const address = `redfish+http://${new URL(bmc.url).host}${bmc.systemPath}`;
+      return client.create(BARE_METAL_HOSTS, {
+        apiVersion: "metal3.io/v1alpha1",
+        kind: "BareMetalHost",
+        metadata: { name, namespace },
+        spec: { online: true, bmc: { address, credentialsName: `${name}-bmc` } },
+      });
+    },
+    create(resource, object) {
+      return client.create(resource, object);
+    },
+    async close() {
+      await stack.stopOperator();
+      await client.close();
+      await sink.close();
+      await fleet.close();
+      await api.close();
+    },
+  };
+  return stack;
+}
+
+/**
+ * Polls `read` every 20 ms until it returns a value that `accept` takes; fails
+ * after `timeoutMs` saying what it waited for and what it saw last.
+ */
+export async function waitFor<T>(
+  what: string,
+  read: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      last = await read();
+      if (accept(last)) return last;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(
+    `Timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${JSON.stringify(last)?.slice(0, 2000)}`,
+    { cause: lastError },
+  );
+}
