@@ -1,0 +1,243 @@
+/**
+ * The BMCEventSubscription controller through the real stack: API emulator,
+ * operator with the Redfish provisioner, emulated BMCs delivering events to a
+ * local sink.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { BareMetalHostServiceIndicator } from "../../src/api/baremetalhost-service-indicator.ts";
+import type { BMCEventSubscription } from "../../src/api/bmc-event-subscription.ts";
+import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS, SERVICE_INDICATORS } from "../../src/controllers/resources.ts";
+import type { Provisioner } from "../../src/provisioner/provisioner.ts";
+import { EVENTS, findStatusCondition, isNotFound, SECRETS } from "../../src/runtime/index.ts";
+import { type OperatorStack, startOperatorStack, waitFor } from "../support/operator-stack.ts";
+
+let stack: OperatorStack;
+before(async () => {
+  stack = await startOperatorStack({ bmcs: 6, policies: false });
+  await stack.startOperator();
+});
+after(() => stack.close());
+
+function subscription(namespace: string, name: string, host: string, extra: Partial<BMCEventSubscription["spec"]> = {}): BMCEventSubscription {
+  return {
+    apiVersion: "metal3.io/v1alpha1",
+    kind: "BMCEventSubscription",
+    metadata: { name, namespace },
+    spec: { hostName: host, destination: `${stack.sink.url}/${namespace}/${name}`, context: `ctx-${name}`, ...extra },
+  };
+}
+
+async function registered(namespace: string, name: string, index: number) {
+  await stack.createHost(namespace, name, index);
+  await waitFor(
+    `host ${name} to be registered`,
+    () => stack.client.get(BARE_METAL_HOSTS, { namespace, name }),
+    (h) => findStatusCondition(h.status?.conditions, "Ready")?.status === "True",
+  );
+}
+
+function ready(namespace: string, name: string, accept: (s: BMCEventSubscription) => boolean = () => true) {
+  return waitFor(
+    `subscription ${name} to be Ready`,
+    () => stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace, name }),
+    (s) => !!s.status?.subscriptionID && findStatusCondition(s.status.conditions, "Ready")?.status === "True" && accept(s),
+  );
+}
+
+function gone(namespace: string, name: string, timeoutMs?: number) {
+  return waitFor(
+    `subscription ${name} to be deleted`,
+    () =>
+      stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace, name }).then(
+        () => false,
+        (e: unknown) => isNotFound(e),
+      ),
+    (isGone) => isGone,
+    timeoutMs,
+  );
+}
+
+async function eventsOf(namespace: string): Promise<string[]> {
+  const list = await stack.client.list(EVENTS, { namespace });
+  return (list.items ?? []).map((e) => `${e.type} ${e.reason}: ${e.note ?? ""}`);
+}
+
+describe("BMCEventSubscription controller", () => {
+  it("creates the subscription once; a test event reaches the destination with the context and the Secret's headers", async () => {
+    const ns = await stack.namespace("deliver");
+    await registered(ns, "worker-0", 0);
+    await stack.create(SECRETS, {
+      metadata: { name: "hook-headers", namespace: ns },
+      stringData: { Authorization: "Bearer first-token-value" },
+    });
+    await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "events", "worker-0", { httpHeadersRef: { name: "hook-headers" } }));
+    const sub = await ready(ns, "events");
+    const onBmc = stack.fleet.bmc(0).subscriptions();
+    assert.equal(onBmc.length, 1);
+    assert.equal(onBmc[0]?.id, sub.status?.subscriptionID);
+    assert.deepEqual(onBmc[0]?.httpHeaderNames, ["Authorization"]);
+
+    stack.fleet.bmc(0).submitEvent({ MessageId: "Base.1.0.Test", Message: "hello from the BMC" });
+    const event = await stack.sink.waitFor((e) => e.path === `/${ns}/events` && e.messageIds.includes("Base.1.0.Test"));
+    assert.equal(event.context, "ctx-events");
+    assert.equal(event.headers.authorization, "Bearer first-token-value");
+
+    // The Secret changes: the subscription is created again with the new headers, and the old one deleted.
+    await stack.client.patch(SECRETS, { namespace: ns, name: "hook-headers" }, { stringData: { Authorization: "Bearer second-token-value" } }, { type: "merge" });
+    const recreated = await ready(ns, "events", (s) => s.status?.subscriptionID !== sub.status?.subscriptionID && !s.status?.staleSubscriptionIDs);
+    const after = stack.fleet.bmc(0).subscriptions();
+    assert.deepEqual(after.map((s) => s.id), [recreated.status?.subscriptionID]);
+    stack.fleet.bmc(0).submitEvent({ MessageId: "Base.1.0.Second" });
+    const second = await stack.sink.waitFor((e) => e.path === `/${ns}/events` && e.messageIds.includes("Base.1.0.Second"));
+    assert.equal(second.headers.authorization, "Bearer second-token-value");
+
+    // Header values never appear in Events or status.
+    const notes = (await eventsOf(ns)).join("\n");
+    assert.ok(notes.includes("SubscriptionCreated"), notes);
+    assert.ok(!notes.includes("token-value"), notes);
+    assert.ok(!JSON.stringify(recreated.status).includes("token-value"));
+
+    // Deleting the resource deletes the BMC subscription.
+    await stack.client.delete(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "events" });
+    await gone(ns, "events");
+    assert.deepEqual(stack.fleet.bmc(0).subscriptions(), []);
+  });
+
+  it("an operator killed between creating the subscription and writing its status leaves exactly one on the BMC", async () => {
+    const ns = await stack.namespace("crash");
+    await registered(ns, "worker-1", 1);
+    await stack.stopOperator();
+    let created!: () => void;
+    const createdOnBmc = new Promise<void>((resolve) => {
+      created = resolve;
+    });
+    await stack.startOperator({
+      wrapProvisioner: (real: Provisioner): Provisioner =>
+        Object.assign(Object.create(real) as Provisioner, {
+          name: real.name,
+          createSubscription: async (...args: Parameters<Provisioner["createSubscription"]>) => {
+            await real.createSubscription(...args);
+            created();
+            return new Promise<never>(() => {}); // the process "dies" before it can write the status
+          },
+        }),
+    });
+    await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "once", "worker-1"));
+    await createdOnBmc;
+    await stack.stopOperator();
+    const stranded = await stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "once" });
+    assert.equal(stranded.status?.subscriptionID, undefined);
+    assert.equal(stack.fleet.bmc(1).subscriptions().length, 1);
+
+    await stack.startOperator();
+    const adopted = await ready(ns, "once");
+    const onBmc = stack.fleet.bmc(1).subscriptions();
+    assert.equal(onBmc.length, 1, JSON.stringify(onBmc));
+    assert.equal(adopted.status?.subscriptionID, onBmc[0]?.id);
+    assert.ok((await eventsOf(ns)).some((e) => e.includes("SubscriptionAdopted")));
+  });
+
+  it("deletion with the BMC down retries, then completes when it returns", async () => {
+    const ns = await stack.namespace("bmc-down");
+    await registered(ns, "worker-2", 2);
+    await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "down", "worker-2"));
+    await ready(ns, "down");
+    stack.fleet.bmc(2).setDropRate(1);
+    await stack.client.delete(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "down" });
+    const failing = await waitFor(
+      "the deletion to fail while the BMC is down",
+      () => stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "down" }),
+      (s) => findStatusCondition(s.status?.conditions, "Ready")?.reason === "DeleteFailed",
+    );
+    assert.ok(failing.metadata.finalizers?.includes("bmceventsubscription.metal3.io"));
+    assert.equal(stack.fleet.bmc(2).subscriptions().length, 1);
+    stack.fleet.bmc(2).setDropRate(0);
+    await gone(ns, "down", 30_000);
+    assert.deepEqual(stack.fleet.bmc(2).subscriptions(), []);
+  });
+
+  it("waits with a clear status for a missing host, then subscribes when the host appears", async () => {
+    const ns = await stack.namespace("late-host");
+    await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "early", "worker-3"));
+    const waiting = await waitFor(
+      "the missing host to be reported",
+      () => stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "early" }),
+      (s) => findStatusCondition(s.status?.conditions, "Ready")?.reason === "HostNotFound",
+    );
+    assert.equal(waiting.status?.errorMessage, `BareMetalHost "${ns}/worker-3" not found`);
+    assert.equal(stack.fleet.bmc(3).stats().total, 0);
+    await registered(ns, "worker-3", 3);
+    const sub = await ready(ns, "early");
+    assert.equal(sub.status?.errorMessage, undefined);
+  });
+
+  it("releases the finalizer with a Warning when the host is gone", async () => {
+    const ns = await stack.namespace("host-gone");
+    await registered(ns, "worker-4", 4);
+    await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "orphan", "worker-4"));
+    await ready(ns, "orphan");
+    await stack.client.delete(BARE_METAL_HOSTS, { namespace: ns, name: "worker-4" });
+    await stack.client.delete(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "orphan" });
+    await gone(ns, "orphan");
+    const events = await eventsOf(ns);
+    assert.ok(events.some((e) => e.startsWith("Warning SubscriptionLeftBehind") && e.includes("no longer exists")), events.join("\n"));
+  });
+
+  it("a burst of 200 resources on one host never has more than one request in flight at that BMC", async () => {
+    const ns = await stack.namespace("burst");
+    await registered(ns, "worker-5", 5);
+    const bmc = stack.fleet.bmcs[5]!;
+    const lights = [`${bmc.systemUUID}@system`, `${bmc.chassisUUID}@chassis`, ...bmc.drives.map((d) => `${d.storageId}:${d.driveId}@disk`)];
+    stack.fleet.bmc(5).resetStats();
+    const creations: Promise<unknown>[] = [];
+    for (let i = 0; i < 150; i++) {
+      const indicator: BareMetalHostServiceIndicator = {
+        apiVersion: "metal3.io/v1alpha1",
+        kind: "BareMetalHostServiceIndicator",
+        metadata: { name: `light-${i}`, namespace: ns },
+        spec: { hostRef: { name: "worker-5" }, id: lights[i % lights.length]!, on: true },
+      };
+      creations.push(stack.create(SERVICE_INDICATORS, indicator));
+    }
+    for (let i = 0; i < 50; i++) creations.push(stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, `sub-${i}`, "worker-5")));
+    await Promise.all(creations);
+    await waitFor(
+      "all 200 resources to be Ready",
+      async () => {
+        const [indicators, subs] = await Promise.all([
+          stack.client.list(SERVICE_INDICATORS, { namespace: ns }),
+          stack.client.list(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns }),
+        ]);
+        return [...indicators.items, ...subs.items].filter((o) => findStatusCondition(o.status?.conditions, "Ready")?.status === "True").length;
+      },
+      (readyCount) => readyCount === 200,
+      60_000,
+    );
+    const stats = stack.fleet.bmc(5).stats();
+    assert.equal(stats.peakInFlight, 1, JSON.stringify(stats));
+    assert.equal(stack.fleet.bmc(5).subscriptions().length, 50);
+    assert.equal(stack.fleet.bmc(5).lights().system, "Lit");
+  });
+});
+
+describe("BMCEventSubscription drift check", () => {
+  it("re-creates a subscription that a BMC reset lost", async () => {
+    await stack.stopOperator();
+    await stack.startOperator({ subscriptionCheckIntervalMs: 300 });
+    const ns = await stack.namespace("drift");
+    await registered(ns, "worker-0", 0);
+    await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "kept", "worker-0"));
+    await ready(ns, "kept");
+    stack.fleet.bmc(0).reset();
+    await waitFor(
+      "the subscription to be on the BMC again",
+      async () => stack.fleet.bmc(0).subscriptions(),
+      (subs) => subs.length === 1,
+    );
+    const events = await eventsOf(ns);
+    assert.ok(events.some((e) => e.startsWith("Warning SubscriptionLost")), events.join("\n"));
+    await stack.stopOperator();
+    await stack.startOperator();
+  });
+});
