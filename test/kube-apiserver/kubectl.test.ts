@@ -1,0 +1,178 @@
+/**
+ * kubectl 1.35 against the Kubernetes API emulator: applying the project's
+ * CRDs, admission policy and samples (client-side and server-side), reading
+ * them as tables and YAML, patching, labelling, deleting with a finalizer,
+ * waiting for conditions and deletion, `explain`, and the messages of
+ * invalid objects.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { type RunningKubeApiServer, startKubeApiServer } from "../../emulators/kube-apiserver/index.ts";
+import { ensureKubectl } from "../support/kubectl.ts";
+
+const root = join(import.meta.dirname, "..", "..");
+const NS = "some-namespace";
+
+let kubectlPath: string;
+let server: RunningKubeApiServer;
+let workDir: string;
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs kubectl against the emulator; resolves with the exit code and output (a non-zero exit does not throw). */
+function kubectl(args: string[], timeoutMs = 20_000): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(
+      kubectlPath,
+      args,
+      {
+        timeout: timeoutMs,
+        env: { PATH: process.env.PATH ?? "", HOME: workDir, KUBECONFIG: join(workDir, "kubeconfig"), KUBECACHEDIR: join(workDir, "cache") },
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Runs kubectl and fails the test, showing its output, when it does not succeed. */
+async function ok(args: string[]): Promise<string> {
+  const result = await kubectl(args);
+  assert.equal(result.code, 0, `kubectl ${args.join(" ")} failed (${result.code}):\n${result.stderr}${result.stdout}`);
+  return result.stdout;
+}
+
+/** Runs kubectl expecting it to fail; returns its error output. */
+async function fails(args: string[]): Promise<string> {
+  const result = await kubectl(args);
+  assert.notEqual(result.code, 0, `kubectl ${args.join(" ")} should have failed:\n${result.stdout}`);
+  return result.stderr;
+}
+
+describe("kubectl 1.35 against the emulator", () => {
+  before(async () => {
+    [kubectlPath, workDir] = await Promise.all([ensureKubectl(), mkdtemp(join(tmpdir(), "kubectl-suite-"))]);
+    server = await startKubeApiServer({ kubeconfigPath: join(workDir, "kubeconfig") });
+  });
+
+  after(async () => {
+    await server?.close();
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  it("applies the CRDs (client-side) and they become Established", async () => {
+    const out = await ok(["apply", "-k", join(root, "config", "crd")]);
+    assert.match(out, /customresourcedefinition.apiextensions.k8s.io\/bmceventsubscriptions.metal3.io created/);
+    await ok(["wait", "--for=condition=Established", "crd/bmceventsubscriptions.metal3.io", "crd/baremetalhostserviceindicators.metal3.io", "crd/baremetalhosts.metal3.io", "--timeout=10s"]);
+    const crds = await ok(["get", "crd"]);
+    assert.match(crds, /^NAME\s+CREATED AT/m);
+  });
+
+  it("applies the admission policy and the samples, with a namespace made by kubectl create (protobuf)", async () => {
+    await ok(["apply", "-f", join(root, "config", "policy", "same-namespace-references.yaml")]);
+    await ok(["create", "namespace", NS]);
+    await ok(["apply", "-f", join(root, "config", "samples", "metal3.io_v1alpha1_baremetalhost.yaml")]);
+    await ok(["apply", "-f", join(root, "config", "samples", "metal3.io_v1alpha1_bmceventsubscription.yaml")]);
+    // YAML 1.1, which kubectl speaks, reads an unquoted `on:` key as the boolean true: quote it.
+    const sample = await readFile(join(root, "config", "samples", "metal3.io_v1alpha1_baremetalhostserviceindicator.yaml"), "utf8");
+    const indicator = join(workDir, "indicator.yaml");
+    await writeFile(indicator, sample.replace(/^(\s+)on:/m, '$1"on":'));
+    await ok(["apply", "-f", indicator]);
+    const secret = await ok(["create", "secret", "generic", "some-secret-name", "-n", NS, "--from-literal=Authorization=Bearer x"]);
+    assert.match(secret, /secret\/some-secret-name created/);
+  });
+
+  it("gets tables with the printer columns, YAML, and label-selected lists", async () => {
+    const table = await ok(["get", "bes", "-n", NS]);
+    assert.match(table, /^NAME\s+HOST\s+DESTINATION\s+SUBSCRIPTION ID\s+READY\s+ERROR\s+AGE$/m);
+    assert.match(table, /^worker-1-events\s+ostest-worker-1\s+https:\/\/events\.apps\.corp\.example\.com\/webhook/m);
+    const yaml = await ok(["get", "bmceventsubscription", "worker-1-events", "-n", NS, "-o", "yaml"]);
+    assert.match(yaml, /^kind: BMCEventSubscription$/m);
+    assert.match(yaml, /^ {2}resourceVersion: "\d+"$/m);
+    assert.match(yaml, /^ {2}hostName: ostest-worker-1$/m);
+    await ok(["label", "bes", "worker-1-events", "-n", NS, "team=infra"]);
+    assert.match(await ok(["get", "bes", "-n", NS, "-l", "team=infra", "-o", "name"]), /^bmceventsubscription.metal3.io\/worker-1-events$/m);
+    assert.equal((await ok(["get", "bes", "-n", NS, "-l", "team=other", "-o", "name"])).trim(), "");
+    const all = await ok(["get", "bmh,bes,bmhsi", "-A", "--no-headers"]);
+    assert.equal(all.trim().split("\n").length, 3);
+  });
+
+  it("patches, and server-side apply reports a conflict with the patcher until forced", async () => {
+    const indicator = join(workDir, "indicator.yaml");
+    await ok(["apply", "--server-side", "-f", indicator]);
+    await ok(["patch", "bmhsi", "worker-1-chassis-light", "-n", NS, "--type=merge", "-p", '{"spec":{"on":false}}']);
+    assert.equal(await ok(["get", "bmhsi", "worker-1-chassis-light", "-n", NS, "-o", "jsonpath={.spec.on}"]), "false");
+    const conflict = await fails(["apply", "--server-side", "-f", indicator]);
+    assert.match(conflict, /Apply failed with 1 conflict: conflict with "kubectl-patch" using metal3\.io\/v1alpha1: \.spec\.on/);
+    await ok(["apply", "--server-side", "--force-conflicts", "-f", indicator]);
+    assert.equal(await ok(["get", "bmhsi", "worker-1-chassis-light", "-n", NS, "-o", "jsonpath={.spec.on}"]), "true");
+    const strategic = await fails(["patch", "bmhsi", "worker-1-chassis-light", "-n", NS, "-p", '{"spec":{"on":false}}']);
+    assert.match(strategic, /application\/strategic-merge-patch\+json is not supported/);
+  });
+
+  it("waits for a Ready condition set through the status subresource", async () => {
+    const waiting = kubectl(["wait", "--for=condition=Ready", "bes/worker-1-events", "-n", NS, "--timeout=15s"]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const status = { status: { observedGeneration: 1, conditions: [{ type: "Ready", status: "True", reason: "Subscribed", message: "subscribed", lastTransitionTime: "2026-01-01T00:00:00Z" }] } };
+    await ok(["patch", "bes", "worker-1-events", "-n", NS, "--subresource=status", "--type=merge", "-p", JSON.stringify(status)]);
+    const result = await waiting;
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /condition met/);
+  });
+
+  it("deletes an object with a finalizer only once the finalizer is removed", async () => {
+    await ok(["patch", "bmh", "ostest-worker-1", "-n", NS, "--type=merge", "-p", '{"metadata":{"finalizers":["metal3.io/test-hold"]}}']);
+    await ok(["delete", "bmh", "ostest-worker-1", "-n", NS, "--wait=false"]);
+    const deletion = await ok(["get", "bmh", "ostest-worker-1", "-n", NS, "-o", "jsonpath={.metadata.deletionTimestamp}"]);
+    assert.match(deletion, /^\d{4}-\d\d-\d\dT/);
+    const waiting = kubectl(["wait", "--for=delete", "bmh/ostest-worker-1", "-n", NS, "--timeout=15s"]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await ok(["patch", "bmh", "ostest-worker-1", "-n", NS, "--type=merge", "-p", '{"metadata":{"finalizers":null}}']);
+    const result = await waiting;
+    assert.equal(result.code, 0, result.stderr);
+    const gone = await fails(["get", "bmh", "ostest-worker-1", "-n", NS]);
+    assert.match(gone, /NotFound.*"ostest-worker-1" not found/);
+  });
+
+  it("explains our kinds from the OpenAPI v3 documents", async () => {
+    const out = await ok(["explain", "bmceventsubscriptions.spec"]);
+    assert.match(out, /KIND:\s+BMCEventSubscription/);
+    assert.match(out, /destination\s+<string> -required-/);
+    assert.match(out, /The http or https URL that receives the events/);
+  });
+
+  it("shows the CRD's messages for invalid objects, the strict decoding error, and the admission policy's denial", async () => {
+    const invalid = join(workDir, "invalid.yaml");
+    await writeFile(
+      invalid,
+      ["apiVersion: metal3.io/v1alpha1", "kind: BMCEventSubscription", "metadata:", "  name: bad", `  namespace: ${NS}`, "spec:", "  hostName: Bad_Host", "  destination: ftp://example.com/x", ""].join("\n"),
+    );
+    const messages = await fails(["apply", "-f", invalid]);
+    assert.match(messages, /The BMCEventSubscription "bad" is invalid/);
+    assert.match(messages, /destination must be an absolute http or https URL with a host and a path .*got 'ftp:\/\/example.com\/x'/);
+    assert.match(messages, /hostName must be the name of a BareMetalHost/);
+
+    const unknown = join(workDir, "unknown.yaml");
+    await writeFile(unknown, ["apiVersion: metal3.io/v1alpha1", "kind: BMCEventSubscription", "metadata:", "  name: unknown-field", `  namespace: ${NS}`, "spec:", "  hostName: h", "  destination: https://e.example.com/", "  colour: blue", ""].join("\n"));
+    assert.match(await fails(["apply", "-f", unknown]), /strict decoding error: unknown field "spec.colour"/);
+
+    const cross = join(workDir, "cross.yaml");
+    await writeFile(
+      cross,
+      ["apiVersion: metal3.io/v1alpha1", "kind: BMCEventSubscription", "metadata:", "  name: cross-namespace", `  namespace: ${NS}`, "spec:", "  hostName: ostest-worker-1", "  destination: https://e.example.com/hook", "  httpHeadersRef:", "    name: some-secret-name", "    namespace: other-namespace", ""].join("\n"),
+    );
+    const denied = await fails(["apply", "-f", cross]);
+    assert.match(denied, /ValidatingAdmissionPolicy 'bmceventsubscription\.metal3\.io' with binding 'bmceventsubscription\.metal3\.io' denied request: spec\.httpHeadersRef\.namespace must be empty or the BMCEventSubscription's own namespace/);
+    await fails(["get", "bes", "cross-namespace", "-n", NS]);
+  });
+});
