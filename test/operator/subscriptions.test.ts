@@ -232,7 +232,7 @@ describe("BMCEventSubscription drift check", () => {
     stack.fleet.bmc(0).reset();
     await waitFor(
       "the subscription to be on the BMC again",
-      async () => stack.fleet.bmc(0).subscriptions(),
+      () => Promise.resolve(stack.fleet.bmc(0).subscriptions()),
       (subs) => subs.length === 1,
     );
     const events = await eventsOf(ns);
