@@ -318,7 +318,9 @@ export class Manager {
       failure ??= error instanceof Error ? error : new Error(String(error));
     } finally {
       signal.removeEventListener("abort", onAbort);
-      await this.#shutdown(log, controllersAbort, controllersStopped, electionAbort, election);
+      // After a lost lease another leader may already run: do not wait for reconciles (as controller-runtime).
+      const lost = failure instanceof LeaderElectionLostError;
+      await this.#shutdown(log, controllersAbort, controllersStopped, electionAbort, election, lost ? 0 : undefined);
     }
     if (failure) throw failure;
   }
@@ -329,11 +331,12 @@ export class Manager {
     controllersStopped: Promise<void>[],
     electionAbort: AbortController,
     election: Promise<void>,
+    timeoutMs?: number,
   ): Promise<void> {
     this.#stopping = true;
     log.info("shutting down: stopping controllers");
     controllersAbort?.abort(new Error("Manager shutting down"));
-    const timeout = this.#o.gracefulShutdownTimeoutMs ?? 30_000;
+    const timeout = timeoutMs ?? this.#o.gracefulShutdownTimeoutMs ?? 30_000;
     const gaveUp = new AbortController();
     const finished = await Promise.race([
       Promise.all(controllersStopped).then(() => true),

@@ -22,7 +22,12 @@ interface Running {
   done: Promise<unknown>;
 }
 
-function startManager(cluster: TestCluster, identity: string, leaseName: string): Running {
+function startManager(
+  cluster: TestCluster,
+  identity: string,
+  leaseName: string,
+  options: { gracefulShutdownTimeoutMs?: number; block?: (name: string) => Promise<void> | undefined } = {},
+): Running {
   const manager = new Manager({
     kubeConfig: kubeConfigFromString(cluster.kubeconfig),
     namespaces: ["work"],
@@ -30,15 +35,16 @@ function startManager(cluster: TestCluster, identity: string, leaseName: string)
     metricsAddress: "127.0.0.1:0",
     probeAddress: "127.0.0.1:0",
     leaderElection: { name: leaseName, namespace: "work", ...TIMINGS },
-    gracefulShutdownTimeoutMs: 2000,
+    gracefulShutdownTimeoutMs: options.gracefulShutdownTimeoutMs ?? 2000,
     logger: silentLogger,
   });
   const reconciled: string[] = [];
   manager.controller({
     name: "configmaps",
     for: CONFIG_MAPS,
-    reconcile: (req) => {
+    reconcile: async (req) => {
       reconciled.push(req.name);
+      await options.block?.(req.name);
     },
   });
   const abort = new AbortController();
@@ -106,10 +112,15 @@ describe("Manager against the API emulator", () => {
     }
   });
 
-  it("stops reconciling and reports LeaderElectionLostError when the lease is taken away", async () => {
-    const a = startManager(cluster, "manager-a", "stolen");
+  it("stops reconciling and reports LeaderElectionLostError when the lease is taken away, without waiting for reconciles", { timeout: 30_000 }, async () => {
+    let unblock!: () => void;
+    const blocked = new Promise<void>((resolve) => (unblock = resolve));
+    // A reconcile that ignores its signal: after a lost lease the manager must not wait for it.
+    const a = startManager(cluster, "manager-a", "stolen", { gracefulShutdownTimeoutMs: 60_000, block: (name) => (name === "slow" ? blocked : undefined) });
     try {
       await eventually(() => a.manager.isLeader, "manager-a to lead");
+      await cluster.client.create(CONFIG_MAPS, { metadata: { namespace: "work", name: "slow" } });
+      await eventually(() => a.reconciled.includes("slow"), "the slow reconcile to start");
       // Another holder overwrites the Lease (as after a partition); a can no longer renew.
       await retryOnConflict(async () => {
         const lease = await cluster.client.get(LEASES, { namespace: "work", name: "stolen" });
@@ -124,6 +135,7 @@ describe("Manager against the API emulator", () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       assert.equal(a.reconciled.length, count, "nothing is reconciled after the loss");
     } finally {
+      unblock();
       a.abort.abort();
       await a.done;
     }
