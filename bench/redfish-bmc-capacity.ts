@@ -106,6 +106,8 @@ interface Result {
   max: number;
   /** Share of one core the emulator used during the measured run. */
   emulatorCpu: number;
+  /** Emulator CPU time per request, microseconds. */
+  cpuMicrosPerRequest: number;
   maxPeakInFlight: number;
 }
 
@@ -152,6 +154,7 @@ async function measure(emulator: Emulator, scenario: Scenario, seconds: number, 
     p99: percentile(sorted, 99),
     max: sorted.length > 0 ? sorted[sorted.length - 1]! : Number.NaN,
     emulatorCpu: cpuMicros / 1e6 / elapsed,
+    cpuMicrosPerRequest: latencies.length > 0 ? cpuMicros / latencies.length : Number.NaN,
     maxPeakInFlight: stats.maxPeakInFlight,
   };
 }
@@ -219,7 +222,7 @@ async function main(): Promise<void> {
     results.push(result);
     process.stdout.write(
       `${result.name}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, ` +
-        `errors ${result.errors}, emulator CPU ${(result.emulatorCpu * 100).toFixed(0)}% of a core\n`,
+        `errors ${result.errors}, emulator CPU ${(result.emulatorCpu * 100).toFixed(0)}% of a core, ${result.cpuMicrosPerRequest.toFixed(0)} µs per request\n`,
     );
   }
   const loaded = await processInfo(emulator);
@@ -236,13 +239,14 @@ async function main(): Promise<void> {
       `from a second process on the same machine, ${CONCURRENCY} requests in flight spread round-robin over every BMC ` +
       `(HTTP Basic auth, undici, 2 connections per BMC), ${SECONDS} s per row after ${WARMUP_SECONDS} s of warm-up. ` +
       "Emulator CPU is the emulator process's CPU time over the run (100% = one core): where it is below 100%, the load generator, " +
-      "not the emulator, was the limit.",
+      "not the emulator, was the limit. CPU per request is the emulator's own cost, and one core divided by it is what " +
+      "the emulator could serve with a core to itself.",
     "",
-    "| Load | Requests/s | p50 ms | p95 ms | p99 ms | max ms | Errors | Emulator CPU |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|",
+    "| Load | Requests/s | p50 ms | p95 ms | p99 ms | max ms | Errors | Emulator CPU | CPU per request | Requests/s per emulator core |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...results.map(
       (r) =>
-        `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p95.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.errors} | ${(r.emulatorCpu * 100).toFixed(0)}% |`,
+        `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p95.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.errors} | ${(r.emulatorCpu * 100).toFixed(0)}% | ${r.cpuMicrosPerRequest.toFixed(0)} µs | ${(1e6 / r.cpuMicrosPerRequest).toFixed(0)} |`,
     ),
     "",
     "| Memory | Value |",
@@ -253,8 +257,9 @@ async function main(): Promise<void> {
     `| Per BMC, RSS | ${kib(perBmc.rss)} KiB |`,
     `| Per BMC, JS heap | ${kib(perBmc.heap)} KiB |`,
     "",
-    `What it means for the operator benchmarks: a light toggle costs one GET and one PATCH, so at these rates the emulator ` +
-      `serves a toggle on each of ${COUNT} hosts in ${(COUNT / results[0]!.rps + COUNT / results[1]!.rps).toFixed(2)} s of its time.`,
+    `What it means for the operator benchmarks: a light toggle costs one GET and one PATCH, so a toggle on each of ${COUNT} hosts ` +
+      `costs the emulator ${((COUNT * (results[0]!.cpuMicrosPerRequest + results[1]!.cpuMicrosPerRequest)) / 1e6).toFixed(2)} s of CPU ` +
+      `(${(COUNT / results[0]!.rps + COUNT / results[1]!.rps).toFixed(2)} s of wall time at the rates measured here).`,
   ];
   const section = lines.join("\n");
   process.stdout.write(`\n${section}\n`);
