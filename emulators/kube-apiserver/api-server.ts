@@ -227,7 +227,9 @@ export class ApiServer {
     if (!isPlainObject(body)) throw badRequest(`the request body must be a JSON object (a ${type.kind}), got ${Array.isArray(body) ? "an array" : JSON.stringify(body)}`);
     const apiVersion = apiVersionOf(type);
     if (body.kind === undefined || body.kind === "") {
-      throw badRequest(`Object 'Kind' is missing in the request body; expected "kind": ${JSON.stringify(type.kind)}`);
+      // Built-in kinds take their kind from the URL; custom resources must say it.
+      if (type.custom) throw badRequest(`Object 'Kind' is missing in the request body; expected "kind": ${JSON.stringify(type.kind)}`);
+      body.kind = type.kind;
     }
     if (body.kind !== type.kind) {
       throw badRequest(`the kind in the request body (${JSON.stringify(body.kind)}) does not match the kind of the resource (${JSON.stringify(type.kind)})`);
