@@ -145,7 +145,12 @@ export async function startEventSink(options: EventSinkOptions = {}): Promise<Ru
   };
 }
 
-/** A one-line, human-readable summary of an event, for printing. */
+/** A header value as printed: its first characters and its length, never the whole secret. */
+export function maskHeaderValue(value: string): string {
+  return value.length <= 8 ? `*** (${value.length} chars)` : `${value.slice(0, 4)}… (${value.length} chars)`;
+}
+
+/** A one-line, human-readable summary of an event, for printing; header values are masked. */
 export function describeEvent(event: ReceivedEvent, showHeaders: readonly string[] = []): string {
   const records = ((event.body as { Events?: { MessageId?: string; Message?: string; MessageSeverity?: string; OriginOfCondition?: { "@odata.id"?: string } }[] })?.Events ?? []);
   const parts = records.map((r) =>
@@ -155,7 +160,7 @@ export function describeEvent(event: ReceivedEvent, showHeaders: readonly string
   );
   const headers = showHeaders
     .filter((name) => event.headers[name.toLowerCase()] !== undefined)
-    .map((name) => `${name}: ${String(event.headers[name.toLowerCase()])}`);
+    .map((name) => `${name}: ${maskHeaderValue(String(event.headers[name.toLowerCase()]))}`);
   return [
     `${event.receivedAt.toISOString()} ${event.path}`,
     `context=${JSON.stringify(event.context ?? "")}`,

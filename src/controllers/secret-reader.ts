@@ -41,7 +41,7 @@ export class SecretReader {
       throw error;
     }
     if (secret.metadata?.labels?.[SECRET_WATCH_LABEL] !== SECRET_WATCH_LABEL_VALUE) {
-      this.#logger.info({ secret: `${ref.namespace}/${ref.name}` }, `labelling Secret ${SECRET_LABEL_SELECTOR} so that its changes are watched`);
+      this.#logger.info({ secretName: `${ref.namespace}/${ref.name}` }, `labelling Secret ${SECRET_LABEL_SELECTOR} so that its changes are watched`);
       secret = await this.#client.patch(
         SECRETS,
         ref,

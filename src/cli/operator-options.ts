@@ -1,0 +1,205 @@
+/**
+ * The operator's command line: every flag, its environment variable and its
+ * default. `npm run operator -- --help` prints them.
+ *
+ * @module
+ */
+import { Command, InvalidArgumentError, Option } from "commander";
+import type { IronicSettings } from "../provisioner/ironic/mod.ts";
+import { parseBoolean } from "../provisioner/ironic/options.ts";
+import { parseDuration } from "./duration.ts";
+
+/** The operator's settings, after parsing. */
+export interface OperatorSettings {
+  kubeconfig?: string;
+  context?: string;
+  provisioner: "redfish" | "ironic";
+  /** Watched namespaces; empty means all. */
+  namespaces: string[];
+  concurrency: number;
+  bmcMaxInFlight: number;
+  bmcMaxTotal: number;
+  bmcTimeoutMs: number;
+  subscriptionCheckIntervalMs: number;
+  metricsBindAddress: string;
+  healthProbeBindAddress: string;
+  leaderElect: boolean;
+  leaderElectionId: string;
+  leaderElectionNamespace?: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  /** Ironic flags given on the command line (environment variables are read by the Ironic provisioner). */
+  ironic: Partial<IronicSettings>;
+  logLevel: string;
+  logFormat: "json" | "pretty";
+}
+
+function wholeNumber(flag: string, min: number) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min) {
+      throw new InvalidArgumentError(`${flag} must be a whole number of at least ${min}, got ${JSON.stringify(text)}`);
+    }
+    return value;
+  };
+}
+
+function duration(flag: string) {
+  return (text: string): number => {
+    try {
+      return parseDuration(text, flag);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+  };
+}
+
+function bool(flag: string) {
+  return (text: string): boolean => {
+    try {
+      return parseBoolean(text, flag);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+  };
+}
+
+/** The commander program of `npm run operator`. */
+export function operatorCommand(): Command {
+  return new Command("bmc-operator")
+    .description(
+      "Runs the bmc-operator controllers (BareMetalHost, BMCEventSubscription, BareMetalHostServiceIndicator) " +
+        "against a Kubernetes cluster. Every flag can also be set through the environment variable shown.",
+    )
+    .addOption(new Option("--kubeconfig <file>", "kubeconfig file; else $KUBECONFIG, the in-cluster config, or ~/.kube/config"))
+    .addOption(new Option("--context <name>", "kubeconfig context to use").env("KUBECONTEXT"))
+    .addOption(
+      new Option("--provisioner <name>", "who talks to the BMCs: redfish (directly) or ironic")
+        .choices(["redfish", "ironic"])
+        .default("redfish")
+        .env("BMC_OPERATOR_PROVISIONER"),
+    )
+    .addOption(
+      new Option("--namespaces <list>", "comma-separated namespaces to watch; all when empty").default("").env("WATCH_NAMESPACE"),
+    )
+    .addOption(
+      new Option("--concurrency <n>", "reconciles at once per controller")
+        .argParser(wholeNumber("--concurrency", 1))
+        .default(32)
+        .env("BMC_OPERATOR_CONCURRENCY"),
+    )
+    .addOption(
+      new Option("--bmc-max-in-flight <n>", "BMC (or Ironic node) calls in flight per BMC")
+        .argParser(wholeNumber("--bmc-max-in-flight", 1))
+        .default(1)
+        .env("BMC_MAX_IN_FLIGHT"),
+    )
+    .addOption(
+      new Option("--bmc-max-total <n>", "BMC calls in flight over all BMCs")
+        .argParser(wholeNumber("--bmc-max-total", 1))
+        .default(64)
+        .env("BMC_MAX_TOTAL"),
+    )
+    .addOption(
+      new Option("--bmc-timeout <duration>", "timeout of one Redfish request").argParser(duration("--bmc-timeout")).default(30_000, "30s").env("BMC_TIMEOUT"),
+    )
+    .addOption(
+      new Option("--subscription-check-interval <duration>", "how often to check that each BMC still holds its subscriptions (jittered); 0 disables")
+        .argParser(duration("--subscription-check-interval"))
+        .default(0, "0")
+        .env("SUBSCRIPTION_CHECK_INTERVAL"),
+    )
+    .addOption(
+      new Option("--metrics-bind-address <address>", "where /metrics listens ([host]:port); 0 disables").default(":8080").env("METRICS_BIND_ADDRESS"),
+    )
+    .addOption(
+      new Option("--health-probe-bind-address <address>", "where /healthz and /readyz listen; 0 disables").default(":8081").env("HEALTH_PROBE_BIND_ADDRESS"),
+    )
+    .addOption(
+      new Option("--leader-elect [enabled]", "run only while holding the leader Lease (for more than one replica)")
+        .argParser(bool("--leader-elect"))
+        .default(false)
+        .env("LEADER_ELECT"),
+    )
+    .addOption(new Option("--leader-election-id <name>", "name of the leader Lease").default("bmc-operator").env("LEADER_ELECTION_ID"))
+    .addOption(
+      new Option("--leader-election-namespace <namespace>", "namespace of the leader Lease; default the pod's").env("POD_NAMESPACE"),
+    )
+    .addOption(
+      new Option("--lease-duration <duration>", "leader Lease duration").argParser(duration("--lease-duration")).default(15_000, "15s").env("LEASE_DURATION"),
+    )
+    .addOption(
+      new Option("--renew-deadline <duration>", "how long the leader keeps trying to renew").argParser(duration("--renew-deadline")).default(10_000, "10s").env("RENEW_DEADLINE"),
+    )
+    .addOption(
+      new Option("--retry-period <duration>", "time between leader election attempts").argParser(duration("--retry-period")).default(2_000, "2s").env("RETRY_PERIOD"),
+    )
+    .addOption(new Option("--ironic-endpoint <url>", "Ironic's URL (also IRONIC_ENDPOINT)"))
+    .addOption(new Option("--ironic-auth-dir <dir>", "holds ironic/username and ironic/password for HTTP Basic auth (also METAL3_AUTH_ROOT_DIR)"))
+    .addOption(new Option("--ironic-cacert-file <file>", "CA bundle for Ironic's certificate (also IRONIC_CACERT_FILE)"))
+    .addOption(new Option("--ironic-client-cert-file <file>", "client certificate for mutual TLS (also IRONIC_CLIENT_CERT_FILE)"))
+    .addOption(new Option("--ironic-client-key-file <file>", "client key for mutual TLS (also IRONIC_CLIENT_PRIVATE_KEY_FILE)"))
+    .addOption(new Option("--ironic-insecure [enabled]", "do not verify Ironic's certificate (also IRONIC_INSECURE)").argParser(bool("--ironic-insecure")))
+    .addOption(new Option("--ironic-timeout <duration>", "timeout of one Ironic request (also IRONIC_CLIENT_TIMEOUT)").argParser(duration("--ironic-timeout")))
+    .addOption(
+      new Option("--ironic-register-hosts [enabled]", "enroll hosts that have no Ironic node; false: only look nodes up (also IRONIC_REGISTER_HOSTS)").argParser(
+        bool("--ironic-register-hosts"),
+      ),
+    )
+    .addOption(
+      new Option("--log-level <level>", "log level")
+        .choices(["trace", "debug", "info", "warn", "error", "fatal", "silent"])
+        .default("info")
+        .env("LOG_LEVEL"),
+    )
+    .addOption(new Option("--log-format <format>", "log format").choices(["json", "pretty"]).default("json").env("LOG_FORMAT"))
+    .allowExcessArguments(false);
+}
+
+/** Parses the operator's arguments (without `node` and the script). Throws a commander error for bad input. */
+export function parseOperatorArgs(args: readonly string[], command: Command = operatorCommand()): OperatorSettings {
+  command.exitOverride().configureOutput({ writeErr: () => {} });
+  command.parse([...args], { from: "user" });
+  const o = command.opts<Record<string, unknown>>();
+  const ironic: Partial<IronicSettings> = {};
+  if (o.ironicEndpoint !== undefined) ironic.endpoint = o.ironicEndpoint as string;
+  if (o.ironicAuthDir !== undefined) ironic.authRootDir = o.ironicAuthDir as string;
+  if (o.ironicCacertFile !== undefined) ironic.caCertFile = o.ironicCacertFile as string;
+  if (o.ironicClientCertFile !== undefined) ironic.clientCertFile = o.ironicClientCertFile as string;
+  if (o.ironicClientKeyFile !== undefined) ironic.clientKeyFile = o.ironicClientKeyFile as string;
+  if (o.ironicInsecure !== undefined) ironic.insecure = o.ironicInsecure === true;
+  if (o.ironicTimeout !== undefined) ironic.timeoutMs = o.ironicTimeout as number;
+  if (o.ironicRegisterHosts !== undefined) ironic.registerHosts = o.ironicRegisterHosts === true;
+  const settings: OperatorSettings = {
+    provisioner: o.provisioner as OperatorSettings["provisioner"],
+    namespaces: (typeof o.namespaces === "string" ? o.namespaces : "")
+      .split(",")
+      .map((n) => n.trim())
+      .filter(Boolean),
+    concurrency: Number(o.concurrency),
+    bmcMaxInFlight: Number(o.bmcMaxInFlight),
+    bmcMaxTotal: Number(o.bmcMaxTotal),
+    bmcTimeoutMs: Number(o.bmcTimeout),
+    subscriptionCheckIntervalMs: Number(o.subscriptionCheckInterval),
+    metricsBindAddress: String(o.metricsBindAddress),
+    healthProbeBindAddress: String(o.healthProbeBindAddress),
+    leaderElect: o.leaderElect === true,
+    leaderElectionId: String(o.leaderElectionId),
+    leaseDurationMs: Number(o.leaseDuration),
+    renewDeadlineMs: Number(o.renewDeadline),
+    retryPeriodMs: Number(o.retryPeriod),
+    ironic,
+    logLevel: String(o.logLevel),
+    logFormat: o.logFormat as OperatorSettings["logFormat"],
+  };
+  if (typeof o.kubeconfig === "string") settings.kubeconfig = o.kubeconfig;
+  if (typeof o.context === "string") settings.context = o.context;
+  if (typeof o.leaderElectionNamespace === "string") settings.leaderElectionNamespace = o.leaderElectionNamespace;
+  if (settings.renewDeadlineMs >= settings.leaseDurationMs) {
+    throw new InvalidArgumentError(
+      `--renew-deadline (${settings.renewDeadlineMs} ms) must be shorter than --lease-duration (${settings.leaseDurationMs} ms)`,
+    );
+  }
+  return settings;
+}
