@@ -309,30 +309,31 @@ export function mergeApplied(
   return mergeValues(live, config, schema) as Record<string, unknown>;
 }
 
+/** Removes the member at `elements` from `value`. A list or map left empty by the removal goes too (`undefined`), as in structured-merge-diff. */
 function removeAt(value: unknown, elements: string[], index: number, schema: Schema | undefined): unknown {
   const element = elements[index]!;
   const last = index === elements.length - 1;
   if (element.startsWith("f:") && isPlainObject(value)) {
     const key = element.slice(2);
     if (!(key in value)) return value;
-    if (last) {
-      const { [key]: _removed, ...rest } = value;
-      return rest;
-    }
-    return { ...value, [key]: removeAt(value[key], elements, index + 1, propertySchema(schema, key)) };
+    const child = last ? undefined : removeAt(value[key], elements, index + 1, propertySchema(schema, key));
+    const out = { ...value };
+    if (child === undefined) delete out[key];
+    else out[key] = child;
+    return Object.keys(out).length === 0 ? undefined : out;
   }
   if (Array.isArray(value)) {
+    let out: unknown[] = value;
     if (element.startsWith("v:")) {
       if (!last) return value;
-      return value.filter((item) => valueElement(item) !== element);
-    }
-    if (element.startsWith("k:")) {
+      out = value.filter((item) => valueElement(item) !== element);
+    } else if (element.startsWith("k:")) {
       const keys = mapKeys(schema);
-      if (last) return value.filter((item) => keyElement(item, keys) !== element);
-      return value.map((item) =>
-        keyElement(item, keys) === element ? removeAt(item, elements, index + 1, itemsSchema(schema)) : item,
-      );
+      out = last
+        ? value.filter((item) => keyElement(item, keys) !== element)
+        : value.map((item) => (keyElement(item, keys) === element ? (removeAt(item, elements, index + 1, itemsSchema(schema)) ?? {}) : item));
     }
+    return out.length === 0 ? undefined : out;
   }
   return value;
 }
@@ -344,7 +345,7 @@ export function removeFields(
   schema: Schema | undefined,
 ): Record<string, unknown> {
   let out: unknown = object;
-  for (const path of paths) out = removeAt(out, splitPath(path), 0, schema);
+  for (const path of paths) out = removeAt(out, splitPath(path), 0, schema) ?? {};
   return out as Record<string, unknown>;
 }
 

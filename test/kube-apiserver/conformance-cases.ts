@@ -721,6 +721,26 @@ export const CASES: ConformanceCase[] = [
       assertStatus(await context.client.put(`${path}/${name}`, { ...lease, spec: { ...lease.spec, holderIdentity: "c" } }), 409, "Conflict");
     },
   },
+  {
+    name: "deleting a CRD deletes its custom resources and removes it from discovery",
+    async run(context) {
+      const plural = `gadgets${context.name("").replace(/[^a-z0-9]/g, "")}`;
+      const crd = structuredClone(WIDGET_CRD) as any;
+      crd.metadata.name = `${plural}.${GROUP}`;
+      crd.spec.names = { kind: `Gadget${plural.slice(7)}`, plural, singular: plural.slice(0, -1) };
+      const crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+      assertOk(await context.client.post(crds, crd), 201);
+      const path = `/apis/${GROUP}/v1/namespaces/${context.namespace}/${plural}`;
+      await eventually(async () => assertOk(await context.client.post(path, { ...widget("g"), kind: crd.spec.names.kind }), 201), 30_000, 100);
+      assertOk(await context.client.delete(`${crds}/${crd.metadata.name}`));
+      await eventually(async () => assertStatus(await context.client.get(`${crds}/${crd.metadata.name}`), 404, "NotFound"), 30_000, 100);
+      await eventually(async () => {
+        const list = assertOk(await context.client.get(`/apis/${GROUP}/v1`));
+        assert.ok(!list.resources.some((r: any) => r.name === plural), `${plural} is still in discovery`);
+      }, 30_000, 100);
+      assert.equal((await context.client.get(`${path}/g`)).status, 404);
+    },
+  },
   // ---- admission ----------------------------------------------------------------------------
   {
     name: "a ValidatingAdmissionPolicy with a Deny binding rejects what its expression forbids",
