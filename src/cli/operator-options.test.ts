@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { afterEach, describe, it } from "node:test";
+import { parseOperatorArgs } from "./operator-options.ts";
+
+const saved = { ...process.env };
+afterEach(() => {
+  for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+  Object.assign(process.env, saved);
+});
+
+describe("parseOperatorArgs", () => {
+  it("has controller-runtime's and Metal3's defaults", () => {
+    delete process.env.WATCH_NAMESPACE;
+    delete process.env.LEADER_ELECT;
+    const settings = parseOperatorArgs([]);
+    assert.equal(settings.provisioner, "redfish");
+    assert.deepEqual(settings.namespaces, []);
+    assert.equal(settings.bmcMaxInFlight, 1);
+    assert.equal(settings.metricsBindAddress, ":8080");
+    assert.equal(settings.healthProbeBindAddress, ":8081");
+    assert.equal(settings.leaderElect, false);
+    assert.deepEqual([settings.leaseDurationMs, settings.renewDeadlineMs, settings.retryPeriodMs], [15_000, 10_000, 2_000]);
+    assert.equal(settings.subscriptionCheckIntervalMs, 0);
+  });
+
+  it("reads flags, and environment variables where no flag is given", () => {
+    process.env.WATCH_NAMESPACE = "metal3, tenant-a";
+    process.env.LEADER_ELECT = "true";
+    process.env.BMC_MAX_IN_FLIGHT = "2";
+    const settings = parseOperatorArgs(["--bmc-max-in-flight", "3", "--subscription-check-interval", "1h", "--ironic-endpoint", "http://ironic:6385"]);
+    assert.deepEqual(settings.namespaces, ["metal3", "tenant-a"]);
+    assert.equal(settings.leaderElect, true);
+    assert.equal(settings.bmcMaxInFlight, 3);
+    assert.equal(settings.subscriptionCheckIntervalMs, 3_600_000);
+    assert.equal(settings.ironic.endpoint, "http://ironic:6385");
+  });
+
+  it("names the flag and the value when one is wrong", () => {
+    assert.throws(() => parseOperatorArgs(["--bmc-max-in-flight", "0"]), /--bmc-max-in-flight must be a whole number of at least 1, got "0"/);
+    assert.throws(() => parseOperatorArgs(["--provisioner", "ipmi"]), /Allowed choices are redfish, ironic/);
+    assert.throws(() => parseOperatorArgs(["--lease-duration", "soon"]), /--lease-duration must be a duration such as 30s, 2m or 1h30m, got "soon"/);
+    assert.throws(() => parseOperatorArgs(["--leader-elect", "maybe"]), /--leader-elect must be true or false, got "maybe"/);
+    assert.throws(() => parseOperatorArgs(["--renew-deadline", "20s"]), /--renew-deadline \(20000 ms\) must be shorter than --lease-duration \(15000 ms\)/);
+  });
+});
