@@ -34,5 +34,14 @@ export function renderManifests(): Map<string, string> {
   );
   const policies = KINDS.flatMap((def) => admissionPolicy(def));
   files.set("config/policy/same-namespace-references.yaml", toYaml(policies));
+  files.set(
+    "config/policy/kustomization.yaml",
+    HEADER +
+      stringify({
+        apiVersion: "kustomize.config.k8s.io/v1beta1",
+        kind: "Kustomization",
+        resources: ["same-namespace-references.yaml"],
+      }),
+  );
   return files;
 }
