@@ -1,0 +1,268 @@
+/**
+ * The whole stack for end-to-end tests through real Ironic, over real HTTP on
+ * 127.0.0.1: the Kubernetes API emulator with the CRDs, a fleet of emulated
+ * Redfish BMCs and an event sink (all from {@link startOperatorStack}), a real
+ * Ironic ({@link startIronic}), kubectl 1.35 for the user's side, and the
+ * operator started in-process the way `npm run operator -- --provisioner
+ * ironic --ironic-endpoint …` starts it (the command line parsed by
+ * `parseOperatorArgs`, then `startOperator`). The operator can be stopped and
+ * started again as a restart would, and so can Ironic.
+ *
+ * ```ts
+ * const stack = await startIronicOperatorStack({ bmcs: 2 });
+ * after(() => stack.close());
+ * await stack.startOperator();
+ * await stack.kubectl(["apply", "-f", "-"], JSON.stringify(manifest));
+ * const mark = stack.ironicRequests.mark();
+ * // …
+ * stack.ironicRequests.since(mark); // [{ method: "PUT", path: "/v1/nodes/…/management/indicators/…", status: 204 }]
+ * ```
+ *
+ * @module
+ */
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { openSync, readSync, closeSync, fstatSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Registry } from "prom-client";
+import { parseOperatorArgs } from "../../src/cli/operator-options.ts";
+import { type RunningOperator, startOperator } from "../../src/cli/run-operator.ts";
+import { IronicClient } from "../../src/provisioner/ironic/client.ts";
+import { createLogger, kubeConfigFromString } from "../../src/runtime/index.ts";
+import { type IronicServer, startIronic } from "./ironic.ts";
+import { ensureKubectl } from "./kubectl.ts";
+import { type OperatorStack, type OperatorStackOptions, startOperatorStack, waitFor } from "./operator-stack.ts";
+
+/** Options of {@link startIronicOperatorStack}. */
+export type IronicOperatorStackOptions = OperatorStackOptions;
+
+/** Options of one operator run. */
+export interface IronicOperatorRunOptions {
+  /** More command-line flags, after the Ironic ones (a later flag wins). */
+  args?: string[];
+}
+
+/** One request Ironic's API served, as its log records it. */
+export interface IronicRequest {
+  method: string;
+  /** The path with its query: `/v1/nodes/…/vendor_passthru?method=create_subscription`. */
+  path: string;
+  status: number;
+}
+
+/** The stack. The pieces of {@link OperatorStack} are shared; its Redfish operator is never started. */
+export interface IronicOperatorStack extends Pick<OperatorStack, "api" | "fleet" | "sink" | "client" | "namespace" | "createHost" | "create"> {
+  ironic: IronicServer;
+  /** A client of its own, for the test's look-ups in Ironic. */
+  ironicClient: IronicClient;
+  /** The requests Ironic's API served, from its log. */
+  ironicRequests: IronicRequestLog;
+  /** The running operator, if started. */
+  operator?: RunningOperator;
+  /** Starts the operator with `--provisioner ironic --ironic-endpoint <ironic.url>`. */
+  startOperator(options?: IronicOperatorRunOptions): Promise<void>;
+  /** Stops the operator gracefully. */
+  stopOperator(): Promise<void>;
+  /** Runs kubectl 1.35 against the API emulator; rejects with its output when it exits non-zero. */
+  kubectl(args: readonly string[], input?: string): Promise<string>;
+  /** Everything every operator run has logged so far (JSON lines, debug level and up). */
+  operatorLog(): string;
+  /**
+   * Resolves once the running operator has reconciled every object at least
+   * once since it started and has nothing queued or running: every
+   * controller's reconcile count at least the number of its objects, its
+   * queue empty and no worker busy.
+   */
+  settled(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The lines `eventlet.wsgi.server` writes for each request Ironic's API serves. */
+const REQUEST_LINE = /eventlet\.wsgi\.server .*"(GET|HEAD|POST|PUT|PATCH|DELETE) (\S+) HTTP\/1\.[01]" status: (\d+)/;
+
+/** Reads the requests Ironic's API served from its log, which it writes as it answers each one. */
+export class IronicRequestLog {
+  readonly #path: string;
+
+  constructor(logPath: string) {
+    this.#path = logPath;
+  }
+
+  /** A mark for {@link since}: the log's size now. */
+  mark(): number {
+    const fd = openSync(this.#path, "r");
+    try {
+      return fstatSync(fd).size;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** The requests logged after `mark`, oldest first. */
+  since(mark: number): IronicRequest[] {
+    const fd = openSync(this.#path, "r");
+    let text: string;
+    try {
+      const size = fstatSync(fd).size;
+      const buffer = Buffer.alloc(Math.max(0, size - mark));
+      readSync(fd, buffer, 0, buffer.length, mark);
+      text = buffer.toString("utf8");
+    } finally {
+      closeSync(fd);
+    }
+    const requests: IronicRequest[] = [];
+    for (const line of text.split("\n")) {
+      const match = REQUEST_LINE.exec(line);
+      if (match) requests.push({ method: match[1]!, path: match[2]!, status: Number(match[3]) });
+    }
+    return requests;
+  }
+}
+
+/** Sums a metric's values per `controller` label, from a registry's JSON. */
+async function perController(registry: Registry, name: string): Promise<Map<string, number>> {
+  const sums = new Map<string, number>();
+  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
+  for (const value of (metric?.values ?? []) as { value: number; labels: Record<string, string | number> }[]) {
+    const controller = String(value.labels.controller ?? value.labels.name ?? "");
+    sums.set(controller, (sums.get(controller) ?? 0) + value.value);
+  }
+  return sums;
+}
+
+/** Starts the API emulator, the BMC fleet, the event sink and Ironic; start the operator with `startOperator`. */
+export async function startIronicOperatorStack(options: IronicOperatorStackOptions = {}): Promise<IronicOperatorStack> {
+  const started = await Promise.allSettled([startOperatorStack(options), startIronic(), ensureKubectl(), mkdtemp(join(tmpdir(), "bmc-operator-e2e-"))]);
+  const [baseResult, ironicResult, kubectlResult, dirResult] = started;
+  if (baseResult.status === "rejected" || ironicResult.status === "rejected" || kubectlResult.status === "rejected" || dirResult.status === "rejected") {
+    if (baseResult.status === "fulfilled") await baseResult.value.close();
+    if (ironicResult.status === "fulfilled") await ironicResult.value.close();
+    if (dirResult.status === "fulfilled") await rm(dirResult.value, { recursive: true, force: true });
+    const failure = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    throw failure?.reason instanceof Error ? failure.reason : new Error(String(failure?.reason));
+  }
+  const base = baseResult.value;
+  const ironic = ironicResult.value;
+  const kubectlPath = kubectlResult.value;
+  const dir = dirResult.value;
+
+  const kubeconfigPath = join(dir, "kubeconfig");
+  // An empty auth directory: Ironic runs noauth, and a developer's /opt/metal3/auth is not read.
+  const authDir = join(dir, "ironic-auth");
+  await Promise.all([writeFile(kubeconfigPath, base.api.kubeconfig, { mode: 0o600 }), mkdir(authDir)]);
+  const kubeConfig = kubeConfigFromString(base.api.kubeconfig);
+  const ironicClient = new IronicClient({ endpoint: ironic.url });
+  const logLines: string[] = [];
+  const logger = createLogger({ level: "debug", destination: { write: (line: string) => void logLines.push(line) } });
+
+  let running: { abort: AbortController; operator: RunningOperator } | undefined;
+
+  const stack: IronicOperatorStack = {
+    api: base.api,
+    fleet: base.fleet,
+    sink: base.sink,
+    client: base.client,
+    namespace: (name) => base.namespace(name),
+    createHost: (namespace, name, index) => base.createHost(namespace, name, index),
+    create: (resource, object) => base.create(resource, object),
+    ironic,
+    ironicClient,
+    ironicRequests: new IronicRequestLog(ironic.logPath),
+    async startOperator(run = {}) {
+      if (running) throw new Error("the operator is already running");
+      const settings = parseOperatorArgs([
+        "--provisioner",
+        "ironic",
+        "--ironic-endpoint",
+        ironic.url,
+        "--ironic-auth-dir",
+        authDir,
+        "--ironic-timeout",
+        "10s",
+        "--metrics-bind-address",
+        "0",
+        "--health-probe-bind-address",
+        "0",
+        ...(run.args ?? []),
+      ]);
+      const abort = new AbortController();
+      // `env: {}`: the test's settings are the flags alone, whatever IRONIC_* the environment holds.
+      const operator = startOperator(settings, { signal: abort.signal, kubeConfig, logger, env: {} });
+      running = { abort, operator };
+      stack.operator = operator;
+      const deadline = Date.now() + 10_000;
+      while (![operator.hosts, operator.subscriptions, operator.indicators].every((i) => i.hasSynced())) {
+        if (Date.now() > deadline) throw new Error("the operator's caches did not sync within 10 s");
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    },
+    async stopOperator() {
+      if (!running) return;
+      const { abort, operator } = running;
+      running = undefined;
+      abort.abort();
+      await operator.done.catch(() => {});
+      stack.operator = undefined;
+    },
+    kubectl(args, input) {
+      return new Promise((resolve, reject) => {
+        const child = execFile(
+          kubectlPath,
+          args,
+          {
+            timeout: 30_000,
+            env: { PATH: process.env.PATH ?? "", HOME: dir, KUBECONFIG: kubeconfigPath, KUBECACHEDIR: join(dir, "kube-cache") },
+          },
+          (error, stdout, stderr) => {
+            if (error) reject(new Error(`kubectl ${args.join(" ")} failed (${String(error.code ?? error.signal)}):\n${stderr}${stdout}`));
+            else resolve(stdout);
+          },
+        );
+        child.stdin?.end(input ?? "");
+      });
+    },
+    operatorLog() {
+      return logLines.join("");
+    },
+    async settled(timeoutMs = 20_000) {
+      const operator = stack.operator;
+      if (!operator) throw new Error("the operator is not running");
+      const registry = operator.manager.registry;
+      const expected = (): Record<string, number> => ({
+        baremetalhost: operator.hosts.list().length,
+        bmceventsubscription: operator.subscriptions.list().length,
+        baremetalhostserviceindicator: operator.indicators.list().length,
+      });
+      await waitFor(
+        "every object to be reconciled and the queues to be empty",
+        async () => {
+          const [totals, depth, active] = await Promise.all([
+            perController(registry, "controller_runtime_reconcile_total"),
+            perController(registry, "workqueue_depth"),
+            perController(registry, "controller_runtime_active_workers"),
+          ]);
+          return Object.entries(expected()).map(([controller, objects]) => ({
+            controller,
+            objects,
+            reconciles: totals.get(controller) ?? 0,
+            queued: depth.get(controller) ?? 0,
+            busy: active.get(controller) ?? 0,
+          }));
+        },
+        (rows) => rows.every((r) => r.reconciles >= r.objects && r.queued === 0 && r.busy === 0),
+        timeoutMs,
+      );
+    },
+    async close() {
+      try {
+        await stack.stopOperator();
+      } finally {
+        ironicClient.close();
+        await Promise.allSettled([base.close(), ironic.close()]);
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+  return stack;
+}
