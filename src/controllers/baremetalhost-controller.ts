@@ -21,10 +21,10 @@ import {
   type Request,
   type Result,
   refOf,
-  setStatusCondition,
   TerminalError,
 } from "../runtime/index.ts";
 import { messageOf, sanitizeErrorMessage } from "./error-message.ts";
+import { setReady } from "./ready-condition.ts";
 import { hostAccessFrom } from "./host-access.ts";
 import type { HostAccessResolver } from "./host-access-resolver.ts";
 import { classifyFailure } from "./reasons.ts";
@@ -100,14 +100,7 @@ export class BareMetalHostReconciler {
         credentials: { name: host.spec.bmc?.credentialsName ?? "", namespace: host.metadata.namespace ?? "" },
         credentialsVersion,
       };
-      status.conditions ??= [];
-      setStatusCondition(status.conditions, {
-        type: "Ready",
-        status: "True",
-        reason: "Registered",
-        message: `Registered with the ${this.#d.provisioner.name} provisioner; ${registration.indicators.length} indicator lights`,
-        observedGeneration: generation,
-      });
+      setReady(status, true, "Registered", `Registered with the ${this.#d.provisioner.name} provisioner; ${registration.indicators.length} indicator lights`, generation);
       const written = await this.#status.write(host, status, ctx.signal);
       if (refresh !== undefined) {
         const patched = await this.#d.client.patch(
@@ -132,14 +125,7 @@ export class BareMetalHostReconciler {
       const message = sanitizeErrorMessage(messageOf(error));
       status.operationalStatus = "error";
       status.errorMessage = message;
-      status.conditions ??= [];
-      setStatusCondition(status.conditions, {
-        type: "Ready",
-        status: "False",
-        reason,
-        message,
-        observedGeneration: generation,
-      });
+      setReady(status, false, reason, message, generation);
       await this.#status.write(host, status, ctx.signal);
       this.#d.events.event(host, { type: "Warning", reason, action: "Register", note: message });
       if (terminal) throw new TerminalError(message, { cause: error });

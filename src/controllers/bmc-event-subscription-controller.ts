@@ -44,10 +44,10 @@ import {
   type Request,
   type Result,
   removeFinalizer,
-  setStatusCondition,
   TerminalError,
 } from "../runtime/index.ts";
 import { messageOf, sanitizeErrorMessage } from "./error-message.ts";
+import { setReady } from "./ready-condition.ts";
 import { isYoung } from "./object-age.ts";
 import { HostAccessError } from "./host-access.ts";
 import type { HostAccessResolver } from "./host-access-resolver.ts";
@@ -309,14 +309,7 @@ export class BMCEventSubscriptionReconciler {
   async #markReady(sub: Sub, status: BMCEventSubscriptionStatus, ctx: ReconcileContext): Promise<Sub> {
     delete status.errorMessage;
     status.observedGeneration = sub.metadata.generation;
-    status.conditions ??= [];
-    setStatusCondition(status.conditions, {
-      type: "Ready",
-      status: "True",
-      reason: "Subscribed",
-      message: `The BMC sends events to ${sub.spec.destination}`,
-      observedGeneration: sub.metadata.generation,
-    });
+    setReady(status, true, "Subscribed", `The BMC sends events to ${sub.spec.destination}`, sub.metadata.generation);
     return this.#status.write(sub, status, ctx.signal);
   }
 
@@ -352,14 +345,7 @@ export class BMCEventSubscriptionReconciler {
     const message = sanitizeErrorMessage(messageOf(error));
     status.errorMessage = message;
     status.observedGeneration = sub.metadata.generation;
-    status.conditions ??= [];
-    setStatusCondition(status.conditions, {
-      type: "Ready",
-      status: "False",
-      reason,
-      message,
-      observedGeneration: sub.metadata.generation,
-    });
+    setReady(status, false, reason, message, sub.metadata.generation);
     await this.#status.write(sub, status, ctx.signal);
     if (!(error instanceof WaitError)) {
       this.#d.events.event(sub, { type: "Warning", reason, action: "CreateSubscription", note: message });
@@ -412,14 +398,7 @@ export class BMCEventSubscriptionReconciler {
         if (!hostGone) {
           const message = sanitizeErrorMessage(`deleting the subscription failed: ${messageOf(error)}`);
           status.errorMessage = message;
-          status.conditions ??= [];
-          setStatusCondition(status.conditions, {
-            type: "Ready",
-            status: "False",
-            reason: "DeleteFailed",
-            message,
-            observedGeneration: sub.metadata.generation,
-          });
+          setReady(status, false, "DeleteFailed", message, sub.metadata.generation);
           await this.#status.write(sub, status, ctx.signal);
           this.#d.events.event(sub, { type: "Warning", reason: "DeleteFailed", action: "DeleteSubscription", note: message });
           throw error;

@@ -28,10 +28,10 @@ import {
   type Result,
   removeFinalizer,
   rfc3339,
-  setStatusCondition,
   TerminalError,
 } from "../runtime/index.ts";
 import { messageOf, sanitizeErrorMessage } from "./error-message.ts";
+import { setReady } from "./ready-condition.ts";
 import { isYoung } from "./object-age.ts";
 import type { HostAccessResolver } from "./host-access-resolver.ts";
 import { classifyFailure } from "./reasons.ts";
@@ -156,18 +156,7 @@ export class ServiceIndicatorReconciler {
     status.lastUpdated = rfc3339(now);
     delete status.errorMessage;
     status.observedGeneration = indicator.metadata.generation;
-    status.conditions ??= [];
-    setStatusCondition(
-      status.conditions,
-      {
-        type: "Ready",
-        status: "True",
-        reason: on ? "LightOn" : "LightOff",
-        message: `The light is ${on ? "on" : "off"}`,
-        observedGeneration: indicator.metadata.generation,
-      },
-      now,
-    );
+    setReady(status, true, on ? "LightOn" : "LightOff", `The light is ${on ? "on" : "off"}`, indicator.metadata.generation, now);
     await this.#status.write(indicator, status, ctx.signal);
     if (switched) {
       this.#d.events.event(indicator, {
@@ -189,14 +178,7 @@ export class ServiceIndicatorReconciler {
     const message = sanitizeErrorMessage(messageOf(error));
     status.errorMessage = message;
     status.observedGeneration = indicator.metadata.generation;
-    status.conditions ??= [];
-    setStatusCondition(status.conditions, {
-      type: "Ready",
-      status: "False",
-      reason,
-      message,
-      observedGeneration: indicator.metadata.generation,
-    });
+    setReady(status, false, reason, message, indicator.metadata.generation);
     await this.#status.write(indicator, status, ctx.signal);
     this.#d.events.event(indicator, { type: "Warning", reason, action: "SwitchLight", note: message });
     if (error instanceof MissingHostError) return {}; // the host's next change requeues this indicator
