@@ -102,6 +102,7 @@ export class BareMetalHostReconciler {
       };
       setReady(status, true, "Registered", `Registered with the ${this.#d.provisioner.name} provisioner; ${registration.indicators.length} indicator lights`, generation);
       const written = await this.#status.write(host, status, ctx.signal);
+      ctx.logger.info({ provisioningID: registration.provisioningID, indicators: registration.indicators.length }, "registered the host");
       if (refresh !== undefined) {
         const patched = await this.#d.client.patch(
           BARE_METAL_HOSTS,
@@ -127,6 +128,7 @@ export class BareMetalHostReconciler {
       status.errorMessage = message;
       setReady(status, false, reason, message, generation);
       await this.#status.write(host, status, ctx.signal);
+      ctx.logger.warn({ reason, terminal }, message);
       this.#d.events.event(host, { type: "Warning", reason, action: "Register", note: message });
       if (terminal) throw new TerminalError(message, { cause: error });
       throw error;

@@ -192,6 +192,7 @@ export class BMCEventSubscriptionReconciler {
       else delete status.httpHeadersVersion;
       this.#lastChecked.set(objectKey(sub), this.#now());
       sub = await this.#markReady(sub, status, ctx);
+      ctx.logger.info({ subscriptionID: subscription.id, adopted }, adopted ? "adopted the subscription" : "created the subscription");
       this.#d.events.event(sub, {
         type: "Normal",
         reason: adopted ? "SubscriptionAdopted" : "SubscriptionCreated",
@@ -347,6 +348,7 @@ export class BMCEventSubscriptionReconciler {
     status.observedGeneration = sub.metadata.generation;
     setReady(status, false, reason, message, sub.metadata.generation);
     await this.#status.write(sub, status, ctx.signal);
+    ctx.logger.warn({ reason, terminal }, message);
     if (!(error instanceof WaitError)) {
       this.#d.events.event(sub, { type: "Warning", reason, action: "CreateSubscription", note: message });
     }
@@ -384,6 +386,7 @@ export class BMCEventSubscriptionReconciler {
         }
         for (const id of ids) {
           const result = await this.#d.provisioner.deleteSubscription(access, id, ctx.signal);
+          ctx.logger.info({ subscriptionID: id, result }, "deleted the subscription");
           this.#d.events.event(sub, {
             type: "Normal",
             reason: "SubscriptionDeleted",

@@ -112,6 +112,9 @@ export class ServiceIndicatorReconciler {
       const isOn = current === "on" || current === "blinking";
       if (isOn !== spec.on) {
         await this.#d.provisioner.setIndicator(access, entry.id, spec.on ? "on" : "off", ctx.signal);
+        ctx.logger.info({ indicator: entry.id, on: spec.on }, "switched the light");
+      } else {
+        ctx.logger.info({ indicator: entry.id, on: spec.on }, "the light already was as asked");
       }
       await this.#ready(indicator, status, spec.on, isOn !== spec.on, ctx);
       return {};
@@ -180,6 +183,7 @@ export class ServiceIndicatorReconciler {
     status.observedGeneration = indicator.metadata.generation;
     setReady(status, false, reason, message, indicator.metadata.generation);
     await this.#status.write(indicator, status, ctx.signal);
+    ctx.logger.warn({ reason, terminal }, message);
     this.#d.events.event(indicator, { type: "Warning", reason, action: "SwitchLight", note: message });
     if (error instanceof MissingHostError) return {}; // the host's next change requeues this indicator
     if (terminal) throw new TerminalError(message, { cause: error });
