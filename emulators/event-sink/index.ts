@@ -16,12 +16,14 @@ export interface ReceivedEvent {
   path: string;
   /** The request headers, as received (the destination may see the subscription's headers). */
   headers: IncomingHttpHeaders;
-  /** The parsed JSON body (a Redfish `Event`), or the raw text when it is not JSON. */
-  body: unknown;
+  /** The parsed JSON body (a Redfish `Event`), or the raw text when it is not JSON; `any` so that tests can dig in. */
+  body: any;
   /** The root `Context` of the payload, if any. */
   context: string | undefined;
   /** `MessageId`s of the payload's `Events[]`. */
   messageIds: string[];
+  /** The status the sink answered with. */
+  status: number;
 }
 
 /** Options of {@link startEventSink}. */
@@ -42,6 +44,10 @@ export interface RunningEventSink {
   readonly events: readonly ReceivedEvent[];
   /** Resolves with the first received event (past or future) that matches, or rejects after `timeoutMs`. */
   waitFor(predicate: (event: ReceivedEvent) => boolean, timeoutMs?: number): Promise<ReceivedEvent>;
+  /** Resolves with the first `count` events once that many arrived, or rejects after `timeoutMs` saying how many did. */
+  waitForCount(count: number, timeoutMs?: number): Promise<ReceivedEvent[]>;
+  /** Forgets the events received so far. */
+  clear(): void;
   /** Answers later deliveries with this status (for example 503 to exercise BMC retries). */
   respondWith(status: number): void;
   close(): Promise<void>;
@@ -96,6 +102,7 @@ export async function startEventSink(options: EventSinkOptions = {}): Promise<Ru
         headers: req.headers,
         body,
         ...summarize(body),
+        status,
       };
       events.push(event);
       options.onEvent?.(event);
@@ -134,6 +141,19 @@ export async function startEventSink(options: EventSinkOptions = {}): Promise<Ru
         }, timeoutMs);
         waiters.add(waiter);
       });
+    },
+    async waitForCount(count, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (events.length < count) {
+        if (Date.now() > deadline) {
+          throw new Error(`The event sink got ${events.length} deliveries within ${timeoutMs} ms, expected ${count}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return events.slice(0, count);
+    },
+    clear() {
+      events.length = 0;
     },
     respondWith(next) {
       status = next;

@@ -5,8 +5,9 @@ import { setTimeout as delay } from "node:timers/promises";
 import { after, afterEach, before, test } from "node:test";
 import { startBmcFleet } from "./index.ts";
 import type { EmulatedBmc, EmulatedBmcInfo, RunningBmcFleet } from "./index.ts";
-import { redfishFetch, startEventSink } from "./testing.ts";
-import type { EventSink } from "./testing.ts";
+import { startEventSink } from "../event-sink/index.ts";
+import { redfishFetch } from "./testing.ts";
+import type { RunningEventSink as EventSink } from "../event-sink/index.ts";
 
 const SECRET = "Bearer s3cret-token-value";
 const logged: string[] = [];
@@ -37,7 +38,7 @@ after(async () => {
 afterEach(async () => {
   for (const s of bmc.subscriptions()) bmc.deleteSubscription(s.id);
   await bmc.deliveriesSettled();
-  sink.received.length = 0;
+  sink.clear();
   sink.respondWith(204);
 });
 
@@ -62,7 +63,7 @@ test("SubmitTestEvent delivers a Redfish Event with the subscription's Context a
     body: { MessageId: "TestEvent.1.0.Ping", Message: "hello", MessageSeverity: "Warning", OriginOfCondition: info.systemPath },
   });
   assert.equal(submitted.status, 204);
-  const [event] = await sink.waitFor(1);
+  const [event] = await sink.waitForCount(1);
   assert.equal(event!.path, "/events");
   assert.equal(event!.headers.authorization, SECRET);
   assert.equal(event!.headers["x-extra"], "1");
@@ -104,9 +105,9 @@ test("light changes raise ResourceUpdated events; a subscription for Alert only 
   const path = `${info.systemPath}/Storage/${drive.storageId}/Drives/${drive.driveId}`;
   await redfishFetch(info, path, { method: "PATCH", body: { IndicatorLED: "Lit" } });
   bmc.failDrive(drive.storageId, drive.driveId);
-  const events = await sink.waitFor(3);
+  const events = await sink.waitForCount(3);
   await delay(50);
-  assert.equal(sink.received.length, 3, "the light change goes to one subscription, the failure to both");
+  assert.equal(sink.events.length, 3, "the light change goes to one subscription, the failure to both");
   const byContext = (c: string) => events.filter((e) => e.body.Context === c).map((e) => e.body.Events[0]);
   const all = byContext("all");
   assert.deepEqual(
@@ -130,7 +131,7 @@ test("temperature crossing its thresholds raises caution, critical and back-to-n
   bmc.setTemperature(43);
   bmc.raiseTemperature();
   bmc.setTemperature(25);
-  const events = await sink.waitFor(3);
+  const events = await sink.waitForCount(3);
   assert.deepEqual(
     events.map((e) => e.body.Events[0].MessageId),
     [
@@ -145,7 +146,7 @@ test("temperature crossing its thresholds raises caution, critical and back-to-n
 test("events reach a subscription in the order they were raised", async () => {
   await subscribe({});
   for (let i = 0; i < 8; i++) bmc.submitEvent({ MessageId: "TestEvent.1.0.Seq", MessageArgs: [String(i)] });
-  const events = await sink.waitFor(8);
+  const events = await sink.waitForCount(8);
   assert.deepEqual(
     events.map((e) => e.body.Events[0].MessageArgs[0]),
     ["0", "1", "2", "3", "4", "5", "6", "7"],
@@ -156,9 +157,9 @@ test("a failing destination is retried DeliveryRetryAttempts times, then the sub
   sink.respondWith(500);
   const id = await subscribe({ HttpHeaders: [{ Authorization: SECRET }] });
   bmc.submitEvent({ MessageId: "TestEvent.1.0.Retry" });
-  await sink.waitFor(3);
+  await sink.waitForCount(3);
   await bmc.deliveriesSettled();
-  assert.equal(sink.received.length, 3, "one try and two retries");
+  assert.equal(sink.events.length, 3, "one try and two retries");
   const attempts = bmc.deliveries().filter((d) => d.subscriptionId === id);
   assert.deepEqual(
     attempts.slice(-3).map((d) => [d.attempt, d.outcome, d.status]),
@@ -176,21 +177,21 @@ test("SuspendRetries disables the subscription; ResumeSubscription enables it ag
   sink.respondWith(503);
   const id = await subscribe({ DeliveryRetryPolicy: "SuspendRetries" });
   bmc.submitEvent({ MessageId: "TestEvent.1.0.Suspend" });
-  await sink.waitFor(3);
+  await sink.waitForCount(3);
   await bmc.deliveriesSettled();
   const member = await redfishFetch(info, `/redfish/v1/EventService/Subscriptions/${id}`);
   assert.equal(member.body.Status.State, "Disabled");
   sink.respondWith(204);
   bmc.submitEvent({ MessageId: "TestEvent.1.0.WhileSuspended" });
   await bmc.deliveriesSettled();
-  assert.equal(sink.received.length, 3, "a suspended subscription gets nothing");
+  assert.equal(sink.events.length, 3, "a suspended subscription gets nothing");
   const resume = await redfishFetch(info, `/redfish/v1/EventService/Subscriptions/${id}/Actions/EventDestination.ResumeSubscription`, {
     method: "POST",
     body: {},
   });
   assert.equal(resume.status, 204);
   bmc.submitEvent({ MessageId: "TestEvent.1.0.Resumed" });
-  const events = await sink.waitFor(4);
+  const events = await sink.waitForCount(4);
   assert.equal(events[3]!.body.Events[0].MessageId, "TestEvent.1.0.Resumed");
 });
 
@@ -198,13 +199,13 @@ test("RetryForever keeps trying until the destination recovers", async () => {
   sink.respondWith(500);
   await subscribe({ DeliveryRetryPolicy: "RetryForever" });
   bmc.submitEvent({ MessageId: "TestEvent.1.0.Forever" });
-  await sink.waitFor(5);
+  await sink.waitForCount(5);
   sink.respondWith(204);
   const deadline = Date.now() + 5_000;
-  while (!sink.received.some((e) => e.status === 204) && Date.now() < deadline) await delay(10);
+  while (!sink.events.some((e) => e.status === 204) && Date.now() < deadline) await delay(10);
   await bmc.deliveriesSettled();
-  assert.ok(sink.received.length >= 6, "more attempts than retryAttempts + 1");
-  assert.equal(sink.received.at(-1)!.status, 204);
+  assert.ok(sink.events.length >= 6, "more attempts than retryAttempts + 1");
+  assert.equal(sink.events.at(-1)!.status, 204);
   assert.equal(bmc.subscriptions().length, 1, "still subscribed");
 });
 
@@ -231,13 +232,13 @@ test("ServiceEnabled false stops deliveries; DeliveryRetryAttempts is PATCHable 
   assert.equal(off.status, 200);
   bmc.submitEvent({ MessageId: "TestEvent.1.0.Off" });
   await bmc.deliveriesSettled();
-  assert.equal(sink.received.length, 0);
+  assert.equal(sink.events.length, 0);
   const bad = await redfishFetch(info, "/redfish/v1/EventService", { method: "PATCH", body: { DeliveryRetryAttempts: -1 } });
   assert.equal(bad.status, 400);
   assert.match(bad.body.error["@Message.ExtendedInfo"][0].Message, /'-1' for the property DeliveryRetryAttempts/);
   await redfishFetch(info, "/redfish/v1/EventService", { method: "PATCH", body: { ServiceEnabled: true, DeliveryRetryAttempts: 2 } });
   bmc.submitEvent({ MessageId: "TestEvent.1.0.On" });
-  await sink.waitFor(1);
+  await sink.waitForCount(1);
 });
 
 test("a BMC reset loses subscriptions (IDs restart), sessions and light states", async () => {
@@ -246,8 +247,8 @@ test("a BMC reset loses subscriptions (IDs restart), sessions and light states",
   const second = await subscribe({});
   assert.equal(second, "2");
   bmc.setLight("system", "Blinking");
-  await sink.waitFor(2);
-  sink.received.length = 0;
+  await sink.waitForCount(2);
+  sink.clear();
   const session = await fetch(`${info.url}/redfish/v1/SessionService/Sessions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -266,7 +267,7 @@ test("a BMC reset loses subscriptions (IDs restart), sessions and light states",
   await withToken.body?.cancel();
   bmc.submitEvent({ MessageId: "TestEvent.1.0.AfterReset" });
   await bmc.deliveriesSettled();
-  assert.equal(sink.received.length, 0);
+  assert.equal(sink.events.length, 0);
   assert.equal(await subscribe({}), "1");
 });
 

@@ -9,8 +9,8 @@ import http from "node:http";
 import { after, before, describe, test } from "node:test";
 import { startBmcFleet } from "../../emulators/redfish-bmc/index.ts";
 import type { EmulatedBmcInfo, RunningBmcFleet } from "../../emulators/redfish-bmc/index.ts";
-import { startEventSink } from "../../emulators/redfish-bmc/testing.ts";
-import type { EventSink } from "../../emulators/redfish-bmc/testing.ts";
+import { startEventSink } from "../../emulators/event-sink/index.ts";
+import type { RunningEventSink as EventSink } from "../../emulators/event-sink/index.ts";
 import { ironicSkipReason, startIronic } from "../support/ironic.ts";
 import type { IronicServer } from "../support/ironic.ts";
 
@@ -193,7 +193,7 @@ describe("real Ironic drives the emulated BMCs", { skip: ironicSkipReason() }, (
     bmc.submitEvent({ MessageId: "TestEvent.1.0.ThroughIronic", Message: "hello Ironic" });
     const drive = fleet.bmcs[0]!.drives[0]!;
     bmc.failDrive(drive.storageId, drive.driveId);
-    const events = await sink.waitFor(2);
+    const events = await sink.waitForCount(2);
     for (const event of events) {
       assert.equal(event.path, "/ironic");
       assert.equal(event.headers["x-ironic-token"], "ironic-secret");

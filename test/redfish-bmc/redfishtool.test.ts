@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startBmcFleet } from "../../emulators/redfish-bmc/index.ts";
 import type { EmulatedBmcInfo, RunningBmcFleet } from "../../emulators/redfish-bmc/index.ts";
-import { startEventSink } from "../../emulators/redfish-bmc/testing.ts";
-import type { EventSink } from "../../emulators/redfish-bmc/testing.ts";
+import { startEventSink } from "../../emulators/event-sink/index.ts";
+import type { RunningEventSink as EventSink } from "../../emulators/event-sink/index.ts";
 import { REDFISHTOOL, redfishtoolAvailable, requireClient, run } from "./real-clients.ts";
 
 let fleet: RunningBmcFleet;
@@ -91,7 +91,7 @@ test("redfishtool creates, lists, reads and deletes a subscription; FTP is refus
   assert.equal(member.json.Destination, `${sink.url}/rt`);
 
   bmc.submitEvent({ MessageId: "TestEvent.1.0.Redfishtool" });
-  const [event] = await sink.waitFor(1);
+  const [event] = await sink.waitForCount(1);
   assert.equal(event!.headers["x-rt"], "rt-secret");
   assert.equal(event!.body.Context, "redfishtool-ctx");
 

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startBmcFleet } from "../../emulators/redfish-bmc/index.ts";
 import type { RunningBmcFleet } from "../../emulators/redfish-bmc/index.ts";
-import { startEventSink } from "../../emulators/redfish-bmc/testing.ts";
-import type { EventSink } from "../../emulators/redfish-bmc/testing.ts";
+import { startEventSink } from "../../emulators/event-sink/index.ts";
+import type { RunningEventSink as EventSink } from "../../emulators/event-sink/index.ts";
 import { requireClient, runSushy, sushyAvailable } from "./real-clients.ts";
 
 let fleet: RunningBmcFleet;
@@ -62,7 +62,7 @@ test("sushy (Ironic's Redfish library) reads and sets every light, subscribes an
   assert.match(seen.ftp, /PropertyValueNotInList/);
   assert.deepEqual(bmc.subscriptions()[0]!.httpHeaderNames, ["X-Sushy-Token"]);
 
-  const [event] = await sink.waitFor(1);
+  const [event] = await sink.waitForCount(1);
   assert.equal(event!.path, "/sushy");
   assert.equal(event!.headers["x-sushy-token"], "sushy-secret");
   assert.equal(event!.body.Context, "sushy-context");
