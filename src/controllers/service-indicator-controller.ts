@@ -133,7 +133,7 @@ export class ServiceIndicatorReconciler {
       );
     }
     const host = this.#d.hosts.get({ namespace, name: hostRef.name });
-    if (!host) throw new MissingHostError(`BareMetalHost "${namespace}/${hostRef.name}" not found`);
+    if (!host) throw new MissingHostError(`BareMetalHost "${namespace}/${hostRef.name}" not found`, { reason: "HostNotFound" });
     const entries = host.status?.hardware?.indicators;
     if (!entries) {
       throw new MissingHostError(`BareMetalHost "${namespace}/${hostRef.name}" has not listed its indicators yet`, {
@@ -177,7 +177,7 @@ export class ServiceIndicatorReconciler {
       // "waiting" here would only cost an API write per resource when many are created at once.
       return {};
     }
-    const { reason, terminal } = error instanceof MissingHostError ? { reason: "HostNotReady", terminal: false } : classifyFailure(error);
+    const { reason, terminal } = error instanceof MissingHostError ? { reason: error.reason, terminal: false } : classifyFailure(error);
     const message = sanitizeErrorMessage(messageOf(error));
     status.errorMessage = message;
     status.observedGeneration = indicator.metadata.generation;
@@ -234,8 +234,11 @@ class MissingHostError extends Error {
   override name = "MissingHostError";
   /** True when the host exists and its first registration has not finished. */
   readonly registering: boolean;
-  constructor(message: string, options: { registering?: boolean } = {}) {
+  /** `HostNotFound` or `HostNotReady`. */
+  readonly reason: string;
+  constructor(message: string, options: { registering?: boolean; reason?: string } = {}) {
     super(message);
     this.registering = options.registering ?? false;
+    this.reason = options.reason ?? "HostNotReady";
   }
 }

@@ -57,6 +57,27 @@ function lightRequests(index: number, path: string): { GET: number; PATCH: numbe
 }
 
 describe("BareMetalHostServiceIndicator controller", () => {
+  it("says which host is missing, and switches the light once the host is there", async () => {
+    const ns = await stack.namespace("late-host");
+    await stack.create(SERVICE_INDICATORS, indicator(ns, "early", "worker-2", "anything@system", true));
+    const waiting = await waitFor(
+      "the missing host to be reported",
+      () => stack.client.get(SERVICE_INDICATORS, { namespace: ns, name: "early" }),
+      (i) => findStatusCondition(i.status?.conditions, "Ready")?.reason === "HostNotFound",
+    );
+    assert.equal(waiting.status?.errorMessage, `BareMetalHost "${ns}/worker-2" not found`);
+    const host = await registeredHost(ns, "worker-2", 2);
+    const systemId = host.status?.hardware?.indicators?.find((i) => i.component === "system")?.id;
+    assert.ok(systemId);
+    // The ID was wrong too: once the host lists its lights, the error says which IDs exist.
+    const wrong = await waitFor(
+      "the unknown id to be reported",
+      () => stack.client.get(SERVICE_INDICATORS, { namespace: ns, name: "early" }),
+      (i) => i.status?.errorMessage?.includes("is not an indicator of") ?? false,
+    );
+    assert.ok(wrong.status?.errorMessage?.includes(systemId), wrong.status?.errorMessage);
+  });
+
   it("lists the host's lights with the drive behind each disk light", async () => {
     const ns = await stack.namespace("inventory");
     const host = await registeredHost(ns, "worker-0", 0);
