@@ -75,6 +75,8 @@ export interface IronicOperatorStack extends Pick<OperatorStack, "api" | "fleet"
    * queue empty and no worker busy.
    */
   settled(timeoutMs?: number): Promise<void>;
+  /** The sum of every series of a metric of the running operator (0 when it has none). */
+  metricSum(name: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -120,7 +122,7 @@ export class IronicRequestLog {
   }
 }
 
-/** Sums a metric's values per `controller` label, from a registry's JSON. */
+/** Sums a metric's values per `controller` label (or `name`, else ""), from a registry's JSON. */
 async function perController(registry: Registry, name: string): Promise<Map<string, number>> {
   const sums = new Map<string, number>();
   const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
@@ -253,6 +255,12 @@ export async function startIronicOperatorStack(options: IronicOperatorStackOptio
         (rows) => rows.every((r) => r.reconciles >= r.objects && r.queued === 0 && r.busy === 0),
         timeoutMs,
       );
+    },
+    async metricSum(name) {
+      const operator = stack.operator;
+      if (!operator) throw new Error("the operator is not running");
+      const sums = await perController(operator.manager.registry, name);
+      return [...sums.values()].reduce((sum, value) => sum + value, 0);
     },
     async close() {
       try {
