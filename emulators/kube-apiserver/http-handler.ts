@@ -1,6 +1,7 @@
 /**
  * The HTTP layer: routes Kubernetes API paths to the {@link ApiServer},
- * serves discovery, OpenAPI and health endpoints, negotiates Table output,
+ * serves discovery, OpenAPI and health endpoints, negotiates Table and
+ * metadata-only output,
  * reads bodies, writes JSON responses and `Warning` headers, and turns
  * errors into `metav1.Status` responses.
  *
@@ -19,6 +20,7 @@ import {
   versionInfo,
 } from "./discovery.ts";
 import type { OpenApiDocuments } from "./openapi.ts";
+import { negotiate, type Presentation, presentList, presentObject } from "./presentation.ts";
 import { decodeProtobufObject } from "./protobuf.ts";
 import { apiVersionOf, type ResourceType } from "./resource-type.ts";
 import type { RequestStats, Verb } from "./stats.ts";
@@ -31,7 +33,6 @@ import {
   StatusError,
   unsupportedMediaType,
 } from "./status.ts";
-import { type IncludeObject, toTable } from "./table.ts";
 import type { WatchHub } from "./watch.ts";
 
 /** The largest request body accepted, as etcd's default request limit. */
@@ -110,15 +111,6 @@ function parseObjectBody(body: Buffer, contentType: string, allowProtobuf = true
     }
   }
   throw unsupportedMediaType(mediaType, ["application/json", "application/yaml", `${PROTOBUF} (Namespace, Secret and ConfigMap only)`]);
-}
-
-/** The Table options of an `Accept` header (`as=Table;g=meta.k8s.io;v=v1`), or `undefined`. */
-function wantsTable(accept: string | undefined, query: URLSearchParams): IncludeObject | undefined {
-  if (!accept || !/as=Table/.test(accept)) return undefined;
-  const first = accept.split(",")[0] ?? "";
-  if (!/as=Table/.test(first)) return undefined;
-  const include = query.get("includeObject");
-  return include === "None" || include === "Object" ? include : "Metadata";
 }
 
 /** A decoded resource path. */
@@ -253,21 +245,18 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
   if (type.namespaced && path.namespace === undefined && (needsName || verb === "create")) {
     throw pathNotFound(pathname);
   }
-  const table = wantsTable(accept, query);
+  const presentation = negotiate(accept, query);
 
   switch (verb) {
     case "get": {
       const entry = api.get(apiRequest);
-      if (table) {
-        const body = toTable(type, [api.served(type, entry)], { resourceVersion: String(entry.resourceVersion) }, table);
-        return sendJson(response, 200, JSON.stringify(body));
-      }
+      if (presentation) return sendJson(response, 200, JSON.stringify(presentObject(presentation, type, api.served(type, entry))));
       return sendJson(response, 200, api.servedJson(type, entry));
     }
     case "list":
-      return sendList(context, response, apiRequest, table);
+      return sendList(context, response, apiRequest, presentation);
     case "watch":
-      context.watches.serve(request, response, apiRequest, table);
+      context.watches.serve(request, response, apiRequest, presentation);
       return;
     case "create": {
       const raw = await readBody(request);
@@ -314,15 +303,15 @@ function sendWrite(response: ServerResponse, result: WriteResult, _type: Resourc
   sendJson(response, result.code, JSON.stringify(result.body), "application/json", result.warnings);
 }
 
-function sendList(context: HandlerContext, response: ServerResponse, request: ApiRequest, table: IncludeObject | undefined): void {
+function sendList(context: HandlerContext, response: ServerResponse, request: ApiRequest, presentation: Presentation | undefined): void {
   const { api } = context;
   const { type } = request;
   const result = api.list(request);
   const metadata: Record<string, unknown> = { resourceVersion: String(result.resourceVersion) };
   if (result.continueToken) metadata.continue = result.continueToken;
   if (result.remainingItemCount !== undefined) metadata.remainingItemCount = result.remainingItemCount;
-  if (table) {
-    const body = toTable(type, result.entries.map((entry) => api.served(type, entry)), metadata, table);
+  if (presentation) {
+    const body = presentList(presentation, type, result.entries.map((entry) => api.served(type, entry)), metadata);
     return sendJson(response, 200, JSON.stringify(body));
   }
   const head = `{"kind":${JSON.stringify(type.listKind)},"apiVersion":${JSON.stringify(apiVersionOf(type))},"metadata":${JSON.stringify(metadata)},"items":[`;

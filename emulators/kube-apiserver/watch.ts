@@ -6,8 +6,8 @@
  * starting from now, the WatchList form (`sendInitialEvents=true`, ending
  * the initial events with a `k8s.io/initial-events-end` bookmark),
  * periodic bookmarks, `timeoutSeconds`, selectors (objects that stop
- * matching are reported DELETED, objects that start matching ADDED) and
- * Table output for `kubectl get -w`.
+ * matching are reported DELETED, objects that start matching ADDED), Table
+ * output for `kubectl get -w` and metadata-only objects.
  *
  * Each change is encoded once per served form and the same bytes are written
  * to every watcher that wants them.
@@ -21,7 +21,7 @@ import { apiVersionOf } from "./resource-type.ts";
 import type { Selector } from "./selectors.ts";
 import { badRequest, invalid, type StatusError } from "./status.ts";
 import type { ChangeEvent, ChangeType, StoredEntry } from "./storage.ts";
-import { type IncludeObject, tableColumns, tableRow } from "./table.ts";
+import { type Presentation, presentObject } from "./presentation.ts";
 
 /** Watch options beyond those of the request. */
 export interface WatchHubOptions {
@@ -38,7 +38,7 @@ interface Stream {
   response: ServerResponse;
   selectors: { labels: Selector; fields: Selector };
   bookmarks: boolean;
-  table: IncludeObject | undefined;
+  presentation: Presentation | undefined;
   lastVersion: number;
   close(): void;
 }
@@ -93,16 +93,9 @@ export class WatchHub {
 
   #line(stream: Stream, type: ChangeType, entry: StoredEntry, event?: ChangeEvent): string | Buffer {
     const resource = stream.request.type;
-    if (stream.table) {
-      const object = this.#api.served(resource, entry);
-      const table = {
-        kind: "Table",
-        apiVersion: "meta.k8s.io/v1",
-        metadata: { resourceVersion: String(entry.resourceVersion) },
-        columnDefinitions: tableColumns(resource),
-        rows: [tableRow(resource, object, stream.table)],
-      };
-      return `${JSON.stringify({ type, object: table })}\n`;
+    if (stream.presentation) {
+      const object = presentObject(stream.presentation, resource, this.#api.served(resource, entry));
+      return `${JSON.stringify({ type, object })}\n`;
     }
     if (!event) return `{"type":"${type}","object":${this.#api.servedJson(resource, entry)}}\n`;
     const key = `${type}|${apiVersionOf(resource)}`;
@@ -139,7 +132,7 @@ export class WatchHub {
    * Serves a watch request. Errors in the parameters are thrown before any
    * response is written; a too-old resourceVersion becomes an ERROR event.
    */
-  serve(httpRequest: IncomingMessage, response: ServerResponse, request: ApiRequest, table: IncludeObject | undefined): void {
+  serve(httpRequest: IncomingMessage, response: ServerResponse, request: ApiRequest, presentation: Presentation | undefined): void {
     const { query, type } = request;
     const selectors = this.#api.selectors(request);
     const sendInitialEvents = query.get("sendInitialEvents");
@@ -193,24 +186,24 @@ export class WatchHub {
       return;
     }
 
-    const table_ = this.#api.storage.table(type.storage);
+    const resourceTable = this.#api.storage.table(type.storage);
     let timer: NodeJS.Timeout | undefined;
     const stream: Stream = {
       request,
       response,
       selectors,
       bookmarks,
-      table,
+      presentation,
       lastVersion: currentVersion,
       close: () => {
         if (!this.#streams.delete(stream)) return;
-        table_.listeners.delete(listener);
+        resourceTable.listeners.delete(listener);
         if (timer) clearTimeout(timer);
         response.end();
       },
     };
     const listener = (event: ChangeEvent) => this.#send(stream, event);
-    table_.listeners.add(listener);
+    resourceTable.listeners.add(listener);
     this.#streams.add(stream);
     if (timeoutSeconds > 0) timer = setTimeout(() => stream.close(), timeoutSeconds * 1000);
     httpRequest.on("close", () => stream.close());

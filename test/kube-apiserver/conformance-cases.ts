@@ -567,6 +567,19 @@ export const CASES: ConformanceCase[] = [
       assert.equal(table.rows[0].object.metadata.name, name);
     },
   },
+  {
+    name: "metadata-only lists (PartialObjectMetadataList) carry metadata and no spec",
+    async run(context) {
+      const name = context.name();
+      await create(context, widget(name, { size: 3 }));
+      const accept = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+      const list = assertOk(await context.client.get(widgets(context.namespace), { accept, query: { fieldSelector: `metadata.name=${name}` } }));
+      assert.equal(list.kind, "PartialObjectMetadataList");
+      assert.equal(list.items[0].kind, "PartialObjectMetadata");
+      assert.equal(list.items[0].metadata.name, name);
+      assert.equal(list.items[0].spec, undefined);
+    },
+  },
   // ---- watches ------------------------------------------------------------------------------
   {
     name: "a watch from a resourceVersion replays later changes; without one it starts with ADDED events",
