@@ -266,6 +266,22 @@ export class ApiServer {
     return messages;
   }
 
+  /**
+   * A built-in kind is decoded into typed fields before anything else, so a
+   * value of the wrong JSON type is a 400 decoding error, not a 422.
+   */
+  #checkDecodable(type: ResourceType, object: KubeObject): void {
+    if (type.custom) return;
+    const wrong = validateOpenAPI(type.schema, object).filter((error) => error.type === "FieldValueTypeInvalid");
+    if (wrong.length === 0) return;
+    const goType = (json: unknown) => ({ boolean: "bool", integer: "number", number: "number" })[String(json)] ?? String(json);
+    const problems = wrong.map((error) => {
+      const expected = /must be of type (\w+)/.exec(error.detail)?.[1] ?? "another type";
+      return `json: cannot unmarshal ${goType(error.value)} into Go struct field ${type.kind}.${error.field} of type ${expected}`;
+    });
+    throw badRequest(`${type.kind} in version ${JSON.stringify(type.version)} cannot be handled as a ${type.kind}: ${problems.join("; ")}`);
+  }
+
   #validate(type: ResourceType, object: KubeObject, old: KubeObject | undefined): void {
     const errors: FieldError[] = validateObjectMeta(object.metadata, type.nameRule);
     if (type.namespaced && !object.metadata.namespace) {
@@ -443,6 +459,7 @@ export class ApiServer {
     const dryRun = this.#dryRun(request);
     const writer = this.#writer(request);
     const warnings = this.#normalise(request, object);
+    this.#checkDecodable(type, object);
     this.#checkNamespace(type, meta.namespace, name);
 
     meta.uid = randomUUID();
@@ -629,6 +646,7 @@ export class ApiServer {
       }
     }
     const nextMeta = next.metadata;
+    this.#checkDecodable(type, next);
     type.hooks.prepare?.(next, old);
     if (type === customResourceDefinitions && isPlainObject(next.spec)) {
       next.status = establishedStatus(next as CustomResourceDefinition, timestamp(), old.status as Record<string, unknown> | undefined);

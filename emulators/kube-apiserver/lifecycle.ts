@@ -8,7 +8,8 @@
  *   (background propagation), and `Orphan` deletions drop the owner references.
  *
  * Work runs on `setImmediate` after the change that caused it, as a
- * controller would react to a watch event.
+ * controller would react to a watch event (namespace cleanup after a short
+ * delay).
  *
  * @module
  */
@@ -22,6 +23,14 @@ import type { ChangeEvent, StoredEntry } from "./storage.ts";
 
 type Location = { table: string; key: string };
 
+/**
+ * How long a terminating namespace keeps its content before the cleanup
+ * starts. A real namespace controller reacts after a moment; deleting at once
+ * would make `kubectl delete -f` of a namespace and its objects fail on the
+ * objects that the namespace took with it.
+ */
+const NAMESPACE_CLEANUP_DELAY_MS = 100;
+
 const locationId = (location: Location) => `${location.table}\u0000${location.key}`;
 
 function ownerUids(object: KubeObject | undefined): string[] {
@@ -33,7 +42,9 @@ export class Lifecycle {
   readonly #api: ApiServer;
   readonly #byUid = new Map<string, Location>();
   readonly #dependents = new Map<string, Map<string, Location>>();
-  readonly #terminatingNamespaces = new Set<string>();
+  /** Terminating namespaces, with when their content cleanup may start. */
+  readonly #terminatingNamespaces = new Map<string, number>();
+  readonly #timers = new Set<NodeJS.Timeout>();
   readonly #terminatingCrds = new Set<string>();
   readonly #orphanCandidates = new Map<string, Location>();
   #scheduled: NodeJS.Immediate | undefined;
@@ -78,6 +89,8 @@ export class Lifecycle {
     this.#unsubscribe?.();
     if (this.#scheduled) clearImmediate(this.#scheduled);
     this.#scheduled = undefined;
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
   }
 
   #index(table: string, entry: StoredEntry | undefined, previous: StoredEntry | undefined): void {
@@ -95,7 +108,14 @@ export class Lifecycle {
         set.set(id, location);
       }
       if (entry.object.metadata.deletionTimestamp) {
-        if (table === namespaces.storage) this.#terminatingNamespaces.add(entry.key);
+        if (table === namespaces.storage && !this.#terminatingNamespaces.has(entry.key)) {
+          this.#terminatingNamespaces.set(entry.key, Date.now() + NAMESPACE_CLEANUP_DELAY_MS);
+          const timer = setTimeout(() => {
+            this.#timers.delete(timer);
+            this.#schedule();
+          }, NAMESPACE_CLEANUP_DELAY_MS);
+          this.#timers.add(timer);
+        }
         if (table === customResourceDefinitions.storage) this.#terminatingCrds.add(entry.key);
       }
     }
@@ -150,7 +170,8 @@ export class Lifecycle {
       if (owners.length === 0 || owners.some((uid) => this.#byUid.has(uid))) continue;
       this.#api.deleteEntry(type, entry);
     }
-    for (const name of [...this.#terminatingNamespaces]) this.#finishNamespace(name);
+    const now = Date.now();
+    for (const [name, startAt] of [...this.#terminatingNamespaces]) if (startAt <= now) this.#finishNamespace(name);
     for (const name of [...this.#terminatingCrds]) this.#finishCrd(name);
   }
 

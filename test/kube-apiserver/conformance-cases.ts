@@ -685,7 +685,7 @@ export const CASES: ConformanceCase[] = [
   },
   // ---- built-in kinds -----------------------------------------------------------------------
   {
-    name: "a Secret's stringData is merged into data as base64",
+    name: "a Secret's stringData is merged into data as base64, and must hold strings",
     async run(context) {
       const name = context.name();
       const secret = assertOk(
@@ -695,6 +695,9 @@ export const CASES: ConformanceCase[] = [
       assert.equal(secret.data.token, Buffer.from("s3cret").toString("base64"));
       assert.equal(secret.stringData, undefined);
       assert.equal(secret.type, "Opaque");
+      // Built-in kinds are decoded into typed fields first: a wrong JSON type is a 400, not a 422.
+      const typed = await context.client.post(`/api/v1/namespaces/${context.namespace}/secrets`, { apiVersion: "v1", kind: "Secret", metadata: { name: context.name() }, stringData: { flag: true } });
+      assert.match(assertStatus(typed, 400, "BadRequest").message, /cannot unmarshal bool into Go struct field Secret\.stringData/);
     },
   },
   {
