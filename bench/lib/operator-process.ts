@@ -1,0 +1,159 @@
+/**
+ * The operator as a separate process, started the way a user runs it
+ * (`node src/cli/operator.ts --kubeconfig … --metrics-bind-address 127.0.0.1:0`),
+ * with its log in a file, its `/metrics` and `/readyz` found from its
+ * "starting manager" log line, and its memory and CPU time read from `/proc`.
+ *
+ * @module
+ */
+import { spawn, type ChildProcessByStdio } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { killOnExit } from "./child-processes.ts";
+import { type ProcessUsage, tryReadProcessUsage } from "./process-usage.ts";
+
+const OPERATOR_CLI = fileURLToPath(new URL("../../src/cli/operator.ts", import.meta.url));
+
+/** How to start the operator. */
+export interface OperatorProcessOptions {
+  kubeconfigPath: string;
+  /** Where its stdout and stderr go. */
+  logPath: string;
+  /** More flags, for example `["--leader-elect", "--leader-election-namespace", "fleet"]`. */
+  args?: string[];
+  /** More environment variables. */
+  env?: Record<string, string>;
+  /** How long to wait for `/readyz` (caches synced). @default 60 s */
+  readyTimeoutMs?: number;
+}
+
+/** How a stop went. */
+export interface OperatorStop {
+  /** From the first SIGTERM to the exit. */
+  ms: number;
+  /** True when it exited within the grace period after one SIGTERM. */
+  graceful: boolean;
+}
+
+/** A running operator process. */
+export interface OperatorProcess {
+  pid: number;
+  metricsUrl: string;
+  /** Performance-clock time when the process was spawned. */
+  startedAt: number;
+  /** Performance-clock time when `/readyz` first answered 200. */
+  readyAt: number;
+  /** Memory and CPU time now; undefined once it has exited. */
+  usage(): ProcessUsage | undefined;
+  /** The `/metrics` text. */
+  metrics(): Promise<string>;
+  /**
+   * SIGTERM, then, when it is still running after `graceMs`, a second SIGTERM
+   * (the operator exits at once on a second signal), then SIGKILL.
+   */
+  stop(graceMs?: number): Promise<OperatorStop>;
+}
+
+/** Starts the operator and waits until its caches have synced (`/readyz` is 200). */
+export async function startOperatorProcess(options: OperatorProcessOptions): Promise<OperatorProcess> {
+  const startedAt = performance.now();
+  const child: ChildProcessByStdio<null, Readable, Readable> = killOnExit(spawn(
+    process.execPath,
+    [
+      OPERATOR_CLI,
+      "--kubeconfig",
+      options.kubeconfigPath,
+      "--metrics-bind-address",
+      "127.0.0.1:0",
+      "--health-probe-bind-address",
+      "127.0.0.1:0",
+      "--log-level",
+      "info",
+      ...(options.args ?? []),
+    ],
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } },
+  ));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const log = createWriteStream(options.logPath, { flags: "a" });
+  child.stderr.pipe(log, { end: false });
+  let tail = "";
+  const endpoints = new Promise<{ metrics: string; probes: string }>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.on("line", (line) => {
+      log.write(`${line}\n`);
+      tail = (tail + line + "\n").slice(-4000);
+      if (!line.includes('"starting manager"')) return;
+      try {
+        const entry = JSON.parse(line) as { metrics?: string; probes?: string };
+        if (entry.metrics && entry.probes) resolve({ metrics: entry.metrics, probes: entry.probes });
+      } catch {
+        // not JSON: keep reading
+      }
+    });
+    void exited.then(() => reject(new Error(`the operator exited (code ${child.exitCode}) before it started; log ${options.logPath}:\n${tail}`)));
+  });
+  void exited.then(() => log.end());
+
+  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  const deadline = Date.now() + readyTimeoutMs;
+  const fail = (why: string): never => {
+    child.kill("SIGKILL");
+    throw new Error(`the operator ${why}; log ${options.logPath}:\n${tail}`);
+  };
+  const timer = setTimeout(() => child.kill("SIGKILL"), readyTimeoutMs);
+  let found: { metrics: string; probes: string };
+  try {
+    found = await endpoints;
+  } catch (error) {
+    clearTimeout(timer);
+    throw error;
+  }
+  clearTimeout(timer);
+  let readyAt = 0;
+  while (readyAt === 0) {
+    if (Date.now() > deadline) fail(`was not ready within ${readyTimeoutMs} ms`);
+    if (child.exitCode !== null) fail(`exited with code ${child.exitCode}`);
+    try {
+      const response = await fetch(`${found.probes}/readyz`, { signal: AbortSignal.timeout(5_000) });
+      await response.arrayBuffer();
+      if (response.status === 200) readyAt = performance.now();
+    } catch {
+      // not listening yet
+    }
+    if (readyAt === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  const pid = child.pid ?? 0;
+  return {
+    pid,
+    metricsUrl: found.metrics,
+    startedAt,
+    readyAt,
+    usage: () => tryReadProcessUsage(pid),
+    async metrics() {
+      const response = await fetch(`${found.metrics}/metrics`, { signal: AbortSignal.timeout(10_000) });
+      if (!response.ok) throw new Error(`GET ${found.metrics}/metrics: HTTP ${response.status}`);
+      return await response.text();
+    },
+    async stop(graceMs = 10_000) {
+      const t0 = performance.now();
+      if (child.exitCode !== null || child.signalCode !== null) return { ms: 0, graceful: true };
+      child.kill("SIGTERM");
+      const within = (ms: number) =>
+        new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), ms);
+          void exited.then(() => {
+            clearTimeout(timer);
+            resolve(true);
+          });
+        });
+      if (await within(graceMs)) return { ms: performance.now() - t0, graceful: true };
+      child.kill("SIGTERM");
+      if (!(await within(5_000))) child.kill("SIGKILL");
+      await exited;
+      return { ms: performance.now() - t0, graceful: false };
+    },
+  };
+}

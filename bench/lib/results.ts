@@ -1,0 +1,53 @@
+/**
+ * The raw numbers of one `npm run bench` run, as written to
+ * `docs/benchmarks.json`, and the settings they were measured with.
+ *
+ * @module
+ */
+import type { ConvergenceResult } from "../scenarios/convergence.ts";
+import type { FootprintResult } from "../scenarios/footprint.ts";
+import type { IronicResult } from "../scenarios/ironic.ts";
+import type { LatencyResult } from "../scenarios/latency.ts";
+import type { OperationsResult } from "../scenarios/operations.ts";
+import type { BaselineCaps } from "./redfish-baseline.ts";
+
+/** What a run measured, and with what. */
+export interface BenchPlan {
+  /** Emulated BMCs in the one emulator process. */
+  fleetBmcs: number;
+  /** Hosts of the convergence runs. */
+  convergenceHosts: number[];
+  /** BMC latencies of the convergence runs, ms. */
+  convergenceLatencies: number[];
+  /** Operator flags of an extra run at the largest N and the highest latency, to show their effect. */
+  variantArgs: string[];
+  /** Idle period after the restart, ms. */
+  idleMs: number;
+  /** Hosts of the footprint runs (ten resources each). */
+  footprintHosts: number[];
+  /** Idle time before the settled memory reading, ms. */
+  settleMs: number;
+  latencyHosts: number;
+  latencySamples: number;
+  latencyPaceMs: number;
+  /** The injected latency of figure 6, ms. */
+  slowBmcLatencyMs: number;
+  ironicHosts: number;
+}
+
+/** Everything one run measured. */
+export interface BenchResults {
+  mode: "quick" | "full";
+  /** The command that produced it. */
+  command: string;
+  startedAt: string;
+  durationSeconds: number;
+  machine: { cpu: string; cores: number; node: string; loadAverageStart: number[]; loadAverageEnd: number[] };
+  plan: BenchPlan;
+  caps: BaselineCaps;
+  convergence: ConvergenceResult[];
+  operations?: OperationsResult;
+  footprint: FootprintResult[];
+  latency?: LatencyResult;
+  ironic?: IronicResult;
+}

@@ -1,0 +1,185 @@
+/**
+ * `npm run bench`: every figure of issue #7, measured with the operator
+ * running as its own process against the Kubernetes API emulator and the
+ * Redfish BMC emulator (and a real Ironic where installed), as ratios against
+ * baselines measured in the same run. Writes the `operator` section of
+ * `docs/benchmarks.md`, `docs/benchmarks.json` (the raw numbers) and
+ * `docs/convergence.svg` (the chart).
+ *
+ * ```sh
+ * npm run bench                         # full mode, about 25 minutes (10 of them idle), writes docs/
+ * npm run bench -- --quick              # smoke run, a few minutes, small N, writes .data/bench-quick/
+ * npm run bench -- --only latency,ironic --out .data/bench-dev
+ * ```
+ *
+ * Flags: `--quick`; `--only <figures>` (comma-separated: convergence — which
+ * also measures figures 2 and 3 —, footprint, latency, ironic); `--out <dir>`
+ * (where the three files go; default `docs` in full mode, `.data/bench-quick`
+ * in quick mode).
+ *
+ * @module
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { startEventSink } from "../emulators/event-sink/index.ts";
+import { type BenchContext, OPERATOR_CAPS } from "./lib/bench-context.ts";
+import { startBmcFleetProcess } from "./lib/bmc-fleet-process.ts";
+import { renderConvergenceChart } from "./lib/convergence-chart.ts";
+import { writeSection } from "./lib/markdown-section.ts";
+import { renderReport } from "./lib/report.ts";
+import type { BenchPlan, BenchResults } from "./lib/results.ts";
+import { runConvergence } from "./scenarios/convergence.ts";
+import { runFootprint } from "./scenarios/footprint.ts";
+import { runIronicConvergence } from "./scenarios/ironic.ts";
+import { runLatency } from "./scenarios/latency.ts";
+import { measureOperations, type OperationsResult } from "./scenarios/operations.ts";
+
+const FIGURES = ["convergence", "footprint", "latency", "ironic"] as const;
+type Figure = (typeof FIGURES)[number];
+
+const FULL: BenchPlan = {
+  fleetBmcs: 1000,
+  convergenceHosts: [100, 300, 1000],
+  convergenceLatencies: [0, 50],
+  variantArgs: ["--concurrency", "64"],
+  idleMs: 600_000,
+  footprintHosts: [100, 1000],
+  settleMs: 60_000,
+  latencyHosts: 100,
+  latencySamples: 200,
+  latencyPaceMs: 150,
+  slowBmcLatencyMs: 200,
+  ironicHosts: 100,
+};
+
+const QUICK: BenchPlan = {
+  fleetBmcs: 50,
+  convergenceHosts: [20, 50],
+  convergenceLatencies: [0, 50],
+  variantArgs: ["--concurrency", "64"],
+  idleMs: 30_000,
+  footprintHosts: [5, 20],
+  settleMs: 5_000,
+  latencyHosts: 20,
+  latencySamples: 40,
+  latencyPaceMs: 150,
+  slowBmcLatencyMs: 200,
+  ironicHosts: 10,
+};
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    out: { type: "string" },
+  },
+});
+const quick = flags.quick === true;
+const only = new Set<Figure>(
+  (flags.only ?? FIGURES.join(","))
+    .split(",")
+    .map((f) => f.trim())
+    .filter(Boolean)
+    .map((f) => {
+      if (!(FIGURES as readonly string[]).includes(f)) {
+        console.error(`bench: --only takes ${FIGURES.join(", ")}, comma-separated; got ${JSON.stringify(f)}`);
+        process.exit(2);
+      }
+      return f as Figure;
+    }),
+);
+const root = fileURLToPath(new URL("..", import.meta.url));
+const outDir = resolve(root, flags.out ?? (quick ? ".data/bench-quick" : "docs"));
+const plan = quick ? QUICK : FULL;
+const command = ["npm run bench", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" ");
+
+const started = new Date();
+const loadAverageStart = loadavg();
+const log = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+log(`${quick ? "quick" : "full"} mode, figures: ${[...only].join(", ")}; load average ${loadAverageStart.map((l) => l.toFixed(2)).join(", ")}; writing to ${outDir}`);
+
+const dir = await mkdtemp(join(tmpdir(), "bmc-operator-bench-"));
+const fleet = await startBmcFleetProcess(plan.fleetBmcs);
+const sink = await startEventSink();
+const ctx: BenchContext = { dir, fleet, sink, caps: OPERATOR_CAPS, quick, log };
+const results: BenchResults = {
+  mode: quick ? "quick" : "full",
+  command,
+  startedAt: started.toISOString(),
+  durationSeconds: 0,
+  machine: { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, node: process.version, loadAverageStart, loadAverageEnd: [] },
+  plan,
+  caps: OPERATOR_CAPS,
+  convergence: [],
+  footprint: [],
+};
+
+let failed = false;
+try {
+  if (only.has("convergence")) {
+    const largest = Math.max(...plan.convergenceHosts);
+    for (const latencyMs of plan.convergenceLatencies) {
+      for (const hosts of plan.convergenceHosts) {
+        let operations: OperationsResult | undefined;
+        const afterConverged =
+          hosts === largest && latencyMs === 0 ? measureOperations(ctx, plan.idleMs, (r) => (operations = r)) : undefined;
+        results.convergence.push(await runConvergence(ctx, { hosts, latencyMs, ...(afterConverged ? { afterConverged } : {}) }));
+        if (operations) results.operations = operations;
+      }
+    }
+    if (plan.variantArgs.length > 0) {
+      const latencyMs = Math.max(...plan.convergenceLatencies);
+      results.convergence.push(await runConvergence(ctx, { hosts: largest, latencyMs, operatorArgs: plan.variantArgs }));
+    }
+  }
+  if (only.has("footprint")) {
+    for (const hosts of plan.footprintHosts) results.footprint.push(await runFootprint(ctx, hosts, plan.settleMs));
+  }
+  if (only.has("latency")) {
+    results.latency = await runLatency(ctx, plan.latencyHosts, plan.latencySamples, plan.slowBmcLatencyMs, plan.latencyPaceMs);
+  }
+  if (only.has("ironic")) {
+    results.ironic = await runIronicConvergence(ctx, plan.ironicHosts);
+    if ("skipped" in results.ironic) log(`ironic: skipped: ${results.ironic.skipped}`);
+  }
+} catch (error) {
+  failed = true;
+  log(`failed: ${(error as Error).stack ?? String(error)}`);
+  log(`logs kept in ${dir}`);
+} finally {
+  await sink.close();
+  await fleet.close();
+}
+
+results.durationSeconds = (Date.now() - started.getTime()) / 1000;
+results.machine.loadAverageEnd = loadavg();
+if (failed) process.exit(1);
+
+await mkdir(outDir, { recursive: true });
+await writeFile(join(outDir, "benchmarks.json"), `${JSON.stringify(results, null, 2)}\n`);
+const mdPath = join(outDir, "benchmarks.md");
+if (outDir !== resolve(root, "docs")) {
+  // Outside docs/, start from the committed page so the other sections are there to read.
+  const committed = await readFile(join(root, "docs", "benchmarks.md"), "utf8").catch(() => "# Benchmarks\n");
+  await writeFile(mdPath, committed);
+}
+await writeSection(mdPath, "operator", renderReport(results));
+if (results.convergence.length > 0) {
+  const subtitle =
+    `${results.machine.cores} × ${results.machine.cpu.split(" ").slice(0, 3).join(" ")}, ${started.toISOString().slice(0, 10)}; ` +
+    `caps ${OPERATOR_CAPS.perBmc} per BMC, ${OPERATOR_CAPS.global} overall; solid = operator, dashed = baseline`;
+  await writeFile(
+    join(outDir, "convergence.svg"),
+    renderConvergenceChart(
+      results.convergence
+        .filter((c) => c.operatorArgs.length === 0)
+        .map((c) => ({ hosts: c.hosts, latencyMs: c.latencyMs, operatorMs: c.operatorMs, baselineMs: c.baselineMeanMs })),
+      subtitle,
+    ),
+  );
+}
+await rm(dir, { recursive: true, force: true });
+log(`done in ${Math.round(results.durationSeconds)} s: ${mdPath}, benchmarks.json, convergence.svg`);
