@@ -211,6 +211,7 @@ describe("end to end through real Ironic: Ironic and operator restarts, bursts",
     const bmc = stack.fleet.bmc(2);
     const lights = [`${info.systemUUID}@system`, `${info.chassisUUID}@chassis`];
     bmc.resetStats();
+    const mark = stack.ironicRequests.mark();
     const creations: Promise<unknown>[] = [];
     for (let i = 0; i < 24; i++) {
       creations.push(stack.create(SERVICE_INDICATORS, indicator(ns, `light-${i}`, "host-c", lights[i % lights.length]!, true)));
@@ -233,6 +234,10 @@ describe("end to end through real Ironic: Ironic and operator restarts, bursts",
     assert.ok(stats.total >= 8 + 2, `the BMC saw only ${stats.total} requests`);
     assert.equal(stats.peakInFlight, 1, JSON.stringify(stats));
     assert.equal(bmc.subscriptions().length, 8);
+    // Through Ironic too: one creation per subscription, and never a node found locked by a call of our own.
+    const requests = stack.ironicRequests.since(mark);
+    assert.equal(requests.filter((r) => r.method === "POST" && r.path.endsWith("?method=create_subscription")).length, 8);
+    assert.deepEqual(requests.filter((r) => r.status === 409), []);
     assert.equal(bmc.lights().system, "Lit");
     assert.equal(bmc.lights().chassis, "Lit");
   });
