@@ -163,7 +163,13 @@ export function createRequestHandler(context: HandlerContext): (request: Incomin
 async function handle(context: HandlerContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const url = request.url ?? "/";
   const queryStart = url.indexOf("?");
-  const pathname = decodeURIComponent(queryStart < 0 ? url : url.slice(0, queryStart));
+  const rawPath = queryStart < 0 ? url : url.slice(0, queryStart);
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(rawPath);
+  } catch {
+    throw badRequest(`the request path ${JSON.stringify(rawPath)} is not validly percent-encoded`);
+  }
   const query = new URLSearchParams(queryStart < 0 ? "" : url.slice(queryStart + 1));
   const segments = pathname.split("/").filter((segment) => segment !== "");
   const method = request.method ?? "GET";

@@ -23,6 +23,18 @@ import type { ChangeEvent, StoredEntry } from "./storage.ts";
 
 type Location = { table: string; key: string };
 
+/** The first index of sorted `keys` not less than `key`. */
+function lowerBound(keys: readonly string[], key: string): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (keys[mid]! < key) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
 /**
  * How long a terminating namespace keeps its content before the cleanup
  * starts. A real namespace controller reacts after a moment; deleting at once
@@ -45,6 +57,10 @@ export class Lifecycle {
   /** Terminating namespaces, with when their content cleanup may start. */
   readonly #terminatingNamespaces = new Map<string, number>();
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** How many objects each namespace holds, so that a terminating one knows at once when it is empty. */
+  readonly #namespaceCounts = new Map<string, number>();
+  /** Terminating namespaces and CRDs whose content has been asked to go. */
+  readonly #cleaned = new Set<string>();
   readonly #terminatingCrds = new Set<string>();
   readonly #orphanCandidates = new Map<string, Location>();
   #scheduled: NodeJS.Immediate | undefined;
@@ -97,6 +113,10 @@ export class Lifecycle {
     const location = entry ? { table, key: entry.key } : previous ? { table, key: previous.key } : undefined;
     if (!location) return;
     const id = locationId(location);
+    if (table !== namespaces.storage && (!entry) !== (!previous)) {
+      const namespace = (entry ?? previous)!.object.metadata.namespace;
+      if (namespace) this.#namespaceCounts.set(namespace, (this.#namespaceCounts.get(namespace) ?? 0) + (entry ? 1 : -1));
+    }
     for (const uid of ownerUids(previous?.object)) this.#dependents.get(uid)?.delete(id);
     if (previous?.object.metadata.uid) this.#byUid.delete(previous.object.metadata.uid);
     if (entry) {
@@ -130,9 +150,13 @@ export class Lifecycle {
         for (const location of this.#dependents.get(uid)?.values() ?? []) this.#orphanCandidates.set(locationId(location), location);
         this.#dependents.delete(uid);
       }
-      if (event.table === namespaces.storage) this.#terminatingNamespaces.delete(event.entry.key);
+      if (event.table === namespaces.storage) {
+        this.#terminatingNamespaces.delete(event.entry.key);
+        this.#cleaned.delete(`namespace/${event.entry.key}`);
+      }
       if (event.table === customResourceDefinitions.storage) {
         this.#terminatingCrds.delete(event.entry.key);
+        this.#cleaned.delete(`crd/${event.entry.key}`);
         registry.unregisterCrd(event.entry.key);
       }
       this.#schedule();
@@ -178,21 +202,22 @@ export class Lifecycle {
   /** Deletes what a terminating namespace holds; once it is empty, releases the namespace. */
   #finishNamespace(name: string): void {
     const { storage } = this.#api;
-    const prefix = `${name}/`;
-    for (const table of storage.tables()) {
-      if (table.name === namespaces.storage || table.items.size === 0) continue;
-      const type = this.#typeOf(table.name);
-      for (const key of [...table.sortedKeys()]) {
-        if (!key.startsWith(prefix)) continue;
-        const entry = table.items.get(key);
-        if (entry && type && !entry.object.metadata.deletionTimestamp) this.#api.deleteEntry(type, entry);
+    if (!this.#cleaned.has(`namespace/${name}`)) {
+      this.#cleaned.add(`namespace/${name}`);
+      const prefix = `${name}/`;
+      for (const table of storage.tables()) {
+        if (table.name === namespaces.storage || table.items.size === 0) continue;
+        const type = this.#typeOf(table.name);
+        if (!type?.namespaced) continue;
+        const keys = table.sortedKeys();
+        for (let i = lowerBound(keys, prefix); i < keys.length && keys[i]!.startsWith(prefix); i++) {
+          const entry = table.items.get(keys[i]!);
+          if (entry && !entry.object.metadata.deletionTimestamp) this.#api.deleteEntry(type, entry);
+        }
       }
     }
     // Objects with finalizers are waited for.
-    for (const table of storage.tables()) {
-      if (table.name === namespaces.storage) continue;
-      for (const key of table.items.keys()) if (key.startsWith(prefix)) return;
-    }
+    if ((this.#namespaceCounts.get(name) ?? 0) > 0) return;
     const entry = storage.get(namespaces.storage, name);
     if (!entry || !entry.object.metadata.deletionTimestamp) return;
     this.#api.systemUpdate(namespaces, entry, (object) => {
@@ -209,8 +234,11 @@ export class Lifecycle {
     const tableName = `${crd.spec.group}/${crd.spec.names.plural}`;
     const table = storage.table(tableName);
     const type = this.#typeOf(tableName);
-    for (const item of [...table.items.values()]) {
-      if (type && !item.object.metadata.deletionTimestamp) this.#api.deleteEntry(type, item);
+    if (!this.#cleaned.has(`crd/${name}`)) {
+      this.#cleaned.add(`crd/${name}`);
+      for (const item of [...table.items.values()]) {
+        if (type && !item.object.metadata.deletionTimestamp) this.#api.deleteEntry(type, item);
+      }
     }
     if (table.items.size > 0) return;
     if (!(entry.object.metadata.finalizers ?? []).includes(CRD_CLEANUP_FINALIZER)) return;
