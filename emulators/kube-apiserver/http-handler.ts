@@ -262,7 +262,7 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
     case "list":
       return sendList(context, response, apiRequest, presentation);
     case "watch":
-      context.watches.serve(request, response, apiRequest, presentation);
+      context.watches.serve(response, apiRequest, presentation);
       return;
     case "create": {
       const raw = await readBody(request);

@@ -31,6 +31,11 @@ import { Storage } from "./storage.ts";
 import { WatchHub } from "./watch.ts";
 
 export type { ApiStats, ResourceWrites } from "./stats.ts";
+
+/** Request counters plus the number of watch streams open right now. */
+export interface ServerStats extends ApiStats {
+  openWatches: number;
+}
 export { renderKubeconfig } from "./kubeconfig.ts";
 
 /** Options of {@link startKubeApiServer}. */
@@ -62,8 +67,8 @@ export interface RunningKubeApiServer {
   dropWatches(): void;
   /** Forgets all retained history, so watches and list continuations from older resourceVersions get 410 Expired. */
   compact(): void;
-  /** Request counts by verb (get, list, watch, create, update, patch, delete, deletecollection) and write counts by resource. */
-  stats(): ApiStats;
+  /** Request counts by verb (get, list, watch, create, update, patch, delete, deletecollection), write counts by resource, and open watches. */
+  stats(): ServerStats;
   /** Sets every counter of {@link RunningKubeApiServer.stats} back to zero. */
   resetStats(): void;
 }
@@ -121,7 +126,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     },
     dropWatches: () => watches.dropAll(),
     compact: () => storage.compact(),
-    stats: () => stats.snapshot(),
+    stats: () => ({ ...stats.snapshot(), openWatches: watches.size }),
     resetStats: () => stats.reset(),
   };
 }

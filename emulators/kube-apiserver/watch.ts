@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import type { ApiRequest, ApiServer } from "./api-server.ts";
 import type { KubeObject } from "./object-meta.ts";
 import { apiVersionOf } from "./resource-type.ts";
@@ -132,7 +132,7 @@ export class WatchHub {
    * Serves a watch request. Errors in the parameters are thrown before any
    * response is written; a too-old resourceVersion becomes an ERROR event.
    */
-  serve(httpRequest: IncomingMessage, response: ServerResponse, request: ApiRequest, presentation: Presentation | undefined): void {
+  serve(response: ServerResponse, request: ApiRequest, presentation: Presentation | undefined): void {
     const { query, type } = request;
     const selectors = this.#api.selectors(request);
     const sendInitialEvents = query.get("sendInitialEvents");
@@ -206,7 +206,7 @@ export class WatchHub {
     resourceTable.listeners.add(listener);
     this.#streams.add(stream);
     if (timeoutSeconds > 0) timer = setTimeout(() => stream.close(), timeoutSeconds * 1000);
-    httpRequest.on("close", () => stream.close());
+    response.on("close", () => stream.close());
     response.on("error", () => stream.close());
 
     for (const entry of snapshot) response.write(this.#line(stream, "ADDED", entry));

@@ -98,6 +98,15 @@ describe("Kubernetes API emulator", () => {
       }
     });
 
+    it("forgets a watch when its client goes away", async () => {
+      const noWatches = () => Promise.resolve(assert.equal(server.stats().openWatches, 0));
+      await eventually(noWatches, 5000);
+      const stream = await client.watch(CM, { resourceVersion: "0", fieldSelector: "metadata.name=none" });
+      assert.equal(server.stats().openWatches, 1);
+      stream.close();
+      await eventually(noWatches, 5000);
+    });
+
     it("ends every watch on dropWatches()", async () => {
       const stream = await client.watch(CM, { resourceVersion: "0", fieldSelector: "metadata.name=none" });
       try {
