@@ -13,6 +13,7 @@ import type { BareMetalHostServiceIndicator } from "../../src/api/baremetalhost-
 import type { BMCEventSubscription } from "../../src/api/bmc-event-subscription.ts";
 import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS, SERVICE_INDICATORS } from "../../src/controllers/resources.ts";
 import { type Condition, findStatusCondition, isNotFound, type KubeObject, SECRETS } from "../../src/runtime/index.ts";
+import type { SubscriptionInfo } from "../../emulators/redfish-bmc/index.ts";
 import { ironicSkipReason } from "../support/ironic.ts";
 import { type IronicOperatorStack, startIronicOperatorStack } from "../support/ironic-operator-stack.ts";
 import { waitFor } from "../support/operator-stack.ts";
@@ -124,15 +125,17 @@ describe("end to end through real Ironic: Ironic and operator restarts, bursts",
     );
     await stack.ironic.stop();
     bmc.setLatency(0);
-    // Ironic finished its BMC work before exiting, but cut its answers off: a subscription
-    // now on the BMC that no resource records was created by a call the operator saw fail.
-    const recorded = new Set(
-      (await stack.client.list(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns })).items.flatMap((s) => s.status?.subscriptionID ?? []),
-    );
-    const cutOff = bmc.subscriptions().filter((s) => !recorded.has(s.id));
-    t.diagnostic(`subscriptions created on the BMC whose answer Ironic's stop cut off: ${cutOff.map((s) => s.context).join(", ") || "none"}`);
-    assert.ok(cutOff.length >= 1, `stopping Ironic cut no subscription creation off: BMC ${JSON.stringify(bmc.subscriptions())}`);
+    let cutOff: SubscriptionInfo[];
     try {
+      // Ironic finished its BMC work before exiting, but cut its answers off: a subscription
+      // now on the BMC that no resource records was created by a call the operator saw fail.
+      const recorded = new Set(
+        (await stack.client.list(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns })).items.flatMap((s) => s.status?.subscriptionID ?? []),
+      );
+      cutOff = bmc.subscriptions().filter((s) => !recorded.has(s.id));
+      t.diagnostic(`subscriptions created on the BMC whose answer Ironic's stop cut off: ${cutOff.map((s) => s.context).join(", ") || "none"}`);
+      assert.ok(cutOff.length >= 1, `stopping Ironic cut no subscription creation off: BMC ${JSON.stringify(bmc.subscriptions())}`);
+
       // While Ironic is down: a spec change, a deletion, a new subscription and a new host.
       await stack.client.patch(SERVICE_INDICATORS, { namespace: ns, name: "system" }, { spec: { on: false } }, { type: "merge" });
       await stack.client.delete(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "old" });
