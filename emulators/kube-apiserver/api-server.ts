@@ -47,7 +47,6 @@ import {
   MODIFIED_CONFLICT,
   methodNotAllowed,
   notFound,
-  StatusError,
   successStatus,
   unsupportedMediaType,
 } from "./status.ts";
@@ -790,11 +789,6 @@ export class ApiServer {
       return;
     }
     this.storage.put(type.storage, entry.key, toStored(type, next));
-  }
-
-  /** Reports an unexpected failure as a StatusError, passing StatusErrors through. */
-  static asStatusError(error: unknown): StatusError | undefined {
-    return error instanceof StatusError ? error : undefined;
   }
 }
 

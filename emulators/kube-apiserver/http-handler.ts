@@ -22,7 +22,7 @@ import {
 import type { OpenApiDocuments } from "./openapi.ts";
 import { negotiate, type Presentation, presentList, presentObject } from "./presentation.ts";
 import { decodeProtobufObject } from "./protobuf.ts";
-import { apiVersionOf, type ResourceType } from "./resource-type.ts";
+import { apiVersionOf } from "./resource-type.ts";
 import type { RequestStats, Verb } from "./stats.ts";
 import {
   badRequest,
@@ -266,23 +266,23 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
       return;
     case "create": {
       const raw = await readBody(request);
-      return sendWrite(response, api.create(apiRequest, parseObjectBody(raw, request.headers["content-type"] ?? "")), type);
+      return sendWrite(response, api.create(apiRequest, parseObjectBody(raw, request.headers["content-type"] ?? "")));
     }
     case "update": {
       const raw = await readBody(request);
-      return sendWrite(response, api.update(apiRequest, parseObjectBody(raw, request.headers["content-type"] ?? "")), type);
+      return sendWrite(response, api.update(apiRequest, parseObjectBody(raw, request.headers["content-type"] ?? "")));
     }
     case "patch": {
       const raw = await readBody(request);
-      return sendWrite(response, api.patch(apiRequest, request.headers["content-type"] ?? "", raw.toString("utf8")), type);
+      return sendWrite(response, api.patch(apiRequest, request.headers["content-type"] ?? "", raw.toString("utf8")));
     }
     case "delete": {
       const raw = await readBody(request);
-      return sendWrite(response, api.delete(apiRequest, parseObjectBody(raw, request.headers["content-type"] ?? "", false)), type);
+      return sendWrite(response, api.delete(apiRequest, parseObjectBody(raw, request.headers["content-type"] ?? "", false)));
     }
     case "deletecollection": {
       const raw = await readBody(request);
-      return sendWrite(response, api.deleteCollection(apiRequest, parseObjectBody(raw, request.headers["content-type"] ?? "", false)), type);
+      return sendWrite(response, api.deleteCollection(apiRequest, parseObjectBody(raw, request.headers["content-type"] ?? "", false)));
     }
   }
 }
@@ -305,7 +305,7 @@ function verbOf(method: string, named: boolean, watch: boolean): Verb | undefine
   }
 }
 
-function sendWrite(response: ServerResponse, result: WriteResult, _type: ResourceType): void {
+function sendWrite(response: ServerResponse, result: WriteResult): void {
   sendJson(response, result.code, JSON.stringify(result.body), "application/json", result.warnings);
 }
 

@@ -188,11 +188,6 @@ function decodeMessage(data: Buffer, message: Message): Record<string, unknown> 
 
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
-/** Whether a kind can be sent in protobuf to this emulator. */
-export function decodesProtobuf(apiVersion: string, kind: string): boolean {
-  return `${apiVersion}/${kind}` in KINDS;
-}
-
 /** Decodes a Kubernetes protobuf body into the JSON form of the object. Throws a 400 when it is malformed. */
 export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
   if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) {

@@ -63,7 +63,7 @@ export interface ResourceType {
   returnDeletedObject: boolean;
   nameRule: NameRule;
   printerColumns: readonly PrinterColumn[];
-  /** Field selectors beyond `metadata.name` and `metadata.namespace`. */
+  /** Field selectors beyond `metadata.name` and `metadata.namespace`; the getters read the stored form. */
   fieldSelectors: ReadonlyMap<string, FieldGetter>;
   /** Converts a stored object into this version, when the stored form differs by more than `apiVersion`. */
   toServed?(stored: KubeObject): KubeObject;
