@@ -154,6 +154,20 @@ describe("EventRecorder", () => {
     assert.notEqual(fake.created[2]!.metadata!.name, rejected[0]);
   });
 
+  it("writes what is pending at close without the rate limit, and drops what is left after the timeout", async () => {
+    const { fake, recorder, clock } = setup({ qps: 1, burst: 1 });
+    for (let i = 0; i < 3; i++) recorder.event(sub, { type: "Normal", reason: `P${i}`, action: "Do" });
+    await settle();
+    assert.equal(fake.created.length, 1, "the bucket holds the rest back");
+    const closed = recorder.close(1_000);
+    await clock.advance(1000);
+    await closed;
+    assert.equal(fake.created.length, 3, "close wrote the pending Events at once");
+    recorder.event(sub, { type: "Normal", reason: "Late", action: "Do" });
+    await settle();
+    assert.equal(fake.created.length, 3, "nothing is recorded after close");
+  });
+
   it("rate-limits writes with a token bucket", async () => {
     const { fake, recorder, clock } = setup({ qps: 1, burst: 2 });
     for (let i = 0; i < 4; i++) recorder.event(sub, { type: "Normal", reason: `R${i}`, action: "Do" });

@@ -13,7 +13,7 @@ import type { Registry } from "prom-client";
 import { isAlreadyExists, isNotFound } from "./api-error.ts";
 import { withDefaults } from "./backoff.ts";
 import type { KubeClient } from "./client.ts";
-import { type Clock, realClock, sleep } from "./clock.ts";
+import { type Clock, realClock, sleep, sleepUnlessAborted } from "./clock.ts";
 import { microTime } from "./lease-lock.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { counter, defaultRegistry } from "./metrics.ts";
@@ -48,9 +48,13 @@ export interface EventRecorderOptions {
   redact?: (note: string) => string;
   /** Repeats within this many ms join the first Event's series. @default 360_000 (6 min, as client-go) */
   aggregationWindowMs?: number;
-  /** Writes per second. @default 1 */
+  /**
+   * Writes per second, over all objects. @default 20 (an operator creating
+   * thousands of resources at once writes one Event each; client-go limits
+   * per object, not per process)
+   */
   qps?: number;
-  /** Writes allowed in a burst. @default 25 */
+  /** Writes allowed in a burst. @default 100 */
   burst?: number;
   /** Writes waiting beyond this are dropped (and counted). @default 1000 */
   maxPending?: number;
@@ -103,7 +107,7 @@ export class EventRecorder {
   #closed = false;
 
   constructor(options: EventRecorderOptions) {
-    this.#o = withDefaults({ aggregationWindowMs: 360_000, qps: 1, burst: 25, maxPending: 1000, clock: realClock }, options);
+    this.#o = withDefaults({ aggregationWindowMs: 360_000, qps: 20, burst: 100, maxPending: 1000, clock: realClock }, options);
     this.#log = (options.logger ?? silentLogger).child({ eventRecorder: options.reportingController });
     this.#bucket = new BucketRateLimiter(this.#o.qps, this.#o.burst, this.#o.clock);
     this.#metric = counter(options.registry ?? defaultRegistry, {
@@ -129,10 +133,25 @@ export class EventRecorder {
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
-  /** Stops recording (later Events are dropped) and waits for pending writes. */
-  close(): Promise<void> {
+  /**
+   * Stops recording (later Events are dropped) and writes what is pending,
+   * without the rate limit, for at most `timeoutMs`; what is still pending
+   * then is dropped (and counted), so shutdown never waits on Events.
+   */
+  async close(timeoutMs = 5_000): Promise<void> {
     this.#closed = true;
-    return this.flush();
+    const gaveUp = new AbortController();
+    const finished = await Promise.race([
+      this.flush().then(() => true),
+      sleepUnlessAborted(this.#o.clock, timeoutMs, gaveUp.signal).then(() => false),
+    ]);
+    gaveUp.abort();
+    if (!finished) {
+      const dropped = this.#queue.length;
+      this.#queue = [];
+      for (let i = 0; i < dropped; i++) this.#count("dropped");
+      this.#log.warn({ dropped, timeoutMs }, "Events still pending at shutdown were dropped");
+    }
   }
 
   #record(regarding: KubeObject, info: EventInfo): void {
@@ -233,7 +252,7 @@ export class EventRecorder {
   async #drain(): Promise<void> {
     this.#draining = true;
     for (let task = this.#queue.shift(); task !== undefined; task = this.#queue.shift()) {
-      const delay = this.#bucket.when("events");
+      const delay = this.#closed ? 0 : this.#bucket.when("events");
       if (delay > 0) await sleep(this.#o.clock, delay);
       await task();
     }

@@ -34,6 +34,9 @@ import { createLogger, type Logger } from "./logger.ts";
 import type { Predicate } from "./predicates.ts";
 import { type KubeObject, type Resource, resourceName } from "./resource.ts";
 
+/** How long shutdown lets Event recorders write what is pending. */
+const EVENT_FLUSH_TIMEOUT_MS = 2_000;
+
 const SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
 /** Leader election settings of a {@link Manager}. */
@@ -345,9 +348,10 @@ export class Manager {
     gaveUp.abort();
     if (!finished) log.warn({ timeoutMs: timeout }, "reconciles still running after the graceful shutdown timeout; continuing shutdown");
     await Promise.all([...this.#informers.values()].map((i) => i.stop()));
+    // Pending Events get a short, bounded chance to be written while this process still leads.
+    await Promise.all([...this.#recorders.values()].map((r) => r.close(EVENT_FLUSH_TIMEOUT_MS)));
     electionAbort.abort();
     await election;
-    await Promise.all([...this.#recorders.values()].map((r) => r.close()));
     await Promise.all(this.#endpoints.map((e) => e.close()));
     this.#endpoints = [];
     if (this.#ownsClient) await this.client.close();
