@@ -273,6 +273,7 @@ const eventColumns: PrinterColumn[] = [
     },
   },
   { name: "Message", type: "string", description: "A human-readable description of the status of this operation", cell: (o) => o.message ?? o.note ?? "" },
+  { name: "Name", type: "string", format: "name", priority: 1, description: "The name of the event", cell: (o) => o.metadata.name ?? "" },
 ];
 
 const eventFieldSelectors = new Map([
@@ -299,6 +300,7 @@ export const coreEvents: ResourceType = builtin({
   shortNames: ["ev"],
   schema: coreEventSchema,
   printerColumns: eventColumns,
+  printerColumnsIncludeName: true,
   fieldSelectors: eventFieldSelectors,
 });
 
@@ -349,13 +351,8 @@ export const eventsV1: ResourceType = builtin({
     deprecatedLastTimestamp: time("Deprecated field assuring backward compatibility with core.v1 Event type."),
     deprecatedCount: int("Deprecated field assuring backward compatibility with core.v1 Event type."),
   }),
-  printerColumns: [
-    eventColumns[0]!,
-    eventColumns[1]!,
-    eventColumns[2]!,
-    eventColumns[3]!,
-    eventColumns[4]!,
-  ],
+  printerColumns: eventColumns,
+  printerColumnsIncludeName: true,
   fieldSelectors: new Map([
     ["regarding.kind", pathGetter("involvedObject.kind")],
     ["regarding.namespace", pathGetter("involvedObject.namespace")],

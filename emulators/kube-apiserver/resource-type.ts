@@ -63,6 +63,8 @@ export interface ResourceType {
   returnDeletedObject: boolean;
   nameRule: NameRule;
   printerColumns: readonly PrinterColumn[];
+  /** Whether `printerColumns` already hold the Name column (as core Events do, last and at priority 1); otherwise Name comes first. */
+  printerColumnsIncludeName?: boolean;
   /** Field selectors beyond `metadata.name` and `metadata.namespace`; the getters read the stored form. */
   fieldSelectors: ReadonlyMap<string, FieldGetter>;
   /** Converts a stored object into this version, when the stored form differs by more than `apiVersion`. */

@@ -89,6 +89,14 @@ function cell(column: PrinterColumn, object: KubeObject): unknown {
 
 /** The column definitions of a resource: Name, then its printer columns. */
 export function tableColumns(type: ResourceType): TableColumn[] {
+  const columns = type.printerColumns.map((column) => ({
+    name: column.name,
+    type: column.type === "date" ? "string" : column.type,
+    format: column.format ?? "",
+    description: column.description ?? "",
+    priority: column.priority ?? 0,
+  }));
+  if (type.printerColumnsIncludeName) return columns;
   return [
     {
       name: "Name",
@@ -97,13 +105,7 @@ export function tableColumns(type: ResourceType): TableColumn[] {
       description: "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated.",
       priority: 0,
     },
-    ...type.printerColumns.map((column) => ({
-      name: column.name,
-      type: column.type === "date" ? "string" : column.type,
-      format: column.format ?? "",
-      description: column.description ?? "",
-      priority: column.priority ?? 0,
-    })),
+    ...columns,
   ];
 }
 
@@ -115,7 +117,8 @@ function rowObject(object: KubeObject, include: IncludeObject): unknown {
 
 /** One row of a Table. */
 export function tableRow(type: ResourceType, object: KubeObject, include: IncludeObject): Record<string, unknown> {
-  const cells = [object.metadata.name ?? "", ...type.printerColumns.map((column) => cell(column, object))];
+  const cells = type.printerColumns.map((column) => cell(column, object));
+  if (!type.printerColumnsIncludeName) cells.unshift(object.metadata.name ?? "");
   const row: Record<string, unknown> = { cells };
   const embedded = rowObject(object, include);
   if (embedded !== undefined) row.object = embedded;
