@@ -61,7 +61,7 @@ describe("client-node informer against the emulator", () => {
     try {
       await informer.start();
       await until("the informer has listed a and b", () => cached().size === 2);
-      await until("the informer watches", () => watches() === 1);
+      await until("the informer watches", () => watches() >= 1);
 
       // A dropped watch resumes from the last resourceVersion: changes made meanwhile arrive without a relist.
       const listsBefore = lists();
@@ -75,7 +75,7 @@ describe("client-node informer against the emulator", () => {
       for (let attempt = 0; attempt < 3 && !compactedWhileAway; attempt++) {
         const reconnected = watches() + 1;
         server.dropWatches();
-        await until("the informer reconnects", () => watches() === reconnected);
+        await until("the informer reconnects", () => watches() >= reconnected);
         const watchesBefore = watches();
         server.dropWatches();
         await core.deleteNamespacedConfigMap({ namespace: NAMESPACE, name: "b" }).catch(() => undefined);
