@@ -15,10 +15,14 @@
  * Flags: `--quick`; `--only <figures>` (comma-separated: convergence — which
  * also measures figures 2 and 3 —, footprint, latency, ironic); `--out <dir>`
  * (where the three files go; default `docs` in full mode, `.data/bench-quick`
- * in quick mode).
+ * in quick mode). The report names the commit measured: `git rev-parse HEAD`
+ * (with `+changes` for a checkout with uncommitted changes), or
+ * `$BENCH_COMMIT` when running from a copy of a commit's tree.
  *
  * @module
  */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -96,6 +100,15 @@ const outDir = resolve(root, flags.out ?? (quick ? ".data/bench-quick" : "docs")
 const plan = quick ? QUICK : FULL;
 const command = ["npm run bench", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" ");
 
+/** The commit measured: `$BENCH_COMMIT` (for a copy of a commit's tree), else the checkout's HEAD and whether it has changes. */
+function measuredCommit(): string {
+  if (process.env.BENCH_COMMIT) return process.env.BENCH_COMMIT;
+  const head = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" });
+  if (head.status !== 0) return "unknown";
+  const status = spawnSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: root, encoding: "utf8" });
+  return `${head.stdout.trim()}${status.stdout.trim() ? "+changes" : ""}`;
+}
+
 const started = new Date();
 const loadAverageStart = loadavg();
 const log = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -108,6 +121,7 @@ const ctx: BenchContext = { dir, fleet, sink, caps: OPERATOR_CAPS, quick, log };
 const results: BenchResults = {
   mode: quick ? "quick" : "full",
   command,
+  commit: measuredCommit(),
   startedAt: started.toISOString(),
   durationSeconds: 0,
   machine: { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, node: process.version, loadAverageStart, loadAverageEnd: [] },
@@ -161,10 +175,10 @@ if (failed) process.exit(1);
 await mkdir(outDir, { recursive: true });
 await writeFile(join(outDir, "benchmarks.json"), `${JSON.stringify(results, null, 2)}\n`);
 const mdPath = join(outDir, "benchmarks.md");
-if (outDir !== resolve(root, "docs")) {
-  // Outside docs/, start from the committed page so the other sections are there to read.
-  const committed = await readFile(join(root, "docs", "benchmarks.md"), "utf8").catch(() => "# Benchmarks\n");
-  await writeFile(mdPath, committed);
+if (!existsSync(mdPath)) {
+  // A new output directory starts from the project's page, so the other sections are there to read.
+  const page = await readFile(join(root, "docs", "benchmarks.md"), "utf8").catch(() => "# Benchmarks\n");
+  await writeFile(mdPath, page);
 }
 await writeSection(mdPath, "operator", renderReport(results));
 if (results.convergence.length > 0) {

@@ -80,7 +80,8 @@ export function renderReport(r: BenchResults): string {
   out.push(
     "## Operator benchmarks",
     "",
-    `Written by \`${cmd}\` (${r.mode} mode${r.mode === "quick" ? ": small N and a 30 s idle period, a smoke run only" : ""}) on ${r.startedAt.slice(0, 10)} in ${Math.round(r.durationSeconds / 60)} min: ` +
+    `Written by \`${cmd}\` (${r.mode} mode${r.mode === "quick" ? ": small N and a 30 s idle period, a smoke run only" : ""}) at commit ${r.commit} ` +
+      `on ${r.startedAt.slice(0, 10)} in ${Math.round(r.durationSeconds / 60)} min: ` +
       `${r.machine.cores} × ${r.machine.cpu}, Node ${r.machine.node}, load average ${load(r.machine.loadAverageStart)} at the start and ` +
       `${load(r.machine.loadAverageEnd)} at the end (1, 5, 15 min; other work shares the machine). Raw numbers: [benchmarks.json](benchmarks.json).`,
     "",
@@ -278,8 +279,8 @@ export function renderReport(r: BenchResults): string {
       "From the API emulator's write counts (`stats()`) over the convergence window, the benchmark's own creates taken out. A host's writes are its status " +
         "and its credentials Secret's label; an indicator's and a subscription's are their finalizer and their status. Each converged resource also records " +
         "one Event (`Registered`, `LightOn`, `SubscriptionCreated`), counted here as one write whether the recorder had written it by convergence or not: " +
-        "the recorder writes Events at 1 per second per controller after a burst of 25, so at large N most are still queued when the fleet is Ready, " +
-        "and beyond 1,000 queued it drops them.",
+        "the recorder rate-limits its writes (`docs/runtime.md`), so at large N some are still queued when the fleet is Ready, and it drops what " +
+        "goes beyond its queue limit.",
       "",
       table(["Command", ">N (hosts)", ">BMC latency", ">Writes per host / indicator / subscription", ">All", ">Events at convergence", "Goal", "Met"], rows),
       "",
@@ -320,7 +321,8 @@ export function renderReport(r: BenchResults): string {
     out.push(
       "The operator process's resident memory (`VmRSS`, peak `VmHWM`) and CPU time (`utime + stime`) from `/proc/<pid>`. A resource here is a " +
         "BareMetalHost, a BareMetalHostServiceIndicator or a BMCEventSubscription; the fleet has ten per host (the host, an indicator on each of its 4 lights, " +
-        "5 subscriptions), so 1,000 resources are 100 hosts and 10,000 are 1,000 hosts on 1,000 emulated BMCs (the emulator's measured capacity), all created at once. " +
+        `5 subscriptions), so ${r.footprint.map((f) => `${f.resources} resources are ${f.hosts} hosts`).join(" and ")}, one emulated BMC each ` +
+        "(the BMC emulator's capacity is measured at 1,000 BMCs), all created at once. " +
         `Settled is after ${r.footprint[0]!.settleSeconds} s of idle after convergence. The issue sets no goal; the figures are reported.`,
       "",
       table(

@@ -40,6 +40,8 @@ export interface BenchResults {
   mode: "quick" | "full";
   /** The command that produced it. */
   command: string;
+  /** The commit measured (`git rev-parse --short HEAD`, or `$BENCH_COMMIT`), with `+changes` when the tree had uncommitted changes. */
+  commit: string;
   startedAt: string;
   durationSeconds: number;
   machine: { cpu: string; cores: number; node: string; loadAverageStart: number[]; loadAverageEnd: number[] };
