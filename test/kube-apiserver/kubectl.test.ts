@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -83,11 +83,8 @@ describe("kubectl 1.35 against the emulator", () => {
     await ok(["create", "namespace", NS]);
     await ok(["apply", "-f", join(root, "config", "samples", "metal3.io_v1alpha1_baremetalhost.yaml")]);
     await ok(["apply", "-f", join(root, "config", "samples", "metal3.io_v1alpha1_bmceventsubscription.yaml")]);
-    // YAML 1.1, which kubectl speaks, reads an unquoted `on:` key as the boolean true: quote it.
-    const sample = await readFile(join(root, "config", "samples", "metal3.io_v1alpha1_baremetalhostserviceindicator.yaml"), "utf8");
-    const indicator = join(workDir, "indicator.yaml");
-    await writeFile(indicator, sample.replace(/^(\s+)on:/m, '$1"on":'));
-    await ok(["apply", "-f", indicator]);
+    // The sample quotes its `"on"` key: YAML 1.1, which kubectl speaks, reads a bare `on` as true.
+    await ok(["apply", "-f", join(root, "config", "samples", "metal3.io_v1alpha1_baremetalhostserviceindicator.yaml")]);
     const secret = await ok(["create", "secret", "generic", "some-secret-name", "-n", NS, "--from-literal=Authorization=Bearer x"]);
     assert.match(secret, /secret\/some-secret-name created/);
   });
@@ -108,7 +105,7 @@ describe("kubectl 1.35 against the emulator", () => {
   });
 
   it("patches, and server-side apply reports a conflict with the patcher until forced", async () => {
-    const indicator = join(workDir, "indicator.yaml");
+    const indicator = join(root, "config", "samples", "metal3.io_v1alpha1_baremetalhostserviceindicator.yaml");
     await ok(["apply", "--server-side", "-f", indicator]);
     await ok(["patch", "bmhsi", "worker-1-chassis-light", "-n", NS, "--type=merge", "-p", '{"spec":{"on":false}}']);
     assert.equal(await ok(["get", "bmhsi", "worker-1-chassis-light", "-n", NS, "-o", "jsonpath={.spec.on}"]), "false");
