@@ -367,6 +367,13 @@ export function renderReport(r: BenchResults): string {
         ]),
       ),
       "",
+      ...r.footprint
+        .filter((f) => f.eventsDropped > 0)
+        .map(
+          (f) =>
+            `At ${f.resources} resources created at once the operator's Event recorders dropped ${f.eventsDropped} of the ${f.resources} Events ` +
+            "(one per resource): more were queued than a recorder keeps (1,000 per controller by default).\n",
+        ),
     );
   } else {
     out.push("Not measured in this run.", "");
@@ -473,6 +480,7 @@ export function renderReport(r: BenchResults): string {
     }, undefined);
   const api = busiest("apiEmulator");
   const bmc = busiest("bmcEmulator");
+  const operator = busiest("operator");
   const verdict = (share: number) => (share >= 0.8 ? "busy enough to have limited that run" : "not the limit");
   out.push(
     "### The emulators' share",
@@ -481,6 +489,10 @@ export function renderReport(r: BenchResults): string {
       `busy each emulator was in each window here (100% is one core; the machine has ${r.machine.cores}).` +
       (bmc ? ` The BMC emulator was busiest in ${bmc.what}: ${pct(bmc.share)} of a core, ${verdict(bmc.share)}.` : "") +
       (api ? ` The API emulator was busiest in ${api.what}: ${pct(api.share)} of a core, ${verdict(api.share)}.` : "") +
+      (operator
+        ? ` The operator itself was busiest in ${operator.what}: ${pct(operator.share)} of a core, ` +
+          `${operator.share >= 0.8 ? "so with fast BMCs its one JavaScript thread sets the pace" : "not the limit"}.`
+        : "") +
       " Where the operator, the API emulator and the benchmark together need more than the machine's cores, the machine itself is the limit, and " +
       "the 0 ms figures measure the whole Kubernetes path on it.",
     "",
