@@ -98,7 +98,8 @@ const only = new Set<Figure>(
 const root = fileURLToPath(new URL("..", import.meta.url));
 const outDir = resolve(root, flags.out ?? (quick ? ".data/bench-quick" : "docs"));
 const plan = quick ? QUICK : FULL;
-const command = ["npm run bench", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" ");
+const shownFlags = [...(quick ? ["--quick"] : []), ...(flags.only ? ["--only", flags.only] : [])];
+const command = ["npm run bench", ...(shownFlags.length > 0 ? ["--", ...shownFlags] : [])].join(" ");
 
 /** The commit measured: `$BENCH_COMMIT` (for a copy of a commit's tree), else the checkout's HEAD and whether it has changes. */
 function measuredCommit(): string {
