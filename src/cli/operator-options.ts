@@ -84,9 +84,9 @@ export function operatorCommand(): Command {
       new Option("--namespaces <list>", "comma-separated namespaces to watch; all when empty").default("").env("WATCH_NAMESPACE"),
     )
     .addOption(
-      new Option("--concurrency <n>", "reconciles at once per controller")
+      new Option("--concurrency <n>", "reconciles at once per controller (they mostly wait on BMCs: keep it at least --bmc-max-total)")
         .argParser(wholeNumber("--concurrency", 1))
-        .default(32)
+        .default(64)
         .env("BMC_OPERATOR_CONCURRENCY"),
     )
     .addOption(

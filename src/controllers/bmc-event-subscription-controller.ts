@@ -115,6 +115,13 @@ export class BMCEventSubscriptionReconciler {
   readonly #hostLocks = new KeyedMutex();
   /** When each subscription was last found on its BMC (or first seen by this process). */
   readonly #lastChecked = new Map<string, number>();
+  /**
+   * UIDs of subscriptions whose finalizer this process added and for which it
+   * has not asked the BMC to create anything yet: for those, no earlier
+   * attempt can have reached the BMC, so there is nothing to adopt and no
+   * need to list the BMC's subscriptions first.
+   */
+  readonly #neverAttempted = new Set<string>();
 
   constructor(deps: BMCEventSubscriptionControllerDeps) {
     this.#d = deps;
@@ -138,12 +145,13 @@ export class BMCEventSubscriptionReconciler {
     if (isDeleting(cached)) return this.#finalize(cached, ctx);
 
     let sub = cached;
-    const firstAttempt = !hasFinalizer(sub, BMC_EVENT_SUBSCRIPTION_FINALIZER);
-    if (firstAttempt) {
+    const uid = sub.metadata.uid ?? key;
+    if (!hasFinalizer(sub, BMC_EVENT_SUBSCRIPTION_FINALIZER)) {
       sub = await addFinalizer(this.#d.client, BMC_EVENT_SUBSCRIPTIONS, sub, BMC_EVENT_SUBSCRIPTION_FINALIZER, {
         signal: ctx.signal,
       });
       this.#written.record(sub);
+      this.#neverAttempted.add(uid);
     }
     const status: BMCEventSubscriptionStatus = structuredClone(sub.status ?? {});
     try {
@@ -184,8 +192,10 @@ export class BMCEventSubscriptionReconciler {
         sub = await this.#status.write(sub, status, ctx.signal);
       }
 
+      const mayExist = !lost && !this.#neverAttempted.has(uid);
+      this.#neverAttempted.delete(uid);
       const { subscription, adopted } = await this.#hostLocks.run(subscriptionHostKey(sub), () =>
-        this.#createOnce(sub, status, access, headers, !firstAttempt && !lost, ctx),
+        this.#createOnce(sub, status, access, headers, mayExist, ctx),
       );
       status.subscriptionID = subscription.id;
       if (version) status.httpHeadersVersion = version;
@@ -370,7 +380,8 @@ export class BMCEventSubscriptionReconciler {
     } else {
       try {
         const access = await this.#d.access.forHost(host, ctx.signal);
-        if (ids.length === 0 && isStatusConditionTrue(host.status?.conditions, "Ready")) {
+        const attempted = !this.#neverAttempted.has(sub.metadata.uid ?? objectKey(sub));
+        if (ids.length === 0 && attempted && isStatusConditionTrue(host.status?.conditions, "Ready")) {
           // A creation may have reached the BMC before the operator could record its ID.
           const orphan = await this.#hostLocks.run(subscriptionHostKey(sub), async () => {
             const claimed = new Set<string>();
@@ -422,6 +433,7 @@ export class BMCEventSubscriptionReconciler {
     });
     this.#written.record(released);
     this.#lastChecked.delete(objectKey(sub));
+    this.#neverAttempted.delete(sub.metadata.uid ?? objectKey(sub));
     return {};
   }
 }

@@ -38,7 +38,7 @@ import { INDICATORS_BY_HOST, indicatorHostKey, ServiceIndicatorReconciler } from
 /** Options of {@link setUpOperator}. */
 export interface OperatorOptions {
   provisioner: Provisioner;
-  /** Reconciles running at once, per controller. @default 32 */
+  /** Reconciles running at once, per controller. @default 64 */
   maxConcurrentReconciles?: number;
   /** How often to check that BMCs still hold their subscriptions, in ms; 0 never checks. @default 0 */
   subscriptionCheckIntervalMs?: number;
@@ -58,7 +58,7 @@ const specOrDeletion = or(generationChanged, deletionChanged);
 /** Adds the BareMetalHost, BMCEventSubscription and BareMetalHostServiceIndicator controllers to `manager`. */
 export function setUpOperator(manager: Manager, options: OperatorOptions): Operator {
   const provisioner = instrumentProvisioner(options.provisioner, manager.registry);
-  const workers = options.maxConcurrentReconciles ?? 32;
+  const workers = options.maxConcurrentReconciles ?? 64;
 
   const secretInformer = manager.informer(SECRETS, { labelSelector: SECRET_LABEL_SELECTOR });
   const hosts = manager.informer(BARE_METAL_HOSTS);

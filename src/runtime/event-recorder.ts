@@ -49,14 +49,14 @@ export interface EventRecorderOptions {
   /** Repeats within this many ms join the first Event's series. @default 360_000 (6 min, as client-go) */
   aggregationWindowMs?: number;
   /**
-   * Writes per second, over all objects. @default 20 (an operator creating
+   * Writes per second, over all objects. @default 50 (an operator creating
    * thousands of resources at once writes one Event each; client-go limits
    * per object, not per process)
    */
   qps?: number;
-  /** Writes allowed in a burst. @default 100 */
+  /** Writes allowed in a burst. @default 200 */
   burst?: number;
-  /** Writes waiting beyond this are dropped (and counted). @default 1000 */
+  /** Writes waiting beyond this are dropped (and counted). @default 10000 */
   maxPending?: number;
   logger?: Logger;
   registry?: Registry;
@@ -107,7 +107,7 @@ export class EventRecorder {
   #closed = false;
 
   constructor(options: EventRecorderOptions) {
-    this.#o = withDefaults({ aggregationWindowMs: 360_000, qps: 20, burst: 100, maxPending: 1000, clock: realClock }, options);
+    this.#o = withDefaults({ aggregationWindowMs: 360_000, qps: 50, burst: 200, maxPending: 10_000, clock: realClock }, options);
     this.#log = (options.logger ?? silentLogger).child({ eventRecorder: options.reportingController });
     this.#bucket = new BucketRateLimiter(this.#o.qps, this.#o.burst, this.#o.clock);
     this.#metric = counter(options.registry ?? defaultRegistry, {

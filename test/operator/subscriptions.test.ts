@@ -14,7 +14,7 @@ import { type OperatorStack, startOperatorStack, waitFor } from "../support/oper
 
 let stack: OperatorStack;
 before(async () => {
-  stack = await startOperatorStack({ bmcs: 6, policies: false });
+  stack = await startOperatorStack({ bmcs: 7, policies: false });
   await stack.startOperator();
 });
 after(() => stack.close());
@@ -218,6 +218,24 @@ describe("BMCEventSubscription controller", () => {
     assert.equal(stats.peakInFlight, 1, JSON.stringify(stats));
     assert.equal(stack.fleet.bmc(5).subscriptions().length, 50);
     assert.equal(stack.fleet.bmc(5).lights().system, "Lit");
+  });
+});
+
+describe("BMCEventSubscription costs", () => {
+  it("a subscription created with its host costs one POST, not a listing of the BMC's subscriptions", async () => {
+    const ns = await stack.namespace("together");
+    stack.fleet.bmc(6).resetStats();
+    await Promise.all([
+      stack.createHost(ns, "worker-6", 6),
+      stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "with-host", "worker-6")),
+    ]);
+    await ready(ns, "with-host");
+    const requests = Object.entries(stack.fleet.bmc(6).stats().byMethodPath).filter(([key]) => /Subscriptions|EventService|^\w+ \/redfish\/v1\/?$/.test(key));
+    assert.deepEqual(Object.fromEntries(requests), {
+      "GET /redfish/v1/": 1,
+      "GET /redfish/v1/EventService": 1,
+      "POST /redfish/v1/EventService/Subscriptions": 1,
+    });
   });
 });
 
