@@ -115,6 +115,75 @@ describe("redfish provisioner against the BMC emulator", () => {
     assert.equal(LED_TO_STATE[fleet.bmc(0).lights().drives[`${drive.storageId}:${drive.driveId}`]!], before === "on" ? "off" : "on");
   });
 
+  describe("after a restart (a provisioner that has not read the host's inventory)", () => {
+    /** Toggles `id` with a new provisioner; returns the BMC's request counts by method and path. */
+    async function toggleAfterRestart(id: string): Promise<Record<string, number>> {
+      const info = fleet.bmcs[0]!;
+      const restarted = new RedfishProvisioner();
+      try {
+        fleet.bmc(0).resetStats();
+        const before = await restarted.getIndicator(accessTo(info), id);
+        await restarted.setIndicator(accessTo(info), id, before === "on" ? "off" : "on");
+        assert.equal(lightOnBmc(id), before === "on" ? "off" : "on", "the light did not change on the BMC");
+        return fleet.bmc(0).stats().byMethodPath;
+      } finally {
+        await restarted.close();
+      }
+    }
+
+    function lightOnBmc(id: string): IndicatorState {
+      const parsed = parseIndicatorId(id)!;
+      const lights = fleet.bmc(0).lights();
+      return LED_TO_STATE[parsed.component === "disk" ? lights.drives[parsed.name]! : lights[parsed.component]] ?? "unknown";
+    }
+
+    it("toggles the system light with one GET of the system and one PATCH", async () => {
+      const info = fleet.bmcs[0]!;
+      assert.deepEqual(await toggleAfterRestart(`${info.systemUUID}@system`), {
+        [`GET ${info.systemPath}`]: 1,
+        [`PATCH ${info.systemPath}`]: 1,
+      });
+    });
+
+    it("toggles a disk light with one GET of the drive at its normative URI and one PATCH", async () => {
+      const info = fleet.bmcs[0]!;
+      const drive = info.drives[1]!;
+      const path = `${info.systemPath}/Storage/${drive.storageId}/Drives/${drive.driveId}`;
+      assert.deepEqual(await toggleAfterRestart(`${drive.storageId}:${drive.driveId}@disk`), {
+        [`GET ${path}`]: 1,
+        [`PATCH ${path}`]: 1,
+      });
+    });
+
+    it("toggles the chassis light with one GET of the system, one of the chassis it links, and one PATCH", async () => {
+      const info = fleet.bmcs[0]!;
+      const counts = await toggleAfterRestart(`${info.chassisUUID}@chassis`);
+      const patched = Object.keys(counts).find((k) => k.startsWith("PATCH "))!.slice("PATCH ".length);
+      assert.match(patched, /^\/redfish\/v1\/Chassis\//);
+      assert.deepEqual(counts, { [`GET ${info.systemPath}`]: 1, [`GET ${patched}`]: 1, [`PATCH ${patched}`]: 1 });
+    });
+
+    it("finds an ID the host does not have with one GET more than the inventory read, then IndicatorNotFound", async () => {
+      const info = fleet.bmcs[0]!;
+      const restarted = new RedfishProvisioner();
+      try {
+        fleet.bmc(0).resetStats();
+        const id = `${info.drives[0]!.storageId}:NoSuchDrive@disk`;
+        const error = await restarted.setIndicator(accessTo(info), id, "on").then(
+          () => assert.fail("a light the host does not have was switched"),
+          (e: unknown) => e,
+        );
+        assert.ok(error instanceof ProvisionerError);
+        assert.equal(error.kind, "IndicatorNotFound");
+        assert.match(error.message, /is not one of the host's/);
+        // The guessed drive path (404), then the inventory: system, chassis, storage collection, storage, each drive.
+        assert.deepEqual(fleet.bmc(0).stats().byMethod, { GET: 1 + 4 + info.drives.length });
+      } finally {
+        await restarted.close();
+      }
+    });
+  });
+
   it("never has more than one request in flight at a BMC through a burst of 200 concurrent calls", async () => {
     const info = fleet.bmcs[1]!;
     const host = accessTo(info);

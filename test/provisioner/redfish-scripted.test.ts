@@ -8,7 +8,14 @@ import { BmcCallLimiter } from "../../src/provisioner/limiter.ts";
 import { type HostAccess, ProvisionerError, type ProvisionerErrorKind } from "../../src/provisioner/provisioner.ts";
 import { RedfishProvisioner } from "../../src/provisioner/redfish/redfish-provisioner.ts";
 import { describeConformance } from "./conformance.ts";
-import { etagOf, sampleResources, type ScriptedBmc, type ScriptedBmcOptions, startScriptedBmc } from "./scripted-bmc.ts";
+import {
+  drivesUnderChassis,
+  etagOf,
+  sampleResources,
+  type ScriptedBmc,
+  type ScriptedBmcOptions,
+  startScriptedBmc,
+} from "./scripted-bmc.ts";
 
 const SYSTEM = "5a3c0e1e-0000-4000-8000-000000000001@system";
 const CHASSIS = "5a3c0e1e-0000-4000-8000-0000000000c1@chassis";
@@ -64,12 +71,14 @@ describe("redfish provisioner on the wire (scripted BMC)", () => {
   let provisioner: RedfishProvisioner;
   let intercept: ScriptedBmcOptions["intercept"];
 
-  const fresh = async (options: { style?: "both" | "led" | "location"; etags?: boolean } = {}) => {
+  const fresh = async (
+    options: { style?: "both" | "led" | "location"; etags?: boolean; resources?: Record<string, Record<string, unknown>> } = {},
+  ) => {
     await bmc?.close();
     await provisioner?.close();
     intercept = undefined;
     bmc = await startScriptedBmc({
-      resources: sampleResources(options.style ?? "both"),
+      resources: options.resources ?? sampleResources(options.style ?? "both"),
       etags: options.etags ?? true,
       intercept: (req) => intercept?.(req),
     });
@@ -115,14 +124,14 @@ describe("redfish provisioner on the wire (scripted BMC)", () => {
     assert.equal(bmc.resources.get(DRIVE0)!.LocationIndicatorActive, true);
   });
 
-  it("reads the light before a PATCH when its last reading is too old, and uses the inventory's reading on first use", async () => {
+  it("reads the light before a PATCH when its last reading is too old, and uses the reading that found it on first use", async () => {
     await fresh();
     const host = accessTo(bmc);
     const stale = new RedfishProvisioner({ readingMaxAgeMs: 0 });
     try {
-      // First use: the inventory read is the reading, so the PATCH follows it directly.
+      // First use: the GET that found the light is the reading, so the PATCH follows it directly.
       await stale.setIndicator(host, SYSTEM, "on");
-      assert.deepEqual(bmc.calls().slice(-2), ["GET /redfish/v1/Systems/1/Storage/RAID1/Drives/Disk1", "PATCH /redfish/v1/Systems/1"]);
+      assert.deepEqual(bmc.calls(), ["GET /redfish/v1/Systems/1", "PATCH /redfish/v1/Systems/1"]);
       bmc.log.length = 0;
       await stale.setIndicator(host, SYSTEM, "off");
       assert.deepEqual(bmc.calls(), ["GET /redfish/v1/Systems/1", "PATCH /redfish/v1/Systems/1"]);
@@ -326,7 +335,157 @@ describe("redfish provisioner on the wire (scripted BMC)", () => {
     assert.match(error.message, /\/redfish\/v1\/Systems\/1 now holds system "5a3c0e1e-0000-4000-8000-0000000000ff"/);
     bmc.log.length = 0;
     assert.equal(await provisioner.getIndicator(host, "5a3c0e1e-0000-4000-8000-0000000000ff@system"), "off");
-    assert.equal(bmc.calls()[0], "GET /redfish/v1/Systems/1", "the inventory is read again");
+    assert.deepEqual(bmc.calls(), ["GET /redfish/v1/Systems/1"], "the new system is found from its ID");
+  });
+
+  describe("first use of a light (as after a restart)", () => {
+    const CHASSIS0 = "/redfish/v1/Chassis/1";
+
+    it("switches the system light with one GET and one PATCH carrying that GET's ETag", async () => {
+      await fresh();
+      const etag = etagOf(bmc.resources.get("/redfish/v1/Systems/1"));
+      await provisioner.setIndicator(accessTo(bmc), SYSTEM, "on");
+      assert.deepEqual(bmc.calls(), ["GET /redfish/v1/Systems/1", "PATCH /redfish/v1/Systems/1"]);
+      assert.equal(bmc.log[1]!.ifMatch, etag);
+      assert.equal(bmc.resources.get("/redfish/v1/Systems/1")!.LocationIndicatorActive, true);
+      // Known now: reading it costs one GET, switching it right after one PATCH.
+      bmc.log.length = 0;
+      assert.equal(await provisioner.getIndicator(accessTo(bmc), SYSTEM), "on");
+      await provisioner.setIndicator(accessTo(bmc), SYSTEM, "off");
+      assert.deepEqual(bmc.calls(), ["GET /redfish/v1/Systems/1", "PATCH /redfish/v1/Systems/1"]);
+    });
+
+    it("switches a disk light with one GET of the drive's normative URI and one PATCH", async () => {
+      await fresh();
+      const etag = etagOf(bmc.resources.get(DRIVE0));
+      assert.equal(await provisioner.getIndicator(accessTo(bmc), DISK0), "off");
+      await provisioner.setIndicator(accessTo(bmc), DISK0, "on");
+      assert.deepEqual(bmc.calls(), [`GET ${DRIVE0}`, `PATCH ${DRIVE0}`]);
+      assert.equal(bmc.log[1]!.ifMatch, etag);
+      assert.equal(bmc.resources.get(DRIVE0)!.LocationIndicatorActive, true);
+    });
+
+    it("keeps the characters a path segment may hold when guessing a drive's URI (colons in Dell drive IDs)", async () => {
+      const resources = sampleResources();
+      const drivePath = "/redfish/v1/Systems/1/Storage/RAID.Integrated.1-1/Drives/Disk.Bay.0:Enclosure.Internal.0-1";
+      resources["/redfish/v1/Systems/1/Storage/RAID.Integrated.1-1/Drives/Disk.Bay.0:Enclosure.Internal.0-1"] = {
+        Id: "Disk.Bay.0:Enclosure.Internal.0-1",
+        IndicatorLED: "Off",
+      };
+      await fresh({ resources });
+      await provisioner.setIndicator(accessTo(bmc), "RAID.Integrated.1-1:Disk.Bay.0:Enclosure.Internal.0-1@disk", "blinking");
+      assert.deepEqual(bmc.calls(), [`GET ${drivePath}`, `PATCH ${drivePath}`]);
+      assert.equal(bmc.resources.get(drivePath)!.IndicatorLED, "Blinking");
+    });
+
+    it("falls back to the inventory when nothing is at the drive's normative URI, and then goes straight to the drive", async () => {
+      await fresh({ resources: drivesUnderChassis() });
+      const host = accessTo(bmc);
+      await provisioner.setIndicator(host, DISK0, "on");
+      assert.deepEqual(bmc.calls(), [
+        `GET ${DRIVE0}`,
+        "GET /redfish/v1/Systems/1",
+        "GET /redfish/v1/Chassis/1",
+        "GET /redfish/v1/Systems/1/Storage",
+        "GET /redfish/v1/Systems/1/Storage/RAID1",
+        "GET /redfish/v1/Chassis/1/Drives/Disk0",
+        "GET /redfish/v1/Chassis/1/Drives/Disk1",
+        "PATCH /redfish/v1/Chassis/1/Drives/Disk0",
+      ]);
+      assert.equal(bmc.resources.get("/redfish/v1/Chassis/1/Drives/Disk0")!.LocationIndicatorActive, true);
+      bmc.log.length = 0;
+      assert.equal(await provisioner.getIndicator(host, DISK0), "on");
+      await provisioner.setIndicator(host, "RAID1:Disk1@disk", "on");
+      // Disk1's reading from the inventory read is recent enough to PATCH against.
+      assert.deepEqual(bmc.calls(), ["GET /redfish/v1/Chassis/1/Drives/Disk0", "PATCH /redfish/v1/Chassis/1/Drives/Disk1"]);
+    });
+
+    it("never switches another drive found at the guessed URI; the inventory read reuses that GET", async () => {
+      const resources = sampleResources();
+      // Disk0 was replaced: its bay now holds a drive with another Id.
+      resources[DRIVE0]!.Id = "Disk7";
+      await fresh({ resources });
+      const error = await expectKind("IndicatorNotFound", provisioner.setIndicator(accessTo(bmc), DISK0, "on"));
+      assert.match(error.message, /"RAID1:Disk0@disk" is not one of the host's: .*RAID1:Disk7@disk/);
+      assert.deepEqual(bmc.calls(), [
+        `GET ${DRIVE0}`,
+        "GET /redfish/v1/Systems/1",
+        "GET /redfish/v1/Chassis/1",
+        "GET /redfish/v1/Systems/1/Storage",
+        "GET /redfish/v1/Systems/1/Storage/RAID1",
+        "GET /redfish/v1/Systems/1/Storage/RAID1/Drives/Disk1",
+      ]);
+      assert.equal(bmc.resources.get(DRIVE0)!.LocationIndicatorActive, false);
+    });
+
+    it("reads the inventory, reusing the system's GET, when the system has another UUID", async () => {
+      await fresh();
+      const id = "5a3c0e1e-0000-4000-8000-0000000000ff@system";
+      const error = await expectKind("IndicatorNotFound", provisioner.setIndicator(accessTo(bmc), id, "on"));
+      assert.match(error.message, new RegExp(`is not one of the host's: ${SYSTEM}`));
+      assert.deepEqual(bmc.calls(), [
+        "GET /redfish/v1/Systems/1",
+        "GET /redfish/v1/Chassis/1",
+        "GET /redfish/v1/Systems/1/Storage",
+        "GET /redfish/v1/Systems/1/Storage/RAID1",
+        `GET ${DRIVE0}`,
+        "GET /redfish/v1/Systems/1/Storage/RAID1/Drives/Disk1",
+      ]);
+      assert.equal(bmc.log.filter((r) => r.method === "PATCH").length, 0);
+    });
+
+    it("switches a chassis light through the system's links, trying them in order, and remembers the lights it read on the way", async () => {
+      const resources = sampleResources();
+      resources["/redfish/v1/Systems/1"]!.Links = {
+        Chassis: [{ "@odata.id": "/redfish/v1/Chassis/Enclosure" }, { "@odata.id": "/redfish/v1/Chassis/Gone" }, { "@odata.id": CHASSIS0 }],
+      };
+      resources["/redfish/v1/Chassis/Enclosure"] = { Id: "Enclosure", UUID: "5a3c0e1e-0000-4000-8000-0000000000e1", IndicatorLED: "Off" };
+      await fresh({ resources });
+      const host = accessTo(bmc);
+      const etag = etagOf(bmc.resources.get(CHASSIS0));
+      await provisioner.setIndicator(host, CHASSIS, "on");
+      assert.deepEqual(bmc.calls(), [
+        "GET /redfish/v1/Systems/1",
+        "GET /redfish/v1/Chassis/Enclosure",
+        "GET /redfish/v1/Chassis/Gone",
+        `GET ${CHASSIS0}`,
+        `PATCH ${CHASSIS0}`,
+      ]);
+      assert.equal(bmc.log.at(-1)!.ifMatch, etag);
+      assert.equal(bmc.resources.get("/redfish/v1/Chassis/Enclosure")!.IndicatorLED, "Off");
+      // The system and the enclosure were read on the way: their lights need no search now.
+      bmc.log.length = 0;
+      await provisioner.setIndicator(host, SYSTEM, "on");
+      await provisioner.setIndicator(host, "5a3c0e1e-0000-4000-8000-0000000000e1@chassis", "on");
+      assert.deepEqual(bmc.calls(), ["PATCH /redfish/v1/Systems/1", "PATCH /redfish/v1/Chassis/Enclosure"]);
+    });
+
+    it("answers a missing system, wrong credentials and a busy BMC without a second request", async () => {
+      await fresh();
+      await expectKind("HostNotFound", provisioner.getIndicator(accessTo(bmc, "/redfish/v1/Systems/404"), SYSTEM));
+      assert.deepEqual(bmc.calls(), ["GET /redfish/v1/Systems/404"]);
+      const wrong = { ...accessTo(bmc), password: "guess" };
+      for (const id of [SYSTEM, CHASSIS, DISK0]) {
+        bmc.log.length = 0;
+        const error = await expectKind("Unauthorized", provisioner.setIndicator(wrong, id, "on"));
+        assert.ok(!error.message.includes("guess"), error.message);
+        assert.equal(bmc.log.length, 1, `${id}: ${bmc.calls().join(", ")}`);
+      }
+      intercept = () => ({ status: 503, body: { error: { message: "Busy." } } });
+      bmc.log.length = 0;
+      await expectKind("Transient", provisioner.setIndicator(accessTo(bmc), DISK0, "on"));
+      assert.deepEqual(bmc.calls(), [`GET ${DRIVE0}`]);
+    });
+
+    it("falls back when the guessed drive URI gets another refusal, such as a 400 for a URI the BMC does not know", async () => {
+      await fresh({ resources: drivesUnderChassis() });
+      intercept = (req) => (req.path === DRIVE0 ? { status: 400, body: { error: { message: "Invalid URI." } } } : undefined);
+      await provisioner.setIndicator(accessTo(bmc), DISK0, "on");
+      assert.deepEqual(bmc.calls()[0], `GET ${DRIVE0}`);
+      assert.equal(bmc.log.length, 1 + 6 + 1);
+      assert.deepEqual(bmc.calls().at(-1), "PATCH /redfish/v1/Chassis/1/Drives/Disk0");
+      assert.equal(bmc.resources.get("/redfish/v1/Chassis/1/Drives/Disk0")!.LocationIndicatorActive, true);
+    });
   });
 
   it("does not show the host's indicator IDs to a caller with the wrong password", async () => {

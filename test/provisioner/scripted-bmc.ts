@@ -235,3 +235,23 @@ export function sampleResources(
     "/redfish/v1/Systems/1/Storage/RAID1/Drives/Disk1": { Id: "Disk1", ...light(false) },
   };
 }
+
+/**
+ * {@link sampleResources} with the drives served under the chassis
+ * (`/redfish/v1/Chassis/1/Drives/…`), linked from the storage, as some BMCs
+ * lay them out: nothing at the drives' normative URIs under the system.
+ */
+export function drivesUnderChassis(
+  style: "both" | "led" | "location" = "both",
+): Record<string, Record<string, unknown>> {
+  const resources = sampleResources(style);
+  const moved: Record<string, Record<string, unknown>> = {};
+  for (const [path, body] of Object.entries(resources)) {
+    moved[path.replace("/redfish/v1/Systems/1/Storage/RAID1/Drives/", "/redfish/v1/Chassis/1/Drives/")] = body;
+  }
+  moved["/redfish/v1/Systems/1/Storage/RAID1"]!.Drives = [
+    { "@odata.id": "/redfish/v1/Chassis/1/Drives/Disk0" },
+    { "@odata.id": "/redfish/v1/Chassis/1/Drives/Disk1" },
+  ];
+  return moved;
+}

@@ -6,14 +6,21 @@
  * indicator with Ironic's ID; the resource paths and their last reading are
  * kept, so later calls go straight to the right resource.
  *
+ * {@link locateLight} finds one light without the whole inventory, from what
+ * its ID and the address say: the system at the address's path, the drive at
+ * its normative URI (`<system>/Storage/<storage>/Drives/<drive>`, Redfish
+ * 2019.1), the chassis through the system's `Links.Chassis`. It checks the
+ * identity of what it reads as the inventory would, and gives up (for the
+ * caller to read the inventory) when anything does not match.
+ *
  * @module
  */
 import type { HostIndicator } from "../../api/baremetalhost.ts";
 import type { IndicatorComponent } from "../../api/baremetalhost-service-indicator.ts";
-import { chassisIndicatorId, diskIndicatorId, type IndicatorDrive, systemIndicatorId } from "../indicator-id.ts";
+import { chassisIndicatorId, diskIndicatorId, type IndicatorDrive, parseIndicatorId, systemIndicatorId } from "../indicator-id.ts";
 import { ProvisionerError } from "../provisioner.ts";
 import { lightProperties, switchableStates } from "./light.ts";
-import type { RedfishResponse, RedfishTarget, RedfishTransport } from "./transport.ts";
+import { kindForStatus, type RedfishResponse, type RedfishTarget, type RedfishTransport } from "./transport.ts";
 
 /** A resource as last read: its body and ETag, and when. */
 export interface Reading {
@@ -60,11 +67,8 @@ export async function readInventory(
   const uuid = stringOf(systemBody.UUID);
   const lights = new Map<string, LightLocation>();
   const add = (id: string, component: IndicatorComponent, path: string, body: Record<string, unknown>, drive?: IndicatorDrive): void => {
-    const properties = lightProperties(body);
-    if (properties === undefined || lights.has(id)) return;
-    const indicator: HostIndicator = { id, component, readonly: false, states: switchableStates(properties) };
-    if (drive !== undefined) indicator.drive = drive;
-    lights.set(id, { indicator, path });
+    const light = lightAt(id, component, path, body, drive);
+    if (light !== undefined && !lights.has(id)) lights.set(id, light);
   };
   // Ironic names the system light by the system's UUID; without one there is no ID to give it.
   if (uuid !== undefined) add(systemIndicatorId(uuid), "system", systemPath, systemBody);
@@ -85,19 +89,125 @@ export async function readInventory(
       const drive = await getOptional(transport, target, get, drivePath, operation);
       const driveId = stringOf(drive?.Id);
       if (drive === undefined || driveId === undefined) continue;
-      const info: IndicatorDrive = { storage: storageId, id: driveId };
-      for (const [field, property] of [
-        ["name", "Name"],
-        ["model", "Model"],
-        ["serialNumber", "SerialNumber"],
-      ] as const) {
-        const value = stringOf(drive[property]);
-        if (value !== undefined) info[field] = value;
-      }
-      add(diskIndicatorId(storageId, driveId), "disk", drivePath, drive, info);
+      add(diskIndicatorId(storageId, driveId), "disk", drivePath, drive, driveInfo(storageId, driveId, drive));
     }
   }
   return { systemPath, provisioningID: uuid ?? systemPath, lights };
+}
+
+/**
+ * Finds the light `id` of the system at `systemPath` with as few GETs as the
+ * ID allows, for a host whose inventory has not been read:
+ *
+ * - `<UUID>@system`: the system (1 GET), when its `UUID` is the ID's.
+ * - `<storage>:<drive>@disk`: the drive at its normative URI (1 GET), when its
+ *   `Id` is the ID's drive.
+ * - `<UUID>@chassis`: the system, then each chassis in its `Links.Chassis`
+ *   until one has the ID's `UUID` (usually 2 GETs).
+ *
+ * Returns the light, and any other light of the host it read on the way (the
+ * system's, chassis before the one asked for), each exactly as
+ * {@link readInventory} would list it. Returns `undefined` when that cannot be
+ * confirmed (a 404, another status, another identity, no light): reading the
+ * inventory decides then, and it may reuse what `get` read here, since an
+ * unexpected answer to the same request makes it fail the same way. Throws at
+ * once only on a guessed path's 401/403 (wrong credentials: another request
+ * could lock the account) and 408/429/503 (the BMC asks to be left alone).
+ */
+export async function locateLight(
+  transport: RedfishTransport,
+  target: RedfishTarget,
+  systemPath: string,
+  id: string,
+  get: Getter,
+  operation: string,
+): Promise<{ light: LightLocation; others: LightLocation[] } | undefined> {
+  const parsed = parseIndicatorId(id);
+  if (parsed === undefined) return undefined;
+  if (parsed.component === "disk") {
+    const colon = parsed.name.indexOf(":");
+    const storageId = parsed.name.slice(0, colon);
+    const driveId = parsed.name.slice(colon + 1);
+    if (colon < 0 || !usableSegment(storageId) || !usableSegment(driveId)) return undefined;
+    const path = `${systemPath}/Storage/${pathSegment(storageId)}/Drives/${pathSegment(driveId)}`;
+    const response = await get(path, operation);
+    if (response.status === 401 || response.status === 403 || response.status === 408 || response.status === 429 || response.status === 503) {
+      throw transport.failure(target, { method: "GET", path, operation }, response, kindForStatus(response.status));
+    }
+    const body = bodyOf(response);
+    if (body === undefined || stringOf(body.Id) !== driveId) return undefined;
+    const light = lightAt(id, "disk", path, body, driveInfo(storageId, driveId, body));
+    return light === undefined ? undefined : { light, others: [] };
+  }
+
+  const system = bodyOf(await get(systemPath, operation));
+  if (system === undefined) return undefined;
+  const systemUUID = stringOf(system.UUID);
+  const systemLight = systemUUID === undefined ? undefined : lightAt(systemIndicatorId(systemUUID), "system", systemPath, system);
+  if (parsed.component === "system") return systemLight?.indicator.id === id ? { light: systemLight, others: [] } : undefined;
+
+  const others: LightLocation[] = systemLight === undefined ? [] : [systemLight];
+  for (const chassisPath of links((system.Links as Record<string, unknown> | undefined)?.Chassis)) {
+    const response = await get(chassisPath, operation);
+    // A chassis that is gone is skipped, as the inventory skips it.
+    if (response.status === 404) continue;
+    const chassis = bodyOf(response);
+    if (chassis === undefined) return undefined;
+    const chassisUUID = stringOf(chassis.UUID);
+    const light = chassisUUID === undefined ? undefined : lightAt(chassisIndicatorId(chassisUUID), "chassis", chassisPath, chassis);
+    if (light === undefined || others.some((l) => l.indicator.id === light.indicator.id)) continue;
+    if (light.indicator.id === id) return { light, others };
+    others.push(light);
+  }
+  return undefined;
+}
+
+/** The light of a resource as the inventory lists it, or `undefined` when it has none. */
+function lightAt(
+  id: string,
+  component: IndicatorComponent,
+  path: string,
+  body: Record<string, unknown>,
+  drive?: IndicatorDrive,
+): LightLocation | undefined {
+  const properties = lightProperties(body);
+  if (properties === undefined) return undefined;
+  const indicator: HostIndicator = { id, component, readonly: false, states: switchableStates(properties) };
+  if (drive !== undefined) indicator.drive = drive;
+  return { indicator, path };
+}
+
+/** The drive behind a disk light, with what the Drive resource says of itself. */
+function driveInfo(storageId: string, driveId: string, drive: Record<string, unknown>): IndicatorDrive {
+  const info: IndicatorDrive = { storage: storageId, id: driveId };
+  for (const [field, property] of [
+    ["name", "Name"],
+    ["model", "Model"],
+    ["serialNumber", "SerialNumber"],
+  ] as const) {
+    const value = stringOf(drive[property]);
+    if (value !== undefined) info[field] = value;
+  }
+  return info;
+}
+
+/** The body of a 200 answer holding a JSON object. */
+function bodyOf(response: RedfishResponse): Record<string, unknown> | undefined {
+  return response.status === 200 && isObject(response.body) ? response.body : undefined;
+}
+
+/** An Id that can stand as one segment of a guessed path. */
+function usableSegment(id: string): boolean {
+  return id !== "" && id !== "." && id !== ".." && !id.includes("/");
+}
+
+/**
+ * An Id as a path segment: percent-encoded except for the characters a segment
+ * may hold as they are (RFC 3986 `pchar`), since BMCs spell URIs with them
+ * (`Disk.Bay.0:Enclosure.Internal.0-1:RAID.Integrated.1-1`).
+ */
+function pathSegment(id: string): string {
+  return encodeURIComponent(id).replace(/%(?:3A|40|24|26|2B|2C|3B|3D)/g, (escaped) => decodeURIComponent(escaped));
 }
 
 /** The path of the BMC's only system, from the service root's Systems collection. */

@@ -5,11 +5,15 @@
  *
  * It sends the fewest requests the protocol allows (see
  * `docs/provisioners.md`): it learns a host's resource paths at registration,
- * or on first use, and the BMC's Subscriptions path on the first subscription
- * call, and keeps the last reading of each light, so a light toggle after a
- * read is one PATCH with `If-Match`. What it keeps is keyed by the address and
- * the credentials, so a caller with other credentials learns nothing from it,
- * and every call still sends at least one authenticated request.
+ * or on first use of a light from the light's ID (the system at the address,
+ * the drive at its normative URI, the chassis through the system's links),
+ * reading the whole inventory only when that fails; it learns the BMC's
+ * Subscriptions path on the first subscription call, and keeps the last
+ * reading of each light, so a light toggle after a read is one PATCH with
+ * `If-Match`, and the first toggle after a restart one GET and one PATCH (two
+ * GETs for a chassis light). What it keeps is keyed by the address and the
+ * credentials, so a caller with other credentials learns nothing from it, and
+ * every call still sends at least one authenticated request.
  *
  * ```ts
  * const provisioner = new RedfishProvisioner({ limiter: new BmcCallLimiter({ perKey: 1 }) });
@@ -35,7 +39,7 @@ import {
 } from "../provisioner.ts";
 import { redactSecrets } from "../redact.ts";
 import { parseRedfishAddress } from "./address.ts";
-import { type HostInventory, type LightLocation, type Reading, readInventory } from "./inventory.ts";
+import { type Getter, type HostInventory, type LightLocation, locateLight, type Reading, readInventory } from "./inventory.ts";
 import { lightPatch, readLight } from "./light.ts";
 import { type RedfishRequest, type RedfishResponse, type RedfishTarget, RedfishTransport } from "./transport.ts";
 
@@ -62,9 +66,15 @@ export interface RedfishProvisionerOptions {
 
 /** What is kept per host (address and credentials). */
 interface HostCache {
+  /** The whole inventory, once read: then it alone says which lights the host has. */
   inventory?: HostInventory;
+  /** Lights found one by one from their IDs, before the inventory was read. */
+  located: Map<string, LightLocation>;
   readings: Map<string, Reading>;
 }
+
+/** Answers already read in this call, by path, for the inventory read to reuse instead of asking again. */
+type Answers = Map<string, { response: RedfishResponse; at: number }>;
 
 /** What is kept per BMC (origin and credentials). */
 interface BmcCache {
@@ -217,15 +227,21 @@ export class RedfishProvisioner implements Provisioner {
     return RedfishTransport.target(host, parseRedfishAddress(host.address), extraSecrets);
   }
 
-  /** Reads the host's inventory afresh and keeps it, with each light's reading. */
-  async #discover(host: HostAccess, operation: string, signal?: AbortSignal): Promise<HostInventory> {
+  /**
+   * Reads the host's inventory afresh and keeps it, with each light's reading.
+   * `answered` holds answers this call already got, used once each in place
+   * of sending the same GET again.
+   */
+  async #discover(host: HostAccess, operation: string, signal?: AbortSignal, answered?: Answers): Promise<HostInventory> {
     const target = this.#target(host);
     const cache = this.#hostCache(host, target);
     const readings = new Map<string, Reading>();
     const get = async (path: string, op: string): Promise<RedfishResponse> => {
-      const response = await this.#transport.send(target, { method: "GET", path, operation: op }, signal);
+      const known = answered?.get(path);
+      answered?.delete(path);
+      const response = known?.response ?? (await this.#transport.send(target, { method: "GET", path, operation: op }, signal));
       if (response.status === 200 && isObject(response.body)) {
-        readings.set(path, { body: response.body, etag: response.etag, at: performance.now() });
+        readings.set(path, { body: response.body, etag: response.etag, at: known?.at ?? performance.now() });
       }
       return response;
     };
@@ -233,6 +249,7 @@ export class RedfishProvisioner implements Provisioner {
       const inventory = await readInventory(this.#transport, target, get, operation);
       const lightPaths = new Set([...inventory.lights.values()].map((l) => l.path));
       cache.inventory = inventory;
+      cache.located = new Map();
       cache.readings = new Map([...readings].filter(([path]) => lightPaths.has(path)));
       return inventory;
     } catch (error) {
@@ -242,8 +259,10 @@ export class RedfishProvisioner implements Provisioner {
   }
 
   /**
-   * Finds a light, reading the inventory first when it is not known yet (then
-   * `fresh` is the light's reading from that inventory read).
+   * Finds a light. When the host's inventory has not been read, it looks for
+   * the light from its ID first ({@link locateLight}), and reads the inventory
+   * only when that fails, reusing what the search read; either way `fresh` is
+   * then the light's reading from that search.
    */
   async #locate(
     host: HostAccess,
@@ -263,7 +282,28 @@ export class RedfishProvisioner implements Provisioner {
     let inventory = cache.inventory;
     const discovered = inventory === undefined;
     if (inventory === undefined) {
-      inventory = await this.#discover(host, operation, signal);
+      const located = cache.located.get(id);
+      if (located !== undefined) return { target, cache, light: located };
+      const answered: Answers = new Map();
+      const systemPath = target.address.systemPath;
+      if (systemPath !== undefined) {
+        const get: Getter = async (path, op) => {
+          const response = await this.#transport.send(target, { method: "GET", path, operation: op }, signal);
+          answered.set(path, { response, at: performance.now() });
+          return response;
+        };
+        const found = await locateLight(this.#transport, target, systemPath, id, get, operation);
+        if (found !== undefined) {
+          cache = this.#hostCache(host, target);
+          for (const light of [found.light, ...found.others]) {
+            const answer = answered.get(light.path)!;
+            cache.located.set(light.indicator.id, light);
+            cache.readings.set(light.path, { body: answer.response.body, etag: answer.response.etag, at: answer.at });
+          }
+          return { target, cache, light: found.light, fresh: cache.readings.get(found.light.path)! };
+        }
+      }
+      inventory = await this.#discover(host, operation, signal, answered);
       cache = this.#hostCache(host, target);
     }
     const light = inventory.lights.get(id);
@@ -325,9 +365,9 @@ export class RedfishProvisioner implements Provisioner {
 
   /** The error for a light whose resource returned 404: the host's paths are forgotten, to be read again. */
   #gone(target: RedfishTarget, host: HostAccess, light: LightLocation, operation: string): ProvisionerError {
-    const inventory = this.#hosts.get(cacheKey(host, target))?.inventory;
     this.#hosts.delete(cacheKey(host, target));
-    if (inventory !== undefined && light.path === inventory.systemPath) {
+    // The system's light lives on the system itself.
+    if (light.indicator.component === "system") {
       return new ProvisionerError(
         "HostNotFound",
         `redfish BMC ${target.address.display}: ${operation}: the BMC has no system at ${light.path} (HTTP 404)`,
@@ -343,7 +383,7 @@ export class RedfishProvisioner implements Provisioner {
     const key = cacheKey(host, target);
     let cache = this.#hosts.get(key);
     if (cache === undefined) {
-      cache = { readings: new Map() };
+      cache = { located: new Map(), readings: new Map() };
       this.#hosts.set(key, cache);
       trim(this.#hosts, this.#maxCached);
     }
