@@ -12,6 +12,9 @@
  * npm run bench -- --only latency,ironic --out .data/bench-dev
  * ```
  *
+ * `npm run bench -- --render docs/benchmarks.json` renders the report and the
+ * chart again from a run's raw numbers, without measuring.
+ *
  * Flags: `--quick`; `--only <figures>` (comma-separated: convergence — which
  * also measures figures 2 and 3 —, footprint, latency, ironic); `--out <dir>`
  * (where the three files go; default `docs` in full mode, `.data/bench-quick`
@@ -22,19 +25,16 @@
  * @module
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startEventSink } from "../emulators/event-sink/index.ts";
 import { type BenchContext, OPERATOR_CAPS } from "./lib/bench-context.ts";
 import { startBmcFleetProcess } from "./lib/bmc-fleet-process.ts";
-import { renderConvergenceChart } from "./lib/convergence-chart.ts";
-import { writeSection } from "./lib/markdown-section.ts";
-import { renderReport } from "./lib/report.ts";
 import type { BenchPlan, BenchResults } from "./lib/results.ts";
+import { writeReport } from "./lib/write-report.ts";
 import { runConvergence } from "./scenarios/convergence.ts";
 import { runFootprint } from "./scenarios/footprint.ts";
 import { runIronicConvergence } from "./scenarios/ironic.ts";
@@ -79,6 +79,7 @@ const { values: flags } = parseArgs({
     quick: { type: "boolean", default: false },
     only: { type: "string" },
     out: { type: "string" },
+    render: { type: "string" },
   },
 });
 const quick = flags.quick === true;
@@ -108,6 +109,15 @@ function measuredCommit(): string {
   if (head.status !== 0) return "unknown";
   const status = spawnSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: root, encoding: "utf8" });
   return `${head.stdout.trim()}${status.stdout.trim() ? "+changes" : ""}`;
+}
+
+if (flags.render !== undefined) {
+  // Only render: the report and chart again from a run's raw numbers, without measuring.
+  const saved = JSON.parse(await readFile(resolve(root, flags.render), "utf8")) as BenchResults;
+  const into = resolve(root, flags.out ?? dirname(flags.render));
+  await writeReport(saved, into, join(root, "docs"));
+  process.stderr.write(`bench: rendered ${flags.render} into ${into}\n`);
+  process.exit(0);
 }
 
 const started = new Date();
@@ -175,26 +185,6 @@ if (failed) process.exit(1);
 
 await mkdir(outDir, { recursive: true });
 await writeFile(join(outDir, "benchmarks.json"), `${JSON.stringify(results, null, 2)}\n`);
-const mdPath = join(outDir, "benchmarks.md");
-if (!existsSync(mdPath)) {
-  // A new output directory starts from the project's page, so the other sections are there to read.
-  const page = await readFile(join(root, "docs", "benchmarks.md"), "utf8").catch(() => "# Benchmarks\n");
-  await writeFile(mdPath, page);
-}
-await writeSection(mdPath, "operator", renderReport(results));
-if (results.convergence.length > 0) {
-  const subtitle =
-    `${results.machine.cores} × ${results.machine.cpu.split(" ").slice(0, 3).join(" ")}, ${started.toISOString().slice(0, 10)}; ` +
-    `caps ${OPERATOR_CAPS.perBmc} per BMC, ${OPERATOR_CAPS.global} overall; solid = operator, dashed = baseline`;
-  await writeFile(
-    join(outDir, "convergence.svg"),
-    renderConvergenceChart(
-      results.convergence
-        .filter((c) => c.operatorArgs.length === 0)
-        .map((c) => ({ hosts: c.hosts, latencyMs: c.latencyMs, operatorMs: c.operatorMs, baselineMs: c.baselineMeanMs })),
-      subtitle,
-    ),
-  );
-}
+await writeReport(results, outDir, join(root, "docs"));
 await rm(dir, { recursive: true, force: true });
-log(`done in ${Math.round(results.durationSeconds)} s: ${mdPath}, benchmarks.json, convergence.svg`);
+log(`done in ${Math.round(results.durationSeconds)} s: ${join(outDir, "benchmarks.md")}, benchmarks.json, convergence.svg`);

@@ -310,7 +310,12 @@ export function renderReport(r: BenchResults): string {
         ],
       ),
       "",
-      `The idle period lasted ${Math.round(ops.idleSeconds)} s; its API requests were ${reads || "none"} (the watches stay open; the informers re-list nothing).`,
+      `The restarted process was ready (caches synced) ${duration(ops.startToReadyMs)} after its spawn and had handled all ${ops.hosts * 3} objects ` +
+        `${duration(ops.startToSettledMs)} after it (the stop of the old one took ${duration(ops.stop.ms)}). ` +
+        `The idle period lasted ${Math.round(ops.idleSeconds)} s; its API requests were ${reads || "none"} (the Lease's GET and update every 2 s, ` +
+        `and the informers' watches being renewed; ${ops.idleRequestsByVerb.list ? `${ops.idleRequestsByVerb.list} lists` : "nothing was listed again"}). ` +
+        `The operator used ${ops.operatorCpuSecondsIdle.toFixed(2)} s of CPU over it (${pct(ops.operatorCpuSecondsIdle / ops.idleSeconds)} of a core); ` +
+        `its RSS was ${mib(ops.operatorRssAfterRestartBytes)} after the restart and ${mib(ops.operatorRssAfterIdleBytes)} at the end.`,
       "",
     );
   }

@@ -1,0 +1,32 @@
+/**
+ * Writes a run's report: the `operator` section of `<dir>/benchmarks.md`
+ * (a new directory starts from the project's page, so the other sections are
+ * there to read) and the chart `<dir>/convergence.svg`.
+ *
+ * @module
+ */
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { renderConvergenceChart } from "./convergence-chart.ts";
+import { writeSection } from "./markdown-section.ts";
+import { renderReport } from "./report.ts";
+import type { BenchResults } from "./results.ts";
+
+/** Writes the report of `results` into `dir`; `projectDocs` is the project's `docs/` directory. */
+export async function writeReport(results: BenchResults, dir: string, projectDocs: string): Promise<void> {
+  const mdPath = join(dir, "benchmarks.md");
+  if (!existsSync(mdPath)) {
+    const page = await readFile(join(projectDocs, "benchmarks.md"), "utf8").catch(() => "# Benchmarks\n");
+    await writeFile(mdPath, page);
+  }
+  await writeSection(mdPath, "operator", renderReport(results));
+  const points = results.convergence
+    .filter((c) => c.operatorArgs.length === 0)
+    .map((c) => ({ hosts: c.hosts, latencyMs: c.latencyMs, operatorMs: c.operatorMs, baselineMs: c.baselineMeanMs }));
+  if (points.length === 0) return;
+  const subtitle =
+    `${results.machine.cores} × ${results.machine.cpu.split(" ").slice(0, 3).join(" ")}, ${results.startedAt.slice(0, 10)}, commit ${results.commit}; ` +
+    `caps ${results.caps.perBmc} per BMC, ${results.caps.global} overall; solid = operator, dashed = baseline`;
+  await writeFile(join(dir, "convergence.svg"), renderConvergenceChart(points, subtitle));
+}
