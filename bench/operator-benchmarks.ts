@@ -31,7 +31,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startEventSink } from "../emulators/event-sink/index.ts";
-import { type BenchContext, OPERATOR_CAPS } from "./lib/bench-context.ts";
+import { type BenchContext, OPERATOR_CAPS, OPERATOR_DEFAULTS } from "./lib/bench-context.ts";
 import { startBmcFleetProcess } from "./lib/bmc-fleet-process.ts";
 import type { BenchPlan, BenchResults } from "./lib/results.ts";
 import { writeReport } from "./lib/write-report.ts";
@@ -48,7 +48,7 @@ const FULL: BenchPlan = {
   fleetBmcs: 1000,
   convergenceHosts: [100, 300, 1000],
   convergenceLatencies: [0, 50],
-  variantArgs: ["--concurrency", "64"],
+  variantArgs: [],
   idleMs: 600_000,
   footprintHosts: [100, 1000],
   settleMs: 60_000,
@@ -63,7 +63,7 @@ const QUICK: BenchPlan = {
   fleetBmcs: 50,
   convergenceHosts: [20, 50],
   convergenceLatencies: [0, 50],
-  variantArgs: ["--concurrency", "64"],
+  variantArgs: [],
   idleMs: 30_000,
   footprintHosts: [5, 20],
   settleMs: 5_000,
@@ -138,6 +138,7 @@ const results: BenchResults = {
   machine: { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, node: process.version, loadAverageStart, loadAverageEnd: [] },
   plan,
   caps: OPERATOR_CAPS,
+  operatorDefaults: OPERATOR_DEFAULTS,
   convergence: [],
   footprint: [],
 };

@@ -6,11 +6,22 @@
  * @module
  */
 import type { RunningEventSink } from "../../emulators/event-sink/index.ts";
+import { parseOperatorArgs } from "../../src/cli/operator-options.ts";
 import type { BmcFleetProcess } from "./bmc-fleet-process.ts";
 import type { BaselineCaps } from "./redfish-baseline.ts";
 
-/** The operator's defaults: one call in flight per BMC, 64 overall (`--bmc-max-in-flight`, `--bmc-max-total`). */
-export const OPERATOR_CAPS: BaselineCaps = { perBmc: 1, global: 64 };
+/** The operator's settings with no flags given (environment variables such as `BMC_MAX_TOTAL` apply, as to the operator's process). */
+const DEFAULTS = parseOperatorArgs([]);
+
+/** The flags that shape the operator's concurrency, as it runs without flags. */
+export const OPERATOR_DEFAULTS = {
+  concurrency: DEFAULTS.concurrency,
+  bmcMaxInFlight: DEFAULTS.bmcMaxInFlight,
+  bmcMaxTotal: DEFAULTS.bmcMaxTotal,
+};
+
+/** The operator's BMC caps (`--bmc-max-in-flight`, `--bmc-max-total`), which the baselines share. */
+export const OPERATOR_CAPS: BaselineCaps = { perBmc: DEFAULTS.bmcMaxInFlight, global: DEFAULTS.bmcMaxTotal };
 
 /** Shared by the scenarios of one benchmark run. */
 export interface BenchContext {

@@ -19,7 +19,7 @@ export interface BenchPlan {
   convergenceHosts: number[];
   /** BMC latencies of the convergence runs, ms. */
   convergenceLatencies: number[];
-  /** Operator flags of an extra run at the largest N and the highest latency, to show their effect. */
+  /** Operator flags of an extra run at the largest N and the highest latency, to show their effect; empty for none. */
   variantArgs: string[];
   /** Idle period after the restart, ms. */
   idleMs: number;
@@ -47,6 +47,8 @@ export interface BenchResults {
   machine: { cpu: string; cores: number; node: string; loadAverageStart: number[]; loadAverageEnd: number[] };
   plan: BenchPlan;
   caps: BaselineCaps;
+  /** The operator's concurrency settings without flags. */
+  operatorDefaults?: { concurrency: number; bmcMaxInFlight: number; bmcMaxTotal: number };
   convergence: ConvergenceResult[];
   operations?: OperationsResult;
   footprint: FootprintResult[];

@@ -6,7 +6,7 @@
  * @module
  */
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { renderConvergenceChart } from "./convergence-chart.ts";
 import { writeSection } from "./markdown-section.ts";
@@ -15,6 +15,7 @@ import type { BenchResults } from "./results.ts";
 
 /** Writes the report of `results` into `dir`; `projectDocs` is the project's `docs/` directory. */
 export async function writeReport(results: BenchResults, dir: string, projectDocs: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
   const mdPath = join(dir, "benchmarks.md");
   if (!existsSync(mdPath)) {
     const page = await readFile(join(projectDocs, "benchmarks.md"), "utf8").catch(() => "# Benchmarks\n");
