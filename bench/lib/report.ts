@@ -174,7 +174,14 @@ export function renderReport(r: BenchResults): string {
   if (slow.length > 0) {
     const biggest = slow.at(-1)!;
     out.push(
-      `With ${biggest.latencyMs} ms per BMC response (realistic for BMCs) the BMC waits dominate, as they do in production. ` +
+      `With ${biggest.latencyMs} ms per BMC response (realistic for BMCs) the BMC waits make up most of both times, as they do in production: ` +
+        `the baseline's ${round(biggest.baselineRequestsPerHost * biggest.hosts)} requests at ${biggest.latencyMs} ms over ${r.caps.global} slots need at least ` +
+        `${duration((biggest.baselineRequestsPerHost * biggest.hosts * biggest.latencyMs) / r.caps.global)}. ` +
+        ((biggest.usage.operator?.cpuShare ?? 0) >= 0.6
+          ? `The operator process was still busy ${pct(biggest.usage.operator?.cpuShare)} of a core over the window (the API emulator ` +
+            `${pct(biggest.usage.apiEmulator?.cpuShare)}, on ${r.machine.cores} cores): every BMC answer waits for its event loop, so its CPU time ` +
+            `adds to each request's ${biggest.latencyMs} ms. `
+          : "") +
         (defaults.concurrency < r.caps.global
           ? `The operator runs at most ${defaults.concurrency} registrations at once (\`--concurrency ${defaults.concurrency}\`, one worker per host), ` +
             `while the baseline keeps the ${r.caps.global} global slots full. `
