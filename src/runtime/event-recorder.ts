@@ -105,6 +105,7 @@ export class EventRecorder {
   #draining = false;
   #idle: (() => void)[] = [];
   #closed = false;
+  #lastSweep = 0;
 
   constructor(options: EventRecorderOptions) {
     this.#o = withDefaults({ aggregationWindowMs: 360_000, qps: 50, burst: 200, maxPending: 10_000, clock: realClock }, options);
@@ -260,9 +261,10 @@ export class EventRecorder {
     for (const wake of this.#idle.splice(0)) wake();
   }
 
-  /** Forgets series whose window has passed, so the cache stays small. */
+  /** Forgets series whose window has passed, so the cache stays small; at most once a second. */
   #sweep(now: number): void {
-    if (this.#series.size < 256) return;
+    if (this.#series.size < 256 || now - this.#lastSweep < 1_000) return;
+    this.#lastSweep = now;
     for (const [key, s] of this.#series) {
       if (now - s.lastObserved > this.#o.aggregationWindowMs && !s.writeQueued) this.#series.delete(key);
     }
