@@ -8,14 +8,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { type EmulatedBmcInfo, type RunningBmcFleet, startBmcFleet } from "../../emulators/redfish-bmc/index.ts";
-import { parseIndicatorId } from "../../src/provisioner/indicator-id.ts";
 import { IronicProvisioner } from "../../src/provisioner/ironic/provisioner.ts";
 import { BmcCallLimiter } from "../../src/provisioner/limiter.ts";
-import type { HostAccess, IndicatorState } from "../../src/provisioner/provisioner.ts";
+import type { HostAccess } from "../../src/provisioner/provisioner.ts";
 import { type IronicServer, ironicSkipReason, startIronic } from "../support/ironic.ts";
 import { type ConformanceTarget, conformanceCases } from "./conformance.ts";
-
-const LED_TO_STATE: Record<string, IndicatorState> = { Lit: "on", Off: "off", Blinking: "blinking" };
+import { emulatedBmcView } from "./emulated-bmc-view.ts";
 
 /** The cases that need a switchable disk light. */
 const NEEDS_DISK_LIGHT = [
@@ -68,23 +66,7 @@ describe("provisioner conformance: ironic, real Ironic and the BMC emulator", { 
           diskLights ? info.drives.map((d) => [`${d.storageId}:${d.driveId}@disk`, { storage: d.storageId, id: d.driveId }]) : [],
         ),
       },
-      bmc: {
-        peakInFlight: () => bmc.stats().peakInFlight,
-        resetPeak: () => bmc.resetStats(),
-        light(id) {
-          const parsed = parseIndicatorId(id)!;
-          const lights = bmc.lights();
-          const led = parsed.component === "disk" ? lights.drives[parsed.name]! : lights[parsed.component];
-          return LED_TO_STATE[led] ?? "unknown";
-        },
-        subscriptions: () =>
-          bmc.subscriptions().map((s) => ({
-            id: s.id,
-            destination: s.destination,
-            context: s.context ?? "",
-            httpHeaderNames: s.httpHeaderNames,
-          })),
-      },
+      bmc: emulatedBmcView(bmc),
       close: async () => {
         provisioner.close();
         await Promise.resolve();

@@ -7,12 +7,10 @@ import { after, before, describe, it } from "node:test";
 import { startEventSink } from "../../emulators/event-sink/index.ts";
 import type { EmulatedBmcInfo, RunningBmcFleet } from "../../emulators/redfish-bmc/index.ts";
 import { startBmcFleet } from "../../emulators/redfish-bmc/index.ts";
-import { parseIndicatorId } from "../../src/provisioner/indicator-id.ts";
-import { type HostAccess, type IndicatorState, ProvisionerError } from "../../src/provisioner/provisioner.ts";
+import { type HostAccess, ProvisionerError } from "../../src/provisioner/provisioner.ts";
 import { RedfishProvisioner } from "../../src/provisioner/redfish/redfish-provisioner.ts";
 import { describeConformance } from "./conformance.ts";
-
-const LED_TO_STATE: Record<string, IndicatorState> = { Lit: "on", Off: "off", Blinking: "blinking" };
+import { emulatedBmcView } from "./emulated-bmc-view.ts";
 
 function accessTo(info: EmulatedBmcInfo, systemPath = info.systemPath, insecure = false): HostAccess {
   const address = `${info.url.replace(/^http:/, "redfish+http:").replace(/^https:/, "redfish+https:")}${systemPath}`;
@@ -53,23 +51,7 @@ describeConformance("redfish, BMC emulator", async () => {
         ]),
       ),
     },
-    bmc: {
-      peakInFlight: () => bmc.stats().peakInFlight,
-      resetPeak: () => bmc.resetStats(),
-      light(id) {
-        const parsed = parseIndicatorId(id)!;
-        const lights = bmc.lights();
-        const led = parsed.component === "disk" ? lights.drives[parsed.name]! : lights[parsed.component];
-        return LED_TO_STATE[led] ?? "unknown";
-      },
-      subscriptions: () =>
-        bmc.subscriptions().map((s) => ({
-          id: s.id,
-          destination: s.destination,
-          context: s.context ?? "",
-          httpHeaderNames: s.httpHeaderNames,
-        })),
-    },
+    bmc: emulatedBmcView(bmc),
     close: async () => {
       await provisioner.close();
       await fleet.close();
@@ -112,7 +94,7 @@ describe("redfish provisioner against the BMC emulator", () => {
     const stats = fleet.bmc(0).stats();
     assert.equal(stats.total, 2);
     assert.deepEqual(stats.byMethod, { GET: 1, PATCH: 1 });
-    assert.equal(LED_TO_STATE[fleet.bmc(0).lights().drives[`${drive.storageId}:${drive.driveId}`]!], before === "on" ? "off" : "on");
+    assert.equal(emulatedBmcView(fleet.bmc(0)).light(id), before === "on" ? "off" : "on");
   });
 
   describe("after a restart (a provisioner that has not read the host's inventory)", () => {
@@ -124,17 +106,11 @@ describe("redfish provisioner against the BMC emulator", () => {
         fleet.bmc(0).resetStats();
         const before = await restarted.getIndicator(accessTo(info), id);
         await restarted.setIndicator(accessTo(info), id, before === "on" ? "off" : "on");
-        assert.equal(lightOnBmc(id), before === "on" ? "off" : "on", "the light did not change on the BMC");
+        assert.equal(emulatedBmcView(fleet.bmc(0)).light(id), before === "on" ? "off" : "on", "the light did not change on the BMC");
         return fleet.bmc(0).stats().byMethodPath;
       } finally {
         await restarted.close();
       }
-    }
-
-    function lightOnBmc(id: string): IndicatorState {
-      const parsed = parseIndicatorId(id)!;
-      const lights = fleet.bmc(0).lights();
-      return LED_TO_STATE[parsed.component === "disk" ? lights.drives[parsed.name]! : lights[parsed.component]] ?? "unknown";
     }
 
     it("toggles the system light with one GET of the system and one PATCH", async () => {

@@ -1,0 +1,36 @@
+/**
+ * The conformance suite's view of an emulated BMC: its lights in Ironic's
+ * words, its subscriptions, and its peak requests in flight. Shared by the
+ * runners whose provisioner drives the Redfish BMC emulator (directly or
+ * through Ironic).
+ *
+ * @module
+ */
+import type { EmulatedBmc } from "../../emulators/redfish-bmc/index.ts";
+import { parseIndicatorId } from "../../src/provisioner/indicator-id.ts";
+import type { IndicatorState } from "../../src/provisioner/provisioner.ts";
+import type { BmcView } from "./conformance.ts";
+
+const LED_TO_STATE: Record<string, IndicatorState> = { Lit: "on", Off: "off", Blinking: "blinking" };
+
+/** A {@link BmcView} of `bmc`. */
+export function emulatedBmcView(bmc: EmulatedBmc): BmcView & { light(id: string): IndicatorState } {
+  return {
+    peakInFlight: () => bmc.stats().peakInFlight,
+    resetPeak: () => bmc.resetStats(),
+    light(id) {
+      const parsed = parseIndicatorId(id);
+      if (!parsed) throw new Error(`Not an indicator ID: ${JSON.stringify(id)}`);
+      const lights = bmc.lights();
+      const led = parsed.component === "disk" ? lights.drives[parsed.name] : lights[parsed.component];
+      return (led && LED_TO_STATE[led]) ?? "unknown";
+    },
+    subscriptions: () =>
+      bmc.subscriptions().map((s) => ({
+        id: s.id,
+        destination: s.destination,
+        context: s.context ?? "",
+        httpHeaderNames: s.httpHeaderNames,
+      })),
+  };
+}
