@@ -9,14 +9,13 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { BareMetalHostServiceIndicator } from "../../src/api/baremetalhost-service-indicator.ts";
 import type { BMCEventSubscription } from "../../src/api/bmc-event-subscription.ts";
 import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS, SERVICE_INDICATORS } from "../../src/controllers/resources.ts";
-import { type Condition, findStatusCondition, isNotFound, type KubeObject, SECRETS } from "../../src/runtime/index.ts";
+import { findStatusCondition, isNotFound, SECRETS } from "../../src/runtime/index.ts";
 import type { SubscriptionInfo } from "../../emulators/redfish-bmc/index.ts";
 import { ironicSkipReason } from "../support/ironic.ts";
 import { type IronicOperatorStack, startIronicOperatorStack } from "../support/ironic-operator-stack.ts";
-import { waitFor } from "../support/operator-stack.ts";
+import { indicatorObject, isReady, readyResources, subscriptionObject, waitFor } from "../support/operator-stack.ts";
 
 /** Where the BMC emulator keeps a system's subscriptions. */
 const SUBSCRIPTIONS_PATH = "/redfish/v1/EventService/Subscriptions";
@@ -31,25 +30,8 @@ describe("end to end through real Ironic: Ironic and operator restarts, bursts",
   after(() => stack?.close());
 
   function subscription(namespace: string, name: string, host: string, extra: Partial<BMCEventSubscription["spec"]> = {}): BMCEventSubscription {
-    return {
-      apiVersion: "metal3.io/v1alpha1",
-      kind: "BMCEventSubscription",
-      metadata: { name, namespace },
-      spec: { hostName: host, destination: `${stack.sink.url}/${namespace}/${name}`, context: `ctx-${name}`, ...extra },
-    };
+    return subscriptionObject(namespace, name, host, stack.sink.url, extra);
   }
-
-  function indicator(namespace: string, name: string, host: string, id: string, on: boolean): BareMetalHostServiceIndicator {
-    return {
-      apiVersion: "metal3.io/v1alpha1",
-      kind: "BareMetalHostServiceIndicator",
-      metadata: { name, namespace },
-      spec: { hostRef: { name: host }, id, on },
-    };
-  }
-
-  const isReady = (o: KubeObject & { status?: { conditions?: Condition[] } }) =>
-    findStatusCondition(o.status?.conditions, "Ready")?.status === "True";
 
   async function registered(namespace: string, name: string, index: number) {
     await stack.createHost(namespace, name, index);
@@ -114,8 +96,8 @@ describe("end to end through real Ironic: Ironic and operator restarts, bursts",
       stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "sub-1", "host-a", { httpHeadersRef: { name: "hook-headers" } })),
       stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "sub-2", "host-a")),
       stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "sub-3", "host-a")),
-      stack.create(SERVICE_INDICATORS, indicator(ns, "system", "host-a", system, true)),
-      stack.create(SERVICE_INDICATORS, indicator(ns, "chassis", "host-a", chassis, true)),
+      stack.create(SERVICE_INDICATORS, indicatorObject(ns, "system", "host-a", system, true)),
+      stack.create(SERVICE_INDICATORS, indicatorObject(ns, "chassis", "host-a", chassis, true)),
     ]);
     await waitFor(
       "the first new subscription to reach the BMC",
@@ -217,19 +199,13 @@ describe("end to end through real Ironic: Ironic and operator restarts, bursts",
     const mark = stack.ironicRequests.mark();
     const creations: Promise<unknown>[] = [];
     for (let i = 0; i < 24; i++) {
-      creations.push(stack.create(SERVICE_INDICATORS, indicator(ns, `light-${i}`, "host-c", lights[i % lights.length]!, true)));
+      creations.push(stack.create(SERVICE_INDICATORS, indicatorObject(ns, `light-${i}`, "host-c", lights[i % lights.length]!, true)));
     }
     for (let i = 0; i < 8; i++) creations.push(stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, `sub-${i}`, "host-c")));
     await Promise.all(creations);
     await waitFor(
       "all 32 resources to be Ready",
-      async () => {
-        const [indicators, subs] = await Promise.all([
-          stack.client.list(SERVICE_INDICATORS, { namespace: ns }),
-          stack.client.list(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns }),
-        ]);
-        return [...indicators.items, ...subs.items].filter(isReady).length;
-      },
+      () => readyResources(stack.client, ns),
       (ready) => ready === 32,
       60_000,
     );
@@ -249,7 +225,7 @@ describe("end to end through real Ironic: Ironic and operator restarts, bursts",
     const ns = await stack.namespace("restart");
     await registered(ns, "host-d", 3);
     const info = stack.fleet.bmcs[3]!;
-    await stack.create(SERVICE_INDICATORS, indicator(ns, "locate", "host-d", `${info.systemUUID}@system`, true));
+    await stack.create(SERVICE_INDICATORS, indicatorObject(ns, "locate", "host-d", `${info.systemUUID}@system`, true));
     await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "events", "host-d"));
     await lightReady(ns, "locate", true);
     await subscribed(ns, "events");

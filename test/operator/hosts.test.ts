@@ -9,7 +9,7 @@ import type { BareMetalHost } from "../../src/api/baremetalhost.ts";
 import { REFRESH_ANNOTATION } from "../../src/controllers/baremetalhost-controller.ts";
 import { BARE_METAL_HOSTS } from "../../src/controllers/resources.ts";
 import { findStatusCondition, SECRETS } from "../../src/runtime/index.ts";
-import { type OperatorStack, startOperatorStack, waitFor } from "../support/operator-stack.ts";
+import { isReady, type OperatorStack, startOperatorStack, waitFor } from "../support/operator-stack.ts";
 
 let stack: OperatorStack;
 before(async () => {
@@ -22,7 +22,6 @@ function host(namespace: string, name: string, accept: (h: BareMetalHost) => boo
   return waitFor(`host ${name}: ${what}`, () => stack.client.get(BARE_METAL_HOSTS, { namespace, name }), accept);
 }
 
-const isReady = (h: BareMetalHost) => findStatusCondition(h.status?.conditions, "Ready")?.status === "True";
 const settle = () => new Promise((resolve) => setTimeout(resolve, 500));
 
 describe("BareMetalHost controller", () => {

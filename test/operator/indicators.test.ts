@@ -5,10 +5,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { BareMetalHost } from "../../src/api/baremetalhost.ts";
-import type { BareMetalHostServiceIndicator } from "../../src/api/baremetalhost-service-indicator.ts";
 import { BARE_METAL_HOSTS, SERVICE_INDICATORS } from "../../src/controllers/resources.ts";
 import { findStatusCondition, isNotFound } from "../../src/runtime/index.ts";
-import { type OperatorStack, startOperatorStack, waitFor } from "../support/operator-stack.ts";
+import { indicatorObject, isReady, type OperatorStack, startOperatorStack, waitFor } from "../support/operator-stack.ts";
 
 let stack: OperatorStack;
 before(async () => {
@@ -22,17 +21,8 @@ async function registeredHost(namespace: string, name: string, index: number): P
   return waitFor(
     `host ${name} to be registered`,
     () => stack.client.get(BARE_METAL_HOSTS, { namespace, name }),
-    (h) => (h.status?.hardware?.indicators?.length ?? 0) > 0 && findStatusCondition(h.status?.conditions, "Ready")?.status === "True",
+    (h) => (h.status?.hardware?.indicators?.length ?? 0) > 0 && isReady(h),
   );
-}
-
-function indicator(namespace: string, name: string, host: string, id: string, on: boolean): BareMetalHostServiceIndicator {
-  return {
-    apiVersion: "metal3.io/v1alpha1",
-    kind: "BareMetalHostServiceIndicator",
-    metadata: { name, namespace },
-    spec: { hostRef: { name: host }, id, on },
-  };
 }
 
 function readyWith(namespace: string, name: string, on: boolean) {
@@ -42,7 +32,7 @@ function readyWith(namespace: string, name: string, on: boolean) {
     (i) =>
       i.status?.on === on &&
       i.status.observedGeneration === i.metadata.generation &&
-      findStatusCondition(i.status.conditions, "Ready")?.status === "True",
+      isReady(i),
   );
 }
 
@@ -59,7 +49,7 @@ function lightRequests(index: number, path: string): { GET: number; PATCH: numbe
 describe("BareMetalHostServiceIndicator controller", () => {
   it("says which host is missing, and switches the light once the host is there", async () => {
     const ns = await stack.namespace("late-host");
-    await stack.create(SERVICE_INDICATORS, indicator(ns, "early", "worker-2", "anything@system", true));
+    await stack.create(SERVICE_INDICATORS, indicatorObject(ns, "early", "worker-2", "anything@system", true));
     const waiting = await waitFor(
       "the missing host to be reported",
       () => stack.client.get(SERVICE_INDICATORS, { namespace: ns, name: "early" }),
@@ -101,7 +91,7 @@ describe("BareMetalHostServiceIndicator controller", () => {
     const systemPath = bmc.systemPath;
     stack.fleet.bmc(1).resetStats();
 
-    await stack.create(SERVICE_INDICATORS, indicator(ns, "locate", "worker-1", `${bmc.systemUUID}@system`, true));
+    await stack.create(SERVICE_INDICATORS, indicatorObject(ns, "locate", "worker-1", `${bmc.systemUUID}@system`, true));
     await readyWith(ns, "locate", true);
     assert.equal(stack.fleet.bmc(1).lights().system, "Lit");
     assert.deepEqual(lightRequests(1, systemPath), { GET: 1, PATCH: 1 });
@@ -128,7 +118,7 @@ describe("BareMetalHostServiceIndicator controller", () => {
     const bmc = stack.fleet.bmcs[2]!;
     stack.fleet.bmc(2).setChassisLed("Lit");
     stack.fleet.bmc(2).resetStats();
-    await stack.create(SERVICE_INDICATORS, indicator(ns, "chassis", "worker-2", `${bmc.chassisUUID}@chassis`, true));
+    await stack.create(SERVICE_INDICATORS, indicatorObject(ns, "chassis", "worker-2", `${bmc.chassisUUID}@chassis`, true));
     await readyWith(ns, "chassis", true);
     const stats = stack.fleet.bmc(2).stats();
     assert.equal(stats.byMethod.PATCH ?? 0, 0, JSON.stringify(stats.byMethodPath));
@@ -139,7 +129,7 @@ describe("BareMetalHostServiceIndicator controller", () => {
     const ns = await stack.namespace("unknown-id");
     const host = await registeredHost(ns, "worker-0", 0);
     stack.fleet.bmc(0).resetStats();
-    await stack.create(SERVICE_INDICATORS, indicator(ns, "wrong", "worker-0", "no-such-light@chassis", true));
+    await stack.create(SERVICE_INDICATORS, indicatorObject(ns, "wrong", "worker-0", "no-such-light@chassis", true));
     const failed = await waitFor(
       "the unknown id to be reported",
       () => stack.client.get(SERVICE_INDICATORS, { namespace: ns, name: "wrong" }),
@@ -157,7 +147,7 @@ describe("BareMetalHostServiceIndicator controller", () => {
     await registeredHost(ns, "worker-0", 0);
     const drive = stack.fleet.bmcs[0]!.drives[1]!;
     const id = `${drive.storageId}:${drive.driveId}@disk`;
-    await stack.create(SERVICE_INDICATORS, indicator(ns, "disk", "worker-0", id, true));
+    await stack.create(SERVICE_INDICATORS, indicatorObject(ns, "disk", "worker-0", id, true));
     await readyWith(ns, "disk", true);
     assert.equal(stack.fleet.bmc(0).lights().drives[`${drive.storageId}:${drive.driveId}`], "Lit");
     await stack.client.delete(SERVICE_INDICATORS, { namespace: ns, name: "disk" });

@@ -5,12 +5,18 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { BareMetalHostServiceIndicator } from "../../src/api/baremetalhost-service-indicator.ts";
 import type { BMCEventSubscription } from "../../src/api/bmc-event-subscription.ts";
 import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS, SERVICE_INDICATORS } from "../../src/controllers/resources.ts";
 import type { Provisioner } from "../../src/provisioner/provisioner.ts";
 import { EVENTS, findStatusCondition, isNotFound, SECRETS } from "../../src/runtime/index.ts";
-import { type OperatorStack, startOperatorStack, waitFor } from "../support/operator-stack.ts";
+import {
+  indicatorObject,
+  type OperatorStack,
+  readyResources,
+  startOperatorStack,
+  subscriptionObject,
+  waitFor,
+} from "../support/operator-stack.ts";
 
 let stack: OperatorStack;
 before(async () => {
@@ -20,12 +26,7 @@ before(async () => {
 after(() => stack.close());
 
 function subscription(namespace: string, name: string, host: string, extra: Partial<BMCEventSubscription["spec"]> = {}): BMCEventSubscription {
-  return {
-    apiVersion: "metal3.io/v1alpha1",
-    kind: "BMCEventSubscription",
-    metadata: { name, namespace },
-    spec: { hostName: host, destination: `${stack.sink.url}/${namespace}/${name}`, context: `ctx-${name}`, ...extra },
-  };
+  return subscriptionObject(namespace, name, host, stack.sink.url, extra);
 }
 
 async function registered(namespace: string, name: string, index: number) {
@@ -192,25 +193,13 @@ describe("BMCEventSubscription controller", () => {
     stack.fleet.bmc(5).resetStats();
     const creations: Promise<unknown>[] = [];
     for (let i = 0; i < 150; i++) {
-      const indicator: BareMetalHostServiceIndicator = {
-        apiVersion: "metal3.io/v1alpha1",
-        kind: "BareMetalHostServiceIndicator",
-        metadata: { name: `light-${i}`, namespace: ns },
-        spec: { hostRef: { name: "worker-5" }, id: lights[i % lights.length]!, on: true },
-      };
-      creations.push(stack.create(SERVICE_INDICATORS, indicator));
+      creations.push(stack.create(SERVICE_INDICATORS, indicatorObject(ns, `light-${i}`, "worker-5", lights[i % lights.length]!, true)));
     }
     for (let i = 0; i < 50; i++) creations.push(stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, `sub-${i}`, "worker-5")));
     await Promise.all(creations);
     await waitFor(
       "all 200 resources to be Ready",
-      async () => {
-        const [indicators, subs] = await Promise.all([
-          stack.client.list(SERVICE_INDICATORS, { namespace: ns }),
-          stack.client.list(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns }),
-        ]);
-        return [...indicators.items, ...subs.items].filter((o) => findStatusCondition(o.status?.conditions, "Ready")?.status === "True").length;
-      },
+      () => readyResources(stack.client, ns),
       (readyCount) => readyCount === 200,
       60_000,
     );

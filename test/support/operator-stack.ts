@@ -8,13 +8,17 @@
  * @module
  */
 import type { BareMetalHost } from "../../src/api/baremetalhost.ts";
+import type { BareMetalHostServiceIndicator } from "../../src/api/baremetalhost-service-indicator.ts";
+import type { BMCEventSubscription } from "../../src/api/bmc-event-subscription.ts";
+import type { Condition } from "../../src/api/meta.ts";
 import { installManifests } from "../../src/api/install.ts";
 import { setUpOperator, type Operator } from "../../src/controllers/operator.ts";
-import { BARE_METAL_HOSTS } from "../../src/controllers/resources.ts";
+import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS, SERVICE_INDICATORS } from "../../src/controllers/resources.ts";
 import { BmcCallLimiter } from "../../src/provisioner/limiter.ts";
 import type { Provisioner } from "../../src/provisioner/provisioner.ts";
 import { RedfishProvisioner } from "../../src/provisioner/redfish/redfish-provisioner.ts";
 import {
+  findStatusCondition,
   isAlreadyExists,
   KubeClient,
   type KubeObject,
@@ -181,4 +185,44 @@ export async function waitFor<T>(
     `Timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${JSON.stringify(last)?.slice(0, 2000)}`,
     { cause: lastError },
   );
+}
+
+/** Whether an object's `Ready` condition is True. */
+export function isReady(object: { status?: { conditions?: Condition[] } }): boolean {
+  return findStatusCondition(object.status?.conditions, "Ready")?.status === "True";
+}
+
+/** A BareMetalHostServiceIndicator for light `id` of `host`. */
+export function indicatorObject(namespace: string, name: string, host: string, id: string, on: boolean): BareMetalHostServiceIndicator {
+  return {
+    apiVersion: "metal3.io/v1alpha1",
+    kind: "BareMetalHostServiceIndicator",
+    metadata: { name, namespace },
+    spec: { hostRef: { name: host }, id, on },
+  };
+}
+
+/** A BMCEventSubscription of `host` delivering to `<sinkUrl>/<namespace>/<name>` with context `ctx-<name>`. */
+export function subscriptionObject(
+  namespace: string,
+  name: string,
+  host: string,
+  sinkUrl: string,
+  extra: Partial<BMCEventSubscription["spec"]> = {},
+): BMCEventSubscription {
+  return {
+    apiVersion: "metal3.io/v1alpha1",
+    kind: "BMCEventSubscription",
+    metadata: { name, namespace },
+    spec: { hostName: host, destination: `${sinkUrl}/${namespace}/${name}`, context: `ctx-${name}`, ...extra },
+  };
+}
+
+/** How many indicators and subscriptions of `namespace` are Ready. */
+export async function readyResources(client: KubeClient, namespace: string): Promise<number> {
+  const [indicators, subscriptions] = await Promise.all([
+    client.list(SERVICE_INDICATORS, { namespace }),
+    client.list(BMC_EVENT_SUBSCRIPTIONS, { namespace }),
+  ]);
+  return [...indicators.items, ...subscriptions.items].filter(isReady).length;
 }
