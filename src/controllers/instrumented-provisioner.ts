@@ -6,18 +6,12 @@
  */
 import type { Registry } from "prom-client";
 import { Counter, Histogram } from "prom-client";
-import { type Provisioner, ProvisionerError } from "../provisioner/provisioner.ts";
-
-type Operation = Exclude<keyof Provisioner, "name" | "close">;
-const OPERATIONS: readonly Operation[] = [
-  "registerHost",
-  "listSubscriptions",
-  "createSubscription",
-  "deleteSubscription",
-  "listIndicators",
-  "getIndicator",
-  "setIndicator",
-];
+import {
+  PROVISIONER_OPERATIONS,
+  type Provisioner,
+  ProvisionerError,
+  type ProvisionerOperation,
+} from "../provisioner/provisioner.ts";
 
 /** A provisioner whose every call is counted in `registry`. */
 export function instrumentProvisioner(provisioner: Provisioner, registry: Registry): Provisioner {
@@ -35,8 +29,8 @@ export function instrumentProvisioner(provisioner: Provisioner, registry: Regist
     registers: [registry],
   });
   const wrapped: Record<string, unknown> = { name: provisioner.name };
-  const methods = provisioner as unknown as Record<Operation, (...args: unknown[]) => Promise<unknown>>;
-  for (const operation of OPERATIONS) {
+  const methods = provisioner as unknown as Record<ProvisionerOperation, (...args: unknown[]) => Promise<unknown>>;
+  for (const operation of PROVISIONER_OPERATIONS) {
     wrapped[operation] = async (...args: unknown[]) => {
       const end = duration.startTimer({ provisioner: provisioner.name, operation });
       try {

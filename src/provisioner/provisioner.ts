@@ -89,6 +89,19 @@ export class ProvisionerError extends Error {
   }
 }
 
+/** The names of the {@link Provisioner} operations, for counting and instrumenting them. */
+export const PROVISIONER_OPERATIONS = [
+  "registerHost",
+  "listSubscriptions",
+  "createSubscription",
+  "deleteSubscription",
+  "listIndicators",
+  "getIndicator",
+  "setIndicator",
+] as const;
+/** One of {@link PROVISIONER_OPERATIONS}. */
+export type ProvisionerOperation = (typeof PROVISIONER_OPERATIONS)[number];
+
 /** The operations the controllers need. Every method may throw {@link ProvisionerError}. */
 export interface Provisioner {
   /** Short name, for logs and metrics: `redfish`, `ironic` or `fixture`. */
