@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 import type { BareMetalHost } from "../../src/api/baremetalhost.ts";
 import { REFRESH_ANNOTATION } from "../../src/controllers/baremetalhost-controller.ts";
 import { BARE_METAL_HOSTS } from "../../src/controllers/resources.ts";
+import { SECRET_WATCH_LABEL, SECRET_WATCH_LABEL_VALUE } from "../../src/controllers/secret-reader.ts";
 import { findStatusCondition, SECRETS } from "../../src/runtime/index.ts";
 import { isReady, type OperatorStack, startOperatorStack, waitFor } from "../support/operator-stack.ts";
 
@@ -31,6 +32,8 @@ describe("BareMetalHost controller", () => {
     await stack.createHost(ns, "worker-0", 0);
     const registered = await host(ns, "worker-0", isReady, "registered");
     assert.equal(registered.status?.goodCredentials?.credentials?.name, "worker-0-bmc");
+    const secret = await stack.client.get(SECRETS, { namespace: ns, name: "worker-0-bmc" });
+    assert.equal(secret.metadata?.labels?.[SECRET_WATCH_LABEL], SECRET_WATCH_LABEL_VALUE, "the credentials Secret is labelled, so its changes are watched");
     const reads = stack.fleet.bmc(0).stats().total;
     assert.ok(reads > 0);
 
