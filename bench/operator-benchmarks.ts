@@ -16,7 +16,10 @@
  * chart again from a run's raw numbers, without measuring.
  *
  * Flags: `--quick`; `--only <figures>` (comma-separated: convergence — which
- * also measures figures 2 and 3 —, footprint, latency, ironic); `--out <dir>`
+ * also measures figures 2 and 3 —, footprint, latency, ironic); `--hosts` and
+ * `--latencies` (comma-separated: the convergence runs' N and BMC latencies
+ * in ms, instead of the mode's; for a probe while working on the operator);
+ * `--out <dir>`
  * (where the three files go; default `docs` in full mode, `.data/bench-quick`
  * in quick mode). The report names the commit measured: `git rev-parse HEAD`
  * (with `+changes` for a checkout with uncommitted changes), or
@@ -80,6 +83,8 @@ const { values: flags } = parseArgs({
     only: { type: "string" },
     out: { type: "string" },
     render: { type: "string" },
+    hosts: { type: "string" },
+    latencies: { type: "string" },
   },
 });
 const quick = flags.quick === true;
@@ -98,8 +103,30 @@ const only = new Set<Figure>(
 );
 const root = fileURLToPath(new URL("..", import.meta.url));
 const outDir = resolve(root, flags.out ?? (quick ? ".data/bench-quick" : "docs"));
-const plan = quick ? QUICK : FULL;
-const shownFlags = [...(quick ? ["--quick"] : []), ...(flags.only ? ["--only", flags.only] : [])];
+/** A comma-separated list of non-negative integers from a flag, or undefined when the flag is absent. */
+function integerList(flag: string, text: string | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  const values = text.split(",").map((v) => Number(v.trim()));
+  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 0)) {
+    console.error(`bench: --${flag} takes non-negative integers, comma-separated; got ${JSON.stringify(text)}`);
+    process.exit(2);
+  }
+  return values;
+}
+const hostsFlag = integerList("hosts", flags.hosts);
+const latenciesFlag = integerList("latencies", flags.latencies);
+const plan: BenchPlan = {
+  ...(quick ? QUICK : FULL),
+  ...(hostsFlag ? { convergenceHosts: hostsFlag } : {}),
+  ...(latenciesFlag ? { convergenceLatencies: latenciesFlag } : {}),
+};
+plan.fleetBmcs = Math.max(plan.fleetBmcs, ...plan.convergenceHosts);
+const shownFlags = [
+  ...(quick ? ["--quick"] : []),
+  ...(flags.only ? ["--only", flags.only] : []),
+  ...(flags.hosts ? ["--hosts", flags.hosts] : []),
+  ...(flags.latencies ? ["--latencies", flags.latencies] : []),
+];
 const command = ["npm run bench", ...(shownFlags.length > 0 ? ["--", ...shownFlags] : [])].join(" ");
 
 /** The commit measured: `$BENCH_COMMIT` (for a copy of a commit's tree), else the checkout's HEAD and whether it has changes. */

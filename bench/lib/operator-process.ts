@@ -56,12 +56,22 @@ export interface OperatorProcess {
   stop(graceMs?: number): Promise<OperatorStop>;
 }
 
+/**
+ * Node.js flags for the operator's process from `$BENCH_OPERATOR_NODE_ARGS`
+ * (space-separated; for example `--cpu-prof --cpu-prof-dir=/tmp/prof`, to
+ * profile only the operator).
+ */
+function operatorNodeArgs(): string[] {
+  return (process.env.BENCH_OPERATOR_NODE_ARGS ?? "").split(" ").filter(Boolean);
+}
+
 /** Starts the operator and waits until its caches have synced (`/readyz` is 200). */
 export async function startOperatorProcess(options: OperatorProcessOptions): Promise<OperatorProcess> {
   const startedAt = performance.now();
   const child: ChildProcessByStdio<null, Readable, Readable> = killOnExit(spawn(
     process.execPath,
     [
+      ...operatorNodeArgs(),
       OPERATOR_CLI,
       "--kubeconfig",
       options.kubeconfigPath,
