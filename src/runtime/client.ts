@@ -178,6 +178,7 @@ export class KubeClient {
         timeoutSeconds: options.timeoutSeconds,
       },
       signal: options.signal,
+      longRunning: true,
       bodyTimeoutMs: options.idleTimeoutMs ?? (options.timeoutSeconds !== undefined ? (options.timeoutSeconds + 30) * 1000 : 300_000),
     });
     const decoder = new TextDecoder();

@@ -1,6 +1,8 @@
 /**
- * The HTTP layer of the Kubernetes client: one undici dispatcher per client
- * with the kubeconfig's TLS settings, the kubeconfig's credentials on every
+ * The HTTP layer of the Kubernetes client: undici dispatchers with the
+ * kubeconfig's TLS settings — requests share a bounded pool of kept-alive
+ * connections (`maxConnections`), watches get connections of their own so a
+ * long-running stream never holds a request up —, the kubeconfig's credentials on every
  * request (re-read each time, so rotated service-account tokens and exec
  * plugins work), `metav1.Status` errors as {@link ApiError}, and client-go's
  * `rest_client_*` metrics.
@@ -8,6 +10,7 @@
  * @module
  */
 import { HttpMethod, type KubeConfig, RequestContext } from "@kubernetes/client-node";
+import type { AgentOptions } from "node:https";
 import type { Registry } from "prom-client";
 import { Agent, type Dispatcher, request } from "undici";
 import { ApiError, type Status } from "./api-error.ts";
@@ -21,7 +24,18 @@ export interface TransportOptions {
   userAgent?: string;
   /** Longest wait for the response headers and between body chunks of a non-watch request, in ms. @default 30_000 */
   timeoutMs?: number;
+  /**
+   * Connections that requests (not watches) share; more requests wait for one
+   * to be free. A burst of thousands of writes then reuses warm connections
+   * instead of opening one each, which costs the API server and this process
+   * a TCP (and TLS) handshake per request. Behind an HTTP proxy the proxy
+   * agent's own pooling applies. @default 32
+   */
+  maxConnections?: number;
 }
+
+/** Default of {@link TransportOptions.maxConnections}. */
+export const DEFAULT_MAX_CONNECTIONS = 32;
 
 /** One request. */
 export interface TransportRequest {
@@ -36,6 +50,8 @@ export interface TransportRequest {
   signal?: AbortSignal;
   /** Longest silence between body chunks, in ms (for watches). @default timeoutMs */
   bodyTimeoutMs?: number;
+  /** A watch or other long-running stream: sent on a connection of its own, outside the request pool. */
+  longRunning?: boolean;
 }
 
 /** A 2xx response whose body has not been read yet. */
@@ -78,7 +94,9 @@ export class Transport {
   readonly #userAgent: string;
   readonly #timeoutMs: number;
   readonly #metrics: ReturnType<typeof transportMetrics>;
+  readonly #maxConnections: number;
   #dispatcher: Promise<Dispatcher> | undefined;
+  #streamDispatcher: Promise<Dispatcher> | undefined;
 
   constructor(kc: KubeConfig, options: TransportOptions = {}) {
     const cluster = kc.getCurrentCluster();
@@ -88,6 +106,11 @@ export class Transport {
     this.#host = new URL(this.server).host;
     this.#userAgent = options.userAgent ?? "bmc-operator";
     this.#timeoutMs = options.timeoutMs ?? 30_000;
+    const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    if (!Number.isInteger(maxConnections) || maxConnections < 1) {
+      throw new RangeError(`Transport: maxConnections must be a whole number of at least 1, got ${maxConnections}`);
+    }
+    this.#maxConnections = maxConnections;
     this.#metrics = transportMetrics(options.registry ?? defaultRegistry);
   }
 
@@ -129,7 +152,7 @@ export class Transport {
         headers,
         body,
         signal: req.signal,
-        dispatcher: await this.#getDispatcher(),
+        dispatcher: await (req.longRunning ? this.#getStreamDispatcher() : this.#getDispatcher()),
         headersTimeout: this.#timeoutMs,
         bodyTimeout: req.bodyTimeoutMs ?? this.#timeoutMs,
       });
@@ -147,9 +170,15 @@ export class Transport {
 
   /** Closes the connections of this transport. */
   async close(): Promise<void> {
-    const dispatcher = await this.#dispatcher?.catch(() => undefined);
+    const made = [this.#dispatcher, this.#streamDispatcher];
     this.#dispatcher = undefined;
-    await dispatcher?.close();
+    this.#streamDispatcher = undefined;
+    await Promise.all(
+      made.map(async (pending) => {
+        const dispatcher = await pending?.catch(() => undefined);
+        await dispatcher?.close();
+      }),
+    );
   }
 
   /** The kubeconfig's credentials as headers, computed afresh for each request. */
@@ -162,14 +191,46 @@ export class Transport {
     return headers;
   }
 
-  /** The dispatcher with the kubeconfig's TLS (and proxy) settings, made once. */
+  /** The pooled dispatcher of requests, made once. */
   #getDispatcher(): Promise<Dispatcher> {
-    this.#dispatcher ??= (async () => {
-      const context = new RequestContext(this.server, HttpMethod.GET);
-      await this.#kc.applySecurityAuthentication(context);
-      return context.getDispatcher() ?? new Agent({ connect: { keepAlive: true, keepAliveInitialDelay: 30_000 } });
-    })();
+    this.#dispatcher ??= this.#makeDispatcher(this.#maxConnections);
     return this.#dispatcher;
+  }
+
+  /** The dispatcher of watches (a connection each), made once. */
+  #getStreamDispatcher(): Promise<Dispatcher> {
+    this.#streamDispatcher ??= this.#makeDispatcher(undefined);
+    return this.#streamDispatcher;
+  }
+
+  /**
+   * A dispatcher with the kubeconfig's TLS settings and at most `connections`
+   * connections (unbounded when undefined). Proxies keep client-node's own
+   * proxy agent.
+   */
+  async #makeDispatcher(connections: number | undefined): Promise<Dispatcher> {
+    const cluster = this.#kc.getCurrentCluster();
+    const tls: AgentOptions = {};
+    await this.#kc.applyToHTTPSOptions(tls);
+    const agentOptions: AgentOptions = {};
+    for (const key of ["ca", "cert", "key", "pfx", "passphrase", "rejectUnauthorized", "servername"] as const) {
+      if (tls[key] !== undefined) Object.assign(agentOptions, { [key]: tls[key] });
+    }
+    const options = this.#kc.createDispatcherOptions(cluster, agentOptions);
+    const limit = connections === undefined ? {} : { connections };
+    switch (options.type) {
+      case "agent":
+        return new Agent({ ...limit, connect: options.connect });
+      case "none":
+        return new Agent({ ...limit, connect: { keepAlive: true, keepAliveInitialDelay: 30_000 } });
+      default: {
+        const context = new RequestContext(this.server, HttpMethod.GET);
+        await this.#kc.applySecurityAuthentication(context);
+        const dispatcher = context.getDispatcher();
+        if (!dispatcher) throw new Error(`client-node made no dispatcher for the ${options.type} of cluster ${this.server}`);
+        return dispatcher;
+      }
+    }
   }
 }
 
