@@ -106,6 +106,30 @@ describe("Controller", () => {
     await stop();
   });
 
+  it("aborts a reconcile that outlives reconcileTimeoutMs, counts the timeout, and retries", async () => {
+    const reasons: string[] = [];
+    let calls = 0;
+    const { source, clock, registry, stop } = setup(
+      async (_req, ctx) => {
+        if (++calls > 1) return;
+        await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve(), { once: true }));
+        reasons.push((ctx.signal.reason as Error).message);
+        throw ctx.signal.reason;
+      },
+      { reconcileTimeoutMs: 1_000 },
+    );
+    await settle();
+    source.add(obj("a"));
+    await clock.advance(999);
+    assert.deepEqual(reasons, [], "not aborted before the timeout");
+    await clock.advance(1);
+    assert.deepEqual(reasons, ["Reconcile of ns/a timed out after 1000 ms"]);
+    assert.equal(await metric(registry, "controller_runtime_reconcile_timeouts_total"), 1);
+    await clock.advance(100);
+    assert.equal(calls, 2, "retried after the timeout");
+    await stop();
+  });
+
   it("recovers from a panic (a TypeError), counts it, and retries", async () => {
     let calls = 0;
     const { source, clock, registry, stop } = setup(() => {

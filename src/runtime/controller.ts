@@ -20,13 +20,13 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Registry } from "prom-client";
-import { type Clock, realClock, sleepUnlessAborted } from "./clock.ts";
+import { type Clock, realClock, sleepUnlessAborted, type Timer } from "./clock.ts";
 import type { EventSource } from "./informer.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { counter, defaultRegistry, gauge, histogram } from "./metrics.ts";
 import type { Predicate } from "./predicates.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
-import { type Reconciler, type Request, type Result, TerminalError } from "./reconcile.ts";
+import { type ReconcileContext, type Reconciler, type Request, type Result, TerminalError } from "./reconcile.ts";
 import { keyOf, type KubeObject, parseKey, refOf } from "./resource.ts";
 import { WorkQueue } from "./work-queue.ts";
 
@@ -254,18 +254,31 @@ export class Controller {
   async #reconcileKey(key: string, shutdown: AbortSignal): Promise<void> {
     const request = parseKey(key);
     const reconcileID = randomUUID();
-    const logger = this.#log.child({ object: key, namespace: request.namespace, name: request.name, reconcileID });
+    // The child logger is made on first use: most reconciles find nothing to do and log nothing.
+    let childLogger: Logger | undefined;
+    const log = () => (childLogger ??= this.#log.child({ object: key, namespace: request.namespace, name: request.name, reconcileID }));
     const timeoutMs = this.#options.reconcileTimeoutMs ?? 0;
-    const timeout = new AbortController();
-    const timer = timeoutMs > 0
-      ? this.#clock.setTimer(() => timeout.abort(new Error(`Reconcile of ${key} timed out after ${timeoutMs} ms`)), timeoutMs)
-      : undefined;
-    const signal = AbortSignal.any([shutdown, timeout.signal]);
+    let timeout: AbortController | undefined;
+    let timer: Timer | undefined;
+    let signal = shutdown;
+    if (timeoutMs > 0) {
+      const controller = (timeout = new AbortController());
+      timer = this.#clock.setTimer(() => controller.abort(new Error(`Reconcile of ${key} timed out after ${timeoutMs} ms`)), timeoutMs);
+      signal = AbortSignal.any([shutdown, controller.signal]);
+    }
+    const context: ReconcileContext = {
+      get logger() {
+        return log();
+      },
+      signal,
+      reconcileID,
+      controller: this.name,
+    };
     const started = this.#clock.now();
     this.#active++;
     this.#metrics.active.set(this.#labels, this.#active);
     try {
-      const result: Result = (await this.#options.reconcile(request, { logger, signal, reconcileID, controller: this.name })) ?? {};
+      const result: Result = (await this.#options.reconcile(request, context)) ?? {};
       if (result.requeueAfter !== undefined && result.requeueAfter > 0) {
         this.queue.forget(key);
         this.queue.addAfter(key, result.requeueAfter);
@@ -280,17 +293,17 @@ export class Controller {
     } catch (error) {
       this.#metrics.errors.inc(this.#labels);
       this.#count("error");
-      if (timeout.signal.aborted) this.#metrics.timeouts.inc(this.#labels);
+      if (timeout?.signal.aborted) this.#metrics.timeouts.inc(this.#labels);
       if (error instanceof TerminalError) {
         this.queue.forget(key);
         this.#metrics.terminal.inc(this.#labels);
-        logger.error({ err: error }, "Reconciler error (terminal, not requeued)");
+        log().error({ err: error }, "Reconciler error (terminal, not requeued)");
       } else {
         if (isPanic(error)) {
           this.#metrics.panics.inc(this.#labels);
-          logger.error({ err: error }, "Observed a panic in reconciler (recovered)");
+          log().error({ err: error }, "Observed a panic in reconciler (recovered)");
         } else {
-          logger.error({ err: error, retries: this.queue.numRequeues(key) }, "Reconciler error");
+          log().error({ err: error, retries: this.queue.numRequeues(key) }, "Reconciler error");
         }
         this.queue.addRateLimited(key);
       }
