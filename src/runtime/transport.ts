@@ -34,6 +34,9 @@ export interface TransportOptions {
   maxConnections?: number;
 }
 
+/** How long the headers made from a service account's token file are used before the file is read again, in ms. */
+const TOKEN_FILE_REFRESH_MS = 60_000;
+
 /** Default of {@link TransportOptions.maxConnections}. */
 export const DEFAULT_MAX_CONNECTIONS = 32;
 
@@ -97,6 +100,8 @@ export class Transport {
   readonly #maxConnections: number;
   #dispatcher: Promise<Dispatcher> | undefined;
   #streamDispatcher: Promise<Dispatcher> | undefined;
+  #staticHeaders: Promise<Record<string, string>> | undefined;
+  #tokenFile: { readAt: number; headers: Promise<Record<string, string>> } | undefined;
 
   constructor(kc: KubeConfig, options: TransportOptions = {}) {
     const cluster = kc.getCurrentCluster();
@@ -181,8 +186,39 @@ export class Transport {
     );
   }
 
-  /** The kubeconfig's credentials as headers, computed afresh for each request. */
-  async #authHeaders(): Promise<Record<string, string>> {
+  /**
+   * The kubeconfig's credentials as headers. A user with a fixed token,
+   * password or client certificate has the same headers for every request:
+   * they are made once. A service account's token file (in-cluster) is read
+   * again once a minute, as client-go does. An exec plugin or other auth
+   * provider is asked on every request (it caches its own tokens).
+   */
+  #authHeaders(): Promise<Record<string, string>> {
+    const user = this.#kc.getCurrentUser();
+    if (user?.exec === undefined && user?.authProvider === undefined) {
+      this.#staticHeaders ??= this.#kubeconfigHeaders();
+      return this.#staticHeaders;
+    }
+    const tokenFile = (user.authProvider as { config?: { tokenFile?: unknown } } | undefined)?.config?.tokenFile;
+    if (user.exec === undefined && typeof tokenFile === "string") return this.#tokenFileHeaders();
+    return this.#kubeconfigHeaders();
+  }
+
+  /** The headers of a token-file user, made again when a minute old (client-node's reader keeps the token a minute too). */
+  #tokenFileHeaders(): Promise<Record<string, string>> {
+    const now = performance.now();
+    if (this.#tokenFile === undefined || now - this.#tokenFile.readAt > TOKEN_FILE_REFRESH_MS) {
+      const read = { readAt: now, headers: this.#kubeconfigHeaders() };
+      this.#tokenFile = read;
+      read.headers.catch(() => {
+        if (this.#tokenFile === read) this.#tokenFile = undefined;
+      });
+    }
+    return this.#tokenFile.headers;
+  }
+
+  /** The headers client-node makes from the kubeconfig (it reads token and certificate files each time). */
+  async #kubeconfigHeaders(): Promise<Record<string, string>> {
     const options: { headers?: Record<string, unknown>; auth?: string } = {};
     await this.#kc.applyToHTTPSOptions(options);
     const headers: Record<string, string> = {};

@@ -4,7 +4,10 @@
  * kubeconfig's TLS settings (CA, client certificate) on the pooled agent.
  */
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
@@ -117,6 +120,7 @@ describe("Transport TLS", () => {
   let server: Server;
   let url = "";
   let clientSubjects: string[] = [];
+  let authorizations: string[] = [];
 
   before(async () => {
     certs = await makeTestCertificates();
@@ -126,10 +130,12 @@ describe("Transport TLS", () => {
         key: await readFile(certs.serverKeyFile),
         ca: certs.ca,
         requestCert: true,
-        rejectUnauthorized: true,
+        rejectUnauthorized: false,
       },
       (req, res) => {
-        clientSubjects.push((req.socket as TLSSocket).getPeerCertificate().subject?.CN ?? "");
+        authorizations.push(req.headers.authorization ?? "");
+        const cn = (req.socket as TLSSocket).getPeerCertificate().subject?.CN ?? "";
+        clientSubjects.push(Array.isArray(cn) ? cn.join(",") : cn);
         res.setHeader("content-type", "application/json");
         res.end('{"kind":"Namespace"}');
       },
@@ -152,6 +158,37 @@ describe("Transport TLS", () => {
       assert.deepEqual(clientSubjects, Array(5).fill("bmc-operator"));
     } finally {
       await t.close();
+    }
+  });
+
+  it("in a pod: trusts the service account's CA file and sends its token file's token", async () => {
+    const root = await mkdtemp(join(tmpdir(), "transport-in-cluster-"));
+    const saved = { host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT };
+    try {
+      const dir = join(root, "var/run/secrets/kubernetes.io/serviceaccount");
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, "ca.crt"), certs.ca);
+      await writeFile(join(dir, "token"), "service-account-token");
+      await writeFile(join(dir, "namespace"), "bmc-operator-system");
+      process.env.KUBERNETES_SERVICE_HOST = "127.0.0.1";
+      process.env.KUBERNETES_SERVICE_PORT = new URL(url).port;
+      const kc = new KubeConfig();
+      kc.loadFromCluster(root);
+      authorizations = [];
+      const t = new Transport(kc, { registry: new Registry() });
+      try {
+        const answers = await Promise.all(Array.from({ length: 5 }, () => t.json<{ kind: string }>({ method: "GET", path: "/api/v1/namespaces/default" })));
+        assert.ok(answers.every((a) => a.kind === "Namespace"));
+        assert.deepEqual(authorizations, Array(5).fill("Bearer service-account-token"));
+      } finally {
+        await t.close();
+      }
+    } finally {
+      for (const [name, value] of [["KUBERNETES_SERVICE_HOST", saved.host], ["KUBERNETES_SERVICE_PORT", saved.port]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await rm(root, { recursive: true, force: true });
     }
   });
 
