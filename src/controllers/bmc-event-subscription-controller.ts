@@ -48,7 +48,7 @@ import {
 } from "../runtime/index.ts";
 import { messageOf, sanitizeErrorMessage } from "./error-message.ts";
 import { setReady } from "./ready-condition.ts";
-import { isYoung } from "./object-age.ts";
+import { isYoung, missingHostGrace } from "./object-age.ts";
 import { HostAccessError } from "./host-access.ts";
 import type { HostAccessResolver } from "./host-access-resolver.ts";
 import { headersFromSecret } from "./http-headers.ts";
@@ -146,18 +146,21 @@ export class BMCEventSubscriptionReconciler {
 
     let sub = cached;
     const uid = sub.metadata.uid ?? key;
-    if (!hasFinalizer(sub, BMC_EVENT_SUBSCRIPTION_FINALIZER)) {
-      sub = await addFinalizer(this.#d.client, BMC_EVENT_SUBSCRIPTIONS, sub, BMC_EVENT_SUBSCRIPTION_FINALIZER, {
-        signal: ctx.signal,
-      });
-      this.#written.record(sub);
-      this.#neverAttempted.add(uid);
-    }
     const status: BMCEventSubscriptionStatus = structuredClone(sub.status ?? {});
     try {
       const host = this.#host(sub);
       const { headers, version } = await this.#headers(sub, ctx.signal);
       const access = await this.#d.access.forHost(host, ctx.signal);
+      // The finalizer goes on before the first BMC request, not at creation: while the
+      // host registers there is nothing to clean up, and a burst of new subscriptions
+      // then costs the API no writes until their hosts are ready.
+      if (!hasFinalizer(sub, BMC_EVENT_SUBSCRIPTION_FINALIZER)) {
+        sub = await addFinalizer(this.#d.client, BMC_EVENT_SUBSCRIPTIONS, sub, BMC_EVENT_SUBSCRIPTION_FINALIZER, {
+          signal: ctx.signal,
+        });
+        this.#written.record(sub);
+        this.#neverAttempted.add(uid);
+      }
 
       if (status.subscriptionID && (status.httpHeadersVersion ?? "") !== version) {
         // The headers changed: retire the old subscription (deleted after the new one exists).
@@ -346,6 +349,11 @@ export class BMCEventSubscriptionReconciler {
       // The host is being registered right now; its status change requeues this subscription. Writing
       // "waiting" here would only cost an API write per resource when many are created at once.
       return {};
+    }
+    if (error instanceof WaitError && error.reason === "HostNotFound") {
+      // Applied together with its host, whose watch event has not arrived yet: wait a moment quietly.
+      const grace = missingHostGrace(sub, new Date(this.#now()));
+      if (grace !== undefined) return { requeueAfter: grace };
     }
     const { reason, terminal } =
       error instanceof WaitError

@@ -32,7 +32,7 @@ import {
 } from "../runtime/index.ts";
 import { messageOf, sanitizeErrorMessage } from "./error-message.ts";
 import { setReady } from "./ready-condition.ts";
-import { isYoung } from "./object-age.ts";
+import { isYoung, missingHostGrace } from "./object-age.ts";
 import type { HostAccessResolver } from "./host-access-resolver.ts";
 import { classifyFailure } from "./reasons.ts";
 import { SERVICE_INDICATORS } from "./resources.ts";
@@ -86,22 +86,30 @@ export class ServiceIndicatorReconciler {
     if (isDeleting(cached)) return this.#finalize(cached, ctx);
 
     let indicator = cached;
-    if (!hasFinalizer(indicator, SERVICE_INDICATOR_FINALIZER)) {
-      indicator = await addFinalizer(this.#d.client, SERVICE_INDICATORS, indicator, SERVICE_INDICATOR_FINALIZER, {
-        signal: ctx.signal,
-      });
-      this.#written.record(indicator);
-    }
     const { spec } = indicator;
     const generation = indicator.metadata.generation;
     const status = structuredClone(indicator.status ?? {});
 
-    if (status.on === spec.on && status.observedGeneration === generation && isStatusConditionTrue(status.conditions, "Ready")) {
+    if (
+      status.on === spec.on &&
+      status.observedGeneration === generation &&
+      isStatusConditionTrue(status.conditions, "Ready") &&
+      hasFinalizer(indicator, SERVICE_INDICATOR_FINALIZER)
+    ) {
       return {};
     }
 
     try {
       const { host, entry } = this.#lookUp(indicator);
+      // The finalizer goes on once the host can be asked, before the first BMC request:
+      // while the host registers there is nothing to clean up, and a burst of new
+      // indicators then costs the API no writes until their hosts are ready.
+      if (!hasFinalizer(indicator, SERVICE_INDICATOR_FINALIZER)) {
+        indicator = await addFinalizer(this.#d.client, SERVICE_INDICATORS, indicator, SERVICE_INDICATOR_FINALIZER, {
+          signal: ctx.signal,
+        });
+        this.#written.record(indicator);
+      }
       if (status.on === spec.on) {
         // The light is believed to be in the desired state already: no BMC call, just record it.
         await this.#ready(indicator, status, spec.on, false, ctx);
@@ -176,6 +184,11 @@ export class ServiceIndicatorReconciler {
       // The host is being registered right now; its status change requeues this indicator. Writing
       // "waiting" here would only cost an API write per resource when many are created at once.
       return {};
+    }
+    if (error instanceof MissingHostError && error.reason === "HostNotFound") {
+      // Applied together with its host, whose watch event has not arrived yet: wait a moment quietly.
+      const grace = missingHostGrace(indicator, this.#d.now?.() ?? new Date());
+      if (grace !== undefined) return { requeueAfter: grace };
     }
     const { reason, terminal } = error instanceof MissingHostError ? { reason: error.reason, terminal: false } : classifyFailure(error);
     const message = sanitizeErrorMessage(messageOf(error));

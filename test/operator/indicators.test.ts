@@ -56,6 +56,7 @@ describe("BareMetalHostServiceIndicator controller", () => {
       (i) => findStatusCondition(i.status?.conditions, "Ready")?.reason === "HostNotFound",
     );
     assert.equal(waiting.status?.errorMessage, `BareMetalHost "${ns}/worker-2" not found`);
+    assert.deepEqual(waiting.metadata.finalizers ?? [], [], "no finalizer before a light has been touched");
     const host = await registeredHost(ns, "worker-2", 2);
     const systemId = host.status?.hardware?.indicators?.find((i) => i.component === "system")?.id;
     assert.ok(systemId);

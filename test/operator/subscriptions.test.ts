@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { BMCEventSubscription } from "../../src/api/bmc-event-subscription.ts";
 import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS, SERVICE_INDICATORS } from "../../src/controllers/resources.ts";
+import { BMC_EVENT_SUBSCRIPTION_FINALIZER } from "../../src/api/bmc-event-subscription.ts";
 import type { Provisioner } from "../../src/provisioner/provisioner.ts";
 import { EVENTS, findStatusCondition, isNotFound, SECRETS } from "../../src/runtime/index.ts";
 import {
@@ -167,10 +168,25 @@ describe("BMCEventSubscription controller", () => {
       (s) => findStatusCondition(s.status?.conditions, "Ready")?.reason === "HostNotFound",
     );
     assert.equal(waiting.status?.errorMessage, `BareMetalHost "${ns}/worker-3" not found`);
+    assert.deepEqual(waiting.metadata.finalizers ?? [], [], "no finalizer before there is anything on a BMC to clean up");
     assert.equal(stack.fleet.bmc(3).stats().total, 0);
     await registered(ns, "worker-3", 3);
     const sub = await ready(ns, "early");
     assert.equal(sub.status?.errorMessage, undefined);
+    assert.deepEqual(sub.metadata.finalizers, [BMC_EVENT_SUBSCRIPTION_FINALIZER]);
+  });
+
+  it("deletes at once a subscription whose host never registered: nothing on a BMC to clean up", async () => {
+    const ns = await stack.namespace("never-host");
+    await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "never", "worker-nowhere"));
+    await waitFor(
+      "the missing host to be reported",
+      () => stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "never" }),
+      (s) => findStatusCondition(s.status?.conditions, "Ready")?.reason === "HostNotFound",
+    );
+    await stack.client.delete(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "never" });
+    // Nothing held it: the next read finds it gone, without waiting on the operator.
+    await assert.rejects(stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "never" }), isNotFound);
   });
 
   it("releases the finalizer with a Warning when the host is gone", async () => {
