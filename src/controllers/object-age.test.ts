@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { KubeObject } from "../runtime/index.ts";
 import { ageMs, isYoung, missingHostGrace, NEW_HOST_GRACE_MS, YOUNG_OBJECT_MS } from "./object-age.ts";
 
 const created = "2026-11-21T10:00:00Z";
 const at = (ms: number) => new Date(Date.parse(created) + ms);
-const object = { metadata: { name: "x", creationTimestamp: created } };
+// As read from the API: creationTimestamp is the JSON string, whatever client-node's type says.
+const object = { metadata: { name: "x", creationTimestamp: created } } as unknown as KubeObject;
 
 describe("object age", () => {
   it("measures from creationTimestamp, and treats an object without one as old", () => {
