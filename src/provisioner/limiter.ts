@@ -4,11 +4,9 @@
  * the node for Ironic) and at most `global` in flight overall, so a burst of
  * thousands of resources never overwhelms a BMC or the provisioner.
  *
- * Waiting keys take turns (round robin): when a slot frees, the key that has
- * waited longest for its turn goes first, then goes to the back of the line if
- * it has more calls waiting; each key's own calls start in arrival order. So a
- * burst of calls for one BMC never delays a lone call for another behind the
- * whole burst, and a call whose key is full never blocks other keys.
+ * Waiting calls start in arrival order across all keys: when a slot frees, the
+ * oldest waiting call whose key has room goes first. A call whose key is full
+ * never blocks calls for other keys behind it.
  *
  * ```ts
  * const limiter = new BmcCallLimiter({ perKey: 1, global: 64 });
@@ -42,6 +40,7 @@ export const DEFAULT_PER_KEY = 1;
 export const DEFAULT_GLOBAL = 64;
 
 interface Waiter {
+  readonly seq: number;
   readonly key: string;
   readonly enqueuedAt: number;
   readonly start: () => void;
@@ -53,8 +52,13 @@ interface KeyState {
   /** Waiters in arrival order; `head` is the index of the first one not yet taken. */
   queue: Waiter[];
   head: number;
-  /** Whether the key is in the line of keys waiting for their turn. */
-  inLine: boolean;
+  /** Whether the key has an entry in the ready heap. */
+  inHeap: boolean;
+}
+
+interface HeapEntry {
+  key: string;
+  seq: number;
 }
 
 function checkLimit(name: string, value: number): number {
@@ -65,7 +69,7 @@ function checkLimit(name: string, value: number): number {
 }
 
 /**
- * Caps BMC calls per key and overall, waiting keys taking turns.
+ * Caps BMC calls per key and overall, starting waiting calls in FIFO order.
  * One instance is shared by all the controllers of a process.
  */
 export class BmcCallLimiter {
@@ -73,9 +77,9 @@ export class BmcCallLimiter {
   readonly global: number;
   readonly #observer: BmcCallLimiterObserver | undefined;
   readonly #keys = new Map<string, KeyState>();
-  /** Keys with room and a waiter, in the order they joined the line; `#lineHead` is the first. */
-  #line: string[] = [];
-  #lineHead = 0;
+  /** Keys with room and a waiter, ordered by their first waiter's arrival. */
+  readonly #ready: HeapEntry[] = [];
+  #seq = 0;
   #inFlight = 0;
   #waiting = 0;
 
@@ -111,7 +115,7 @@ export class BmcCallLimiter {
     return new Promise<T>((resolve, reject) => {
       let state = this.#keys.get(key);
       if (state === undefined) {
-        state = { inFlight: 0, queue: [], head: 0, inLine: false };
+        state = { inFlight: 0, queue: [], head: 0, inHeap: false };
         this.#keys.set(key, state);
       }
       const onAbort = (): void => {
@@ -123,6 +127,7 @@ export class BmcCallLimiter {
         reject(signal?.reason as Error);
       };
       const waiter: Waiter = {
+        seq: this.#seq++,
         key,
         enqueuedAt: performance.now(),
         cancelled: false,
@@ -153,12 +158,13 @@ export class BmcCallLimiter {
     });
   }
 
-  /** Puts `key` at the back of the line if it has room and a waiter and is not in line yet. */
+  /** Puts `key` on the ready heap if it has room and a waiter and is not there yet. */
   #markReady(key: string, state: KeyState): void {
-    if (state.inLine || state.inFlight >= this.perKey) return;
-    if (this.#firstWaiter(state) === undefined) return;
-    state.inLine = true;
-    this.#line.push(key);
+    if (state.inHeap || state.inFlight >= this.perKey) return;
+    const first = this.#firstWaiter(state);
+    if (first === undefined) return;
+    state.inHeap = true;
+    this.#push({ key, seq: first.seq });
   }
 
   /** The key's first waiter that was not cancelled, dropping cancelled ones from the front. */
@@ -182,21 +188,23 @@ export class BmcCallLimiter {
     }
   }
 
-  /** Starts waiting calls while there is global room, keys taking turns. */
+  /** Starts waiting calls while there is global room, oldest eligible first. */
   #dispatch(): void {
-    while (this.#inFlight < this.global && this.#lineHead < this.#line.length) {
-      const key = this.#line[this.#lineHead++]!;
-      if (this.#lineHead > 1024 && this.#lineHead * 2 > this.#line.length) {
-        this.#line = this.#line.slice(this.#lineHead);
-        this.#lineHead = 0;
-      }
-      const state = this.#keys.get(key);
+    while (this.#inFlight < this.global && this.#ready.length > 0) {
+      const entry = this.#pop();
+      const state = this.#keys.get(entry.key);
       if (state === undefined) continue;
-      state.inLine = false;
+      state.inHeap = false;
       if (state.inFlight >= this.perKey) continue;
       const waiter = this.#firstWaiter(state);
       if (waiter === undefined) {
-        this.#dropIfIdle(key);
+        this.#dropIfIdle(entry.key);
+        continue;
+      }
+      if (waiter.seq !== entry.seq) {
+        // The entry's waiter was cancelled; re-order the key by its new first waiter.
+        state.inHeap = true;
+        this.#push({ key: entry.key, seq: waiter.seq });
         continue;
       }
       state.head++;
@@ -204,14 +212,9 @@ export class BmcCallLimiter {
       state.inFlight++;
       this.#inFlight++;
       this.#waiting--;
-      // More calls waiting and room for them: back of the line.
-      this.#markReady(key, state);
+      this.#markReady(entry.key, state);
       this.#changed();
       waiter.start();
-    }
-    if (this.#lineHead === this.#line.length) {
-      this.#line = [];
-      this.#lineHead = 0;
     }
   }
 
@@ -228,11 +231,45 @@ export class BmcCallLimiter {
 
   #dropIfIdle(key: string): void {
     const state = this.#keys.get(key);
-    if (state === undefined || state.inFlight > 0 || state.inLine) return;
+    if (state === undefined || state.inFlight > 0 || state.inHeap) return;
     if (this.#firstWaiter(state) === undefined) this.#keys.delete(key);
   }
 
   #changed(): void {
     this.#observer?.changed?.(this.#inFlight, this.#waiting);
+  }
+
+  // A binary min-heap on `seq`.
+  #push(entry: HeapEntry): void {
+    const heap = this.#ready;
+    heap.push(entry);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent]!.seq <= entry.seq) break;
+      heap[i] = heap[parent]!;
+      i = parent;
+    }
+    heap[i] = entry;
+  }
+
+  #pop(): HeapEntry {
+    const heap = this.#ready;
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        if (left >= heap.length) break;
+        const right = left + 1;
+        const child = right < heap.length && heap[right]!.seq < heap[left]!.seq ? right : left;
+        if (heap[child]!.seq >= last.seq) break;
+        heap[i] = heap[child]!;
+        i = child;
+      }
+      heap[i] = last;
+    }
+    return top;
   }
 }
