@@ -185,7 +185,7 @@ export function renderReport(r: BenchResults): string {
         (defaults.concurrency < r.caps.global
           ? `The operator runs at most ${defaults.concurrency} registrations at once (\`--concurrency ${defaults.concurrency}\`, one worker per host), ` +
             `while the baseline keeps the ${r.caps.global} global slots full. `
-          : `With \`--concurrency ${defaults.concurrency}\` the registrations can fill all ${r.caps.global} global BMC slots, as the baseline does. `) +
+          : `With \`--concurrency ${defaults.concurrency}\` every new host starts its registration at once and waits in the BMC limiter, as the baseline's hosts do. `) +
         `At N = ${biggest.hosts} the last host was Ready after ${duration(biggest.hostsReadyMs)}, the last resource after ${duration(biggest.operatorMs)}.` +
         (variant
           ? ` With \`${variant.operatorArgs.join(" ")}\` the same N = ${variant.hosts} at ${variant.latencyMs} ms took ${duration(variant.operatorMs)} ` +

@@ -84,9 +84,12 @@ export function operatorCommand(): Command {
       new Option("--namespaces <list>", "comma-separated namespaces to watch; all when empty").default("").env("WATCH_NAMESPACE"),
     )
     .addOption(
-      new Option("--concurrency <n>", "reconciles at once per controller (they mostly wait on BMCs: keep it at least --bmc-max-total)")
+      new Option(
+        "--concurrency <n>",
+        "reconciles at once per controller; they mostly wait for a BMC slot, so keep it well above --bmc-max-total: a host that waits for a worker has not even queued for the BMC",
+      )
         .argParser(wholeNumber("--concurrency", 1))
-        .default(64)
+        .default(512)
         .env("BMC_OPERATOR_CONCURRENCY"),
     )
     .addOption(

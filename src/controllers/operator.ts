@@ -38,7 +38,11 @@ import { INDICATORS_BY_HOST, indicatorHostKey, ServiceIndicatorReconciler } from
 /** Options of {@link setUpOperator}. */
 export interface OperatorOptions {
   provisioner: Provisioner;
-  /** Reconciles running at once, per controller. @default 64 */
+  /**
+   * Reconciles running at once, per controller. They mostly wait for a slot of
+   * the BMC call limiter, which orders them; workers well above its global cap
+   * let every new host queue for its BMC at once. @default 512
+   */
   maxConcurrentReconciles?: number;
   /** How often to check that BMCs still hold their subscriptions, in ms; 0 never checks. @default 0 */
   subscriptionCheckIntervalMs?: number;
@@ -58,7 +62,7 @@ const specOrDeletion = or(generationChanged, deletionChanged);
 /** Adds the BareMetalHost, BMCEventSubscription and BareMetalHostServiceIndicator controllers to `manager`. */
 export function setUpOperator(manager: Manager, options: OperatorOptions): Operator {
   const provisioner = instrumentProvisioner(options.provisioner, manager.registry);
-  const workers = options.maxConcurrentReconciles ?? 64;
+  const workers = options.maxConcurrentReconciles ?? 512;
 
   const secretInformer = manager.informer(SECRETS, { labelSelector: SECRET_LABEL_SELECTOR });
   const hosts = manager.informer(BARE_METAL_HOSTS);
