@@ -50,7 +50,9 @@ type Figure = (typeof FIGURES)[number];
 const FULL: BenchPlan = {
   fleetBmcs: 1000,
   convergenceHosts: [100, 300, 1000],
-  convergenceLatencies: [0, 50],
+  convergenceLatencies: [0, 50, 200],
+  warmupHosts: 20,
+  justStarted: [{ hosts: 100, latencyMs: 50 }],
   variantArgs: [],
   idleMs: 600_000,
   footprintHosts: [100, 1000],
@@ -66,6 +68,8 @@ const QUICK: BenchPlan = {
   fleetBmcs: 50,
   convergenceHosts: [20, 50],
   convergenceLatencies: [0, 50],
+  warmupHosts: 5,
+  justStarted: [{ hosts: 20, latencyMs: 50 }],
   variantArgs: [],
   idleMs: 30_000,
   footprintHosts: [5, 20],
@@ -120,7 +124,7 @@ const plan: BenchPlan = {
   ...(hostsFlag ? { convergenceHosts: hostsFlag } : {}),
   ...(latenciesFlag ? { convergenceLatencies: latenciesFlag } : {}),
 };
-plan.fleetBmcs = Math.max(plan.fleetBmcs, ...plan.convergenceHosts);
+plan.fleetBmcs = Math.max(plan.fleetBmcs, ...plan.convergenceHosts) + plan.warmupHosts;
 const shownFlags = [
   ...(quick ? ["--quick"] : []),
   ...(flags.only ? ["--only", flags.only] : []),
@@ -179,13 +183,19 @@ try {
         let operations: OperationsResult | undefined;
         const afterConverged =
           hosts === largest && latencyMs === 0 ? measureOperations(ctx, plan.idleMs, (r) => (operations = r)) : undefined;
-        results.convergence.push(await runConvergence(ctx, { hosts, latencyMs, ...(afterConverged ? { afterConverged } : {}) }));
+        const warmupHosts = plan.warmupHosts;
+        results.convergence.push(await runConvergence(ctx, { hosts, latencyMs, warmupHosts, ...(afterConverged ? { afterConverged } : {}) }));
         if (operations) results.operations = operations;
       }
     }
+    for (const { hosts, latencyMs } of hostsFlag ? [] : plan.justStarted) {
+      results.convergence.push(await runConvergence(ctx, { hosts, latencyMs, warmupHosts: 0 }));
+    }
     if (plan.variantArgs.length > 0) {
       const latencyMs = Math.max(...plan.convergenceLatencies);
-      results.convergence.push(await runConvergence(ctx, { hosts: largest, latencyMs, operatorArgs: plan.variantArgs }));
+      results.convergence.push(
+        await runConvergence(ctx, { hosts: largest, latencyMs, warmupHosts: plan.warmupHosts, operatorArgs: plan.variantArgs }),
+      );
     }
   }
   if (only.has("footprint")) {

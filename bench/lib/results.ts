@@ -19,6 +19,10 @@ export interface BenchPlan {
   convergenceHosts: number[];
   /** BMC latencies of the convergence runs, ms. */
   convergenceLatencies: number[];
+  /** Hosts the operator converges (on BMCs of their own) before each convergence window. */
+  warmupHosts: number;
+  /** Extra convergence runs without the warm-up: the first burst after the operator started. */
+  justStarted: { hosts: number; latencyMs: number }[];
   /** Operator flags of an extra run at the largest N and the highest latency, to show their effect; empty for none. */
   variantArgs: string[];
   /** Idle period after the restart, ms. */

@@ -23,7 +23,7 @@ export async function writeReport(results: BenchResults, dir: string, projectDoc
   }
   await writeSection(mdPath, "operator", renderReport(results));
   const points = results.convergence
-    .filter((c) => c.operatorArgs.length === 0)
+    .filter((c) => c.operatorArgs.length === 0 && (c.warmupHosts ?? 0) === (results.plan.warmupHosts ?? 0))
     .map((c) => ({ hosts: c.hosts, latencyMs: c.latencyMs, operatorMs: c.operatorMs, baselineMs: c.baselineMeanMs }));
   if (points.length === 0) return;
   const subtitle =

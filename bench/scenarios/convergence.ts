@@ -7,6 +7,12 @@
  * their registration is inside the window. The credentials Secrets exist
  * before (unlabelled: the operator labels them, as in Metal3).
  *
+ * Before the window the operator converges a warm-up batch of hosts on BMCs
+ * outside the measured ones (namespace `warmup`, left in place): the figure is
+ * a running operator's, whose code is compiled and whose connections are
+ * open, as in production. A run with `warmupHosts: 0` measures the first
+ * burst after a start instead.
+ *
  * The baseline ({@link runRedfishBaseline}) makes the same BMC requests with
  * the same caps against the same BMCs, once before and once after the
  * operator's run (BMCs reset in between); the ratio divides by their mean.
@@ -26,10 +32,14 @@ import { type OperatorProcess, type OperatorStop, startOperatorProcess } from ".
 import { sumOf } from "../lib/prometheus-text.ts";
 import { runRedfishBaseline } from "../lib/redfish-baseline.ts";
 import { mean } from "../lib/statistics.ts";
+import { ReadinessTracker } from "../lib/readiness-tracker.ts";
 import { UsageWindow, type WindowUsage } from "../lib/usage-window.ts";
+import { isAlreadyExists, NAMESPACES } from "../../src/runtime/index.ts";
 
 /** The namespace of the benchmark's objects. */
 export const NAMESPACE = "fleet";
+/** The namespace of the warm-up hosts. */
+export const WARMUP_NAMESPACE = "warmup";
 
 /** A converged run, handed to follow-up measurements. */
 export interface ConvergedRun {
@@ -45,6 +55,8 @@ export interface ConvergenceOptions {
   latencyMs: number;
   /** More operator flags, for a variant of the run (for example `["--concurrency", "64"]`). */
   operatorArgs?: string[];
+  /** Hosts the operator converges before the window, on the fleet's last BMCs; 0 for a just-started operator. */
+  warmupHosts: number;
   /** More measurements on the converged stack; returns the operator process running at its end. */
   afterConverged?: (run: ConvergedRun) => Promise<OperatorProcess>;
 }
@@ -55,6 +67,8 @@ export interface ConvergenceResult {
   latencyMs: number;
   /** The operator flags added for this run, if any. */
   operatorArgs: string[];
+  /** Hosts converged before the window (0: the operator had just started). */
+  warmupHosts: number;
   /** Baseline times, before and after the operator's run, ms. */
   baselineMs: number[];
   baselineMeanMs: number;
@@ -95,7 +109,9 @@ export async function runConvergence(ctx: BenchContext, options: ConvergenceOpti
   const { fleet, sink, caps } = ctx;
   const n = options.hosts;
   const operatorArgs = options.operatorArgs ?? [];
-  const label = `convergence N=${n} latency=${options.latencyMs} ms${operatorArgs.length ? ` ${operatorArgs.join(" ")}` : ""}`;
+  const label =
+    `convergence N=${n} latency=${options.latencyMs} ms${options.warmupHosts === 0 ? " just started" : ""}` +
+    `${operatorArgs.length ? ` ${operatorArgs.join(" ")}` : ""}`;
   await fleet.setLatency(options.latencyMs);
 
   const baseline = async () => {
@@ -117,11 +133,13 @@ export async function runConvergence(ctx: BenchContext, options: ConvergenceOpti
     await createAll(cluster.client, secretObjects(NAMESPACE, fleet.bmcs, n));
     let operator = await startOperatorProcess({
       kubeconfigPath: cluster.api.kubeconfigPath,
-      logPath: join(ctx.dir, `operator-convergence-${n}-${options.latencyMs}${operatorArgs.join("")}.log`),
+      logPath: join(ctx.dir, `operator-convergence-${n}-${options.latencyMs}-${options.warmupHosts}${operatorArgs.join("")}.log`),
       args: operatorArgs,
     });
     try {
       const rssAtStart = operator.usage()?.rssBytes ?? 0;
+      if (options.warmupHosts > 0) await warmUp(ctx, cluster, options.warmupHosts, n);
+      const metricsBefore = await operator.metrics();
       await cluster.api.resetStats();
       await fleet.resetStats();
       const usage = new UsageWindow({ operator: operator.pid, apiEmulator: cluster.api.pid, bmcEmulator: fleet.pid, benchmark: process.pid });
@@ -139,6 +157,7 @@ export async function runConvergence(ctx: BenchContext, options: ConvergenceOpti
         hosts: n,
         latencyMs: options.latencyMs,
         operatorArgs,
+        warmupHosts: options.warmupHosts,
         baselineRequestsPerHost: before.requests / n,
         operatorMs: convergedAt - t0,
         createMs,
@@ -148,9 +167,9 @@ export async function runConvergence(ctx: BenchContext, options: ConvergenceOpti
         maxPeakInFlightPerBmc: bmcStats.maxPeakInFlight,
         apiRequestsByVerb: apiStats.byVerb,
         writes,
-        eventsWritten: sumOf(metrics, "event_recorder_events_total", { result: "created" }),
-        eventsDropped: sumOf(metrics, "event_recorder_events_total", { result: "dropped" }),
-        reconcileErrors: sumOf(metrics, "controller_runtime_reconcile_errors_total"),
+        eventsWritten: since(metrics, metricsBefore, "event_recorder_events_total", { result: "created" }),
+        eventsDropped: since(metrics, metricsBefore, "event_recorder_events_total", { result: "dropped" }),
+        reconcileErrors: since(metrics, metricsBefore, "controller_runtime_reconcile_errors_total"),
         usage: windowUsage,
         operatorRssAtStartBytes: rssAtStart,
       };
@@ -170,4 +189,34 @@ export async function runConvergence(ctx: BenchContext, options: ConvergenceOpti
   const baselineMeanMs = mean(baselineMs);
   if (!result || !stop) throw new Error(`${label}: no result`);
   return { ...result, baselineMs, baselineMeanMs, ratio: result.operatorMs / baselineMeanMs, stop };
+}
+
+/** A counter's growth between two `/metrics` readings. */
+function since(after: string, before: string, name: string, labels: Record<string, string> = {}): number {
+  return sumOf(after, name, labels) - sumOf(before, name, labels);
+}
+
+/**
+ * Converges `count` hosts (each with an indicator and a subscription) in the
+ * warm-up namespace, on the fleet's last BMCs, which the measured hosts
+ * (`measured` of them, from the first BMC) never use.
+ */
+async function warmUp(ctx: BenchContext, cluster: Cluster, count: number, measured: number): Promise<void> {
+  const spare = ctx.fleet.bmcs.slice(measured);
+  if (spare.length < count) {
+    throw new RangeError(`warm-up: ${count} hosts need ${count} BMCs beyond the ${measured} measured; the fleet has ${ctx.fleet.bmcs.length}`);
+  }
+  const bmcs = spare.slice(-count);
+  await cluster.client.create(NAMESPACES, { metadata: { name: WARMUP_NAMESPACE } }).catch((error: unknown) => {
+    if (!isAlreadyExists(error)) throw error;
+  });
+  const tracker = new ReadinessTracker(cluster.client, WARMUP_NAMESPACE);
+  await tracker.start();
+  try {
+    await createAll(cluster.client, secretObjects(WARMUP_NAMESPACE, bmcs, count));
+    await createAll(cluster.client, fleetObjects(WARMUP_NAMESPACE, bmcs, count, { indicators: 1, subscriptions: 1 }, ctx.sink.url));
+    await tracker.waitFor({ host: count, indicator: count, subscription: count }, 120_000);
+  } finally {
+    await tracker.stop();
+  }
 }
