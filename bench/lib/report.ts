@@ -174,7 +174,7 @@ export function renderReport(r: BenchResults): string {
       `With no BMC latency the BMCs answer in well under a millisecond, so the baseline is bound only by how fast one process can send ` +
         `${biggest.baselineRequestsPerHost} requests per host, and **the Kubernetes API round trips dominate the operator's time**: ` +
         `at N = ${biggest.hosts} each host costs ${round(apiRequests(biggest) / biggest.hosts, 1)} API requests (the benchmark's 3 creates, ` +
-        `the operator's finalizers, status writes, Secret label and reads) against ${biggest.baselineRequestsPerHost} BMC requests, ` +
+        `the operator's finalizers, status writes, Secret labels and Events) against ${biggest.baselineRequestsPerHost} BMC requests, ` +
         `and the creates alone took ${duration(biggest.createMs)} of the ${duration(biggest.operatorMs)}. ` +
         "A ratio near 1 is not reachable this way; this row measures the cost of going through Kubernetes, not BMC waiting.",
       "",
