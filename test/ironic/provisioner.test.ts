@@ -165,7 +165,7 @@ describe("Ironic provisioner against real Ironic", { skip: ironicSkipReason() },
     ]);
     assert.equal(await lookupOnly.getIndicator(host, "led@system"), "on");
     const error = await expectKind("Rejected", lookupOnly.setIndicator(host, "led@system", "off"));
-    assert.match(error.message, /set indicator led@system to off of host prov\/fake-0.*does not support set_indicator_state/);
+    assert.match(error.message, /host prov\/fake-0: cannot set indicator led@system to off: .*does not support set_indicator_state/);
     const unknown = await expectKind("IndicatorNotFound", lookupOnly.getIndicator(host, "led-9@system"));
     assert.match(unknown.message, /led-9@system/);
   });

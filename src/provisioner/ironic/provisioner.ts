@@ -93,7 +93,7 @@ const BMC_REJECTED = /returned code (400|405|422)\b/;
 
 /** What a call was doing, for messages and error mapping. */
 interface Operation {
-  /** `set indicator abc@system`. */
+  /** What failed, after "cannot": `set indicator abc@system to on`. */
   what: string;
   /** The call concerns one indicator: 400s about indicators are IndicatorNotFound. */
   indicator?: string;
@@ -170,7 +170,7 @@ export class IronicProvisioner implements Provisioner {
     if (state !== "on" && state !== "off" && state !== "blinking") {
       throw new ProvisionerError(
         "Rejected",
-        `cannot set indicator ${id} of host ${host.namespace}/${host.name} to ${JSON.stringify(state)}: ` +
+        `host ${host.namespace}/${host.name}: cannot set indicator ${id} to ${JSON.stringify(state)}: ` +
           `a light can be set to on, off or blinking`,
       );
     }
@@ -349,18 +349,18 @@ function toProvisionerError(
   if (error instanceof ProvisionerError) {
     return new ProvisionerError(error.kind, redactSecrets(error.message, secrets));
   }
-  const where = `${operation.what} of host ${host.namespace}/${host.name}`;
+  const cannot = `host ${host.namespace}/${host.name}: cannot ${operation.what}`;
   if (error instanceof UnsupportedAddressError) {
-    return new ProvisionerError("Unsupported", `cannot ${where}: ${error.message}`);
+    return new ProvisionerError("Unsupported", `${cannot}: ${error.message}`);
   }
   if (error instanceof IronicError) {
     const kind = ironicErrorKind(error, operation.indicator !== undefined);
     const subject = kind === "IndicatorNotFound" ? ` (indicator ${JSON.stringify(operation.indicator)} not found)` : "";
     // No `cause`: the message says it all, and a logged cause must not carry anything unredacted.
-    return new ProvisionerError(kind, redactSecrets(`cannot ${where}${subject}: ${error.message}`, secrets));
+    return new ProvisionerError(kind, redactSecrets(`${cannot}${subject}: ${error.message}`, secrets));
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new ProvisionerError("Transient", redactSecrets(`cannot ${where}: ${message}`, secrets));
+  return new ProvisionerError("Transient", redactSecrets(`${cannot}: ${message}`, secrets));
 }
 
 /** Creates the Ironic provisioner. */
