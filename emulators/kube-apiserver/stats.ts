@@ -26,6 +26,8 @@ export interface ApiStats {
   byVerb: Record<string, number>;
   /** Writes by resource, keyed `group/resource` (`metal3.io/bmceventsubscriptions`), or `resource` for the core group (`secrets`). */
   byResource: Record<string, ResourceWrites>;
+  /** GETs of single objects by resource, keyed as `byResource`. */
+  getsByResource: Record<string, number>;
 }
 
 const WRITE_VERBS = new Set<string>(["create", "update", "patch", "delete", "deletecollection"]);
@@ -36,6 +38,7 @@ export class RequestStats {
   #writes = 0;
   #byVerb: Record<string, number> = {};
   #byResource: Record<string, ResourceWrites> = {};
+  #getsByResource: Record<string, number> = {};
 
   /** Counts a request that is not about a resource (discovery, OpenAPI, health). */
   recordOther(): void {
@@ -46,9 +49,10 @@ export class RequestStats {
   record(verb: Verb, group: string, resource: string, subresource: string): void {
     this.#requests++;
     this.#byVerb[verb] = (this.#byVerb[verb] ?? 0) + 1;
+    const key = group ? `${group}/${resource}` : resource;
+    if (verb === "get") this.#getsByResource[key] = (this.#getsByResource[key] ?? 0) + 1;
     if (!WRITE_VERBS.has(verb)) return;
     this.#writes++;
-    const key = group ? `${group}/${resource}` : resource;
     const counts = (this.#byResource[key] ??= { create: 0, update: 0, patch: 0, delete: 0, status: 0 });
     if (subresource === "status") counts.status++;
     else if (verb === "deletecollection") counts.delete++;
@@ -61,6 +65,7 @@ export class RequestStats {
       writes: this.#writes,
       byVerb: { ...this.#byVerb },
       byResource: Object.fromEntries(Object.entries(this.#byResource).map(([key, counts]) => [key, { ...counts }])),
+      getsByResource: { ...this.#getsByResource },
     };
   }
 
@@ -69,5 +74,6 @@ export class RequestStats {
     this.#writes = 0;
     this.#byVerb = {};
     this.#byResource = {};
+    this.#getsByResource = {};
   }
 }

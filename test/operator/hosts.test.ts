@@ -29,9 +29,13 @@ describe("BareMetalHost controller", () => {
   it("reads the BMC once, and not again for changes that do not concern it", async () => {
     const ns = await stack.namespace("quiet");
     stack.fleet.bmc(0).resetStats();
+    stack.api.resetStats();
     await stack.createHost(ns, "worker-0", 0);
     const registered = await host(ns, "worker-0", isReady, "registered");
     assert.equal(registered.status?.goodCredentials?.credentials?.name, "worker-0-bmc");
+    const api = stack.api.stats();
+    assert.equal(api.getsByResource.secrets ?? 0, 0, "the Secret was read by the labelling patch, not by a GET");
+    assert.equal(api.byResource.secrets?.patch, 1, "one labelling patch");
     const secret = await stack.client.get(SECRETS, { namespace: ns, name: "worker-0-bmc" });
     assert.equal(secret.metadata?.labels?.[SECRET_WATCH_LABEL], SECRET_WATCH_LABEL_VALUE, "the credentials Secret is labelled, so its changes are watched");
     const reads = stack.fleet.bmc(0).stats().total;
