@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the Ironic tests need from Debian packages: Ironic itself
 # (python3-ironic, run all-in-one by test/support/ironic.ts), sushy (Ironic's
-# Redfish library) and redfishtool. Installs only what is missing, so it is
+# Redfish library), redfishtool, and openssl (the TLS tests issue throwaway
+# certificates with it). Installs only what is missing, so it is
 # safe to run twice; runs `apt-get update` only when something must be
 # installed. Needs root (or sudo) on Debian bookworm or newer.
 set -euo pipefail
 
-packages=(python3-ironic python3-sushy redfishtool)
+packages=(python3-ironic python3-sushy redfishtool openssl)
 
 missing=()
 for package in "${packages[@]}"; do
