@@ -1,15 +1,16 @@
 /**
  * The HTTP layer of the Kubernetes client: undici dispatchers with the
- * kubeconfig's TLS settings — requests share a bounded pool of kept-alive
- * connections (`maxConnections`), watches get connections of their own so a
- * long-running stream never holds a request up —, the kubeconfig's credentials on every
- * request (re-read each time, so rotated service-account tokens and exec
- * plugins work), `metav1.Status` errors as {@link ApiError}, and client-go's
- * `rest_client_*` metrics.
+ * kubeconfig's TLS settings (requests share a bounded pool of kept-alive
+ * connections, `maxConnections`; watches get connections of their own, so a
+ * long-running stream never holds a request up), the kubeconfig's credentials
+ * as headers (made once when fixed, from a service-account token file once a
+ * minute, from exec plugins and other auth providers on every request),
+ * `metav1.Status` errors as {@link ApiError}, and client-go's `rest_client_*`
+ * metrics.
  *
  * @module
  */
-import { HttpMethod, type KubeConfig, RequestContext } from "@kubernetes/client-node";
+import { type DispatcherOptions, HttpMethod, type KubeConfig, RequestContext } from "@kubernetes/client-node";
 import type { AgentOptions } from "node:https";
 import type { Registry } from "prom-client";
 import { Agent, type Dispatcher, request } from "undici";
@@ -98,6 +99,7 @@ export class Transport {
   readonly #timeoutMs: number;
   readonly #metrics: ReturnType<typeof transportMetrics>;
   readonly #maxConnections: number;
+  #dispatcherOptions: Promise<DispatcherOptions> | undefined;
   #dispatcher: Promise<Dispatcher> | undefined;
   #streamDispatcher: Promise<Dispatcher> | undefined;
   #staticHeaders: Promise<Record<string, string>> | undefined;
@@ -239,20 +241,27 @@ export class Transport {
     return this.#streamDispatcher;
   }
 
+  /** client-node's dispatcher settings for the kubeconfig's cluster and TLS (files read once), made once. */
+  #getDispatcherOptions(): Promise<DispatcherOptions> {
+    this.#dispatcherOptions ??= (async () => {
+      const tls: AgentOptions = {};
+      await this.#kc.applyToHTTPSOptions(tls);
+      const agentOptions: AgentOptions = {};
+      for (const key of ["ca", "cert", "key", "pfx", "passphrase", "rejectUnauthorized", "servername"] as const) {
+        if (tls[key] !== undefined) Object.assign(agentOptions, { [key]: tls[key] });
+      }
+      return this.#kc.createDispatcherOptions(this.#kc.getCurrentCluster(), agentOptions);
+    })();
+    return this.#dispatcherOptions;
+  }
+
   /**
    * A dispatcher with the kubeconfig's TLS settings and at most `connections`
    * connections (unbounded when undefined). Proxies keep client-node's own
    * proxy agent.
    */
   async #makeDispatcher(connections: number | undefined): Promise<Dispatcher> {
-    const cluster = this.#kc.getCurrentCluster();
-    const tls: AgentOptions = {};
-    await this.#kc.applyToHTTPSOptions(tls);
-    const agentOptions: AgentOptions = {};
-    for (const key of ["ca", "cert", "key", "pfx", "passphrase", "rejectUnauthorized", "servername"] as const) {
-      if (tls[key] !== undefined) Object.assign(agentOptions, { [key]: tls[key] });
-    }
-    const options = this.#kc.createDispatcherOptions(cluster, agentOptions);
+    const options = await this.#getDispatcherOptions();
     const limit = connections === undefined ? {} : { connections };
     switch (options.type) {
       case "agent":
