@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { getEventListeners } from "node:events";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
 import { Registry } from "prom-client";
@@ -128,6 +129,30 @@ describe("Controller", () => {
     await clock.advance(100);
     assert.equal(calls, 2, "retried after the timeout");
     await stop();
+  });
+
+  it("gives each reconcile a signal of its own, so the shutdown signal carries one listener however many run", async () => {
+    const signals: AbortSignal[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { source, abort, running } = setup(
+      async (_req, ctx) => {
+        signals.push(ctx.signal);
+        await held;
+      },
+      { maxConcurrentReconciles: 10 },
+    );
+    await settle();
+    for (let i = 0; i < 10; i++) source.add(obj(`o${i}`));
+    await settle();
+    assert.equal(signals.length, 10);
+    assert.equal(new Set(signals).size, 10, "one signal per reconcile");
+    assert.ok(!signals.includes(abort.signal));
+    assert.equal(getEventListeners(abort.signal, "abort").length, 2, "the controller's own and ChildSignals', not one per reconcile");
+    abort.abort(new Error("stop"));
+    assert.ok(signals.every((s) => s.aborted && (s.reason as Error).message === "stop"), "every reconcile is told of the shutdown");
+    release();
+    await running;
   });
 
   it("recovers from a panic (a TypeError), counts it, and retries", async () => {

@@ -21,6 +21,7 @@
 import { randomUUID } from "node:crypto";
 import type { Registry } from "prom-client";
 import { type Clock, realClock, sleepUnlessAborted, type Timer } from "./clock.ts";
+import { ChildSignals } from "./child-signals.ts";
 import type { EventSource } from "./informer.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { counter, defaultRegistry, gauge, histogram } from "./metrics.ts";
@@ -196,7 +197,8 @@ export class Controller {
       this.#log.info({ workers }, "starting workers");
       const onAbort = () => this.queue.shutDown();
       signal.addEventListener("abort", onAbort, { once: true });
-      await Promise.all(Array.from({ length: workers }, () => this.#worker(signal)));
+      const children = new ChildSignals(signal);
+      await Promise.all(Array.from({ length: workers }, () => this.#worker(children)));
       signal.removeEventListener("abort", onAbort);
       this.#log.info("all workers finished");
     } finally {
@@ -239,32 +241,36 @@ export class Controller {
     };
   }
 
-  async #worker(signal: AbortSignal): Promise<void> {
+  async #worker(children: ChildSignals): Promise<void> {
     for (;;) {
       const key = await this.queue.get();
       if (key === undefined) return;
       try {
-        await this.#reconcileKey(key, signal);
+        await this.#reconcileKey(key, children);
       } finally {
         this.queue.done(key);
       }
     }
   }
 
-  async #reconcileKey(key: string, shutdown: AbortSignal): Promise<void> {
+  async #reconcileKey(key: string, children: ChildSignals): Promise<void> {
     const request = parseKey(key);
     const reconcileID = randomUUID();
     // The child logger is made on first use: most reconciles find nothing to do and log nothing.
     let childLogger: Logger | undefined;
     const log = () => (childLogger ??= this.#log.child({ object: key, namespace: request.namespace, name: request.name, reconcileID }));
+    // A signal of the reconcile's own, not the shared shutdown signal: the
+    // listeners its requests add and remove then cost nothing (see ChildSignals).
+    const child = children.open();
+    const signal = child.signal;
     const timeoutMs = this.#options.reconcileTimeoutMs ?? 0;
-    let timeout: AbortController | undefined;
+    let timedOut = false;
     let timer: Timer | undefined;
-    let signal = shutdown;
     if (timeoutMs > 0) {
-      const controller = (timeout = new AbortController());
-      timer = this.#clock.setTimer(() => controller.abort(new Error(`Reconcile of ${key} timed out after ${timeoutMs} ms`)), timeoutMs);
-      signal = AbortSignal.any([shutdown, controller.signal]);
+      timer = this.#clock.setTimer(() => {
+        timedOut = true;
+        child.abort(new Error(`Reconcile of ${key} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
     }
     const context: ReconcileContext = {
       get logger() {
@@ -293,7 +299,7 @@ export class Controller {
     } catch (error) {
       this.#metrics.errors.inc(this.#labels);
       this.#count("error");
-      if (timeout?.signal.aborted) this.#metrics.timeouts.inc(this.#labels);
+      if (timedOut) this.#metrics.timeouts.inc(this.#labels);
       if (error instanceof TerminalError) {
         this.queue.forget(key);
         this.#metrics.terminal.inc(this.#labels);
@@ -309,6 +315,7 @@ export class Controller {
       }
     } finally {
       timer?.cancel();
+      child.close();
       this.#active--;
       this.#metrics.active.set(this.#labels, this.#active);
       this.#metrics.time.observe(this.#labels, (this.#clock.now() - started) / 1000);
