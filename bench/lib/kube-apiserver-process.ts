@@ -37,7 +37,11 @@ export interface KubeApiProcess {
 /** Starts the API emulator on a free port of 127.0.0.1, writing its kubeconfig into `dir`. */
 export async function startKubeApiProcess(dir: string): Promise<KubeApiProcess> {
   const kubeconfigPath = join(dir, `kubeconfig-${Date.now()}`);
-  const child: ChildProcess = killOnExit(fork(CHILD, [kubeconfigPath], { stdio: ["ignore", "ignore", "pipe", "ipc"] }));
+  // `$BENCH_APISERVER_NODE_ARGS`: Node.js flags for this process alone (space-separated), e.g. to profile it.
+  const nodeArgs = (process.env.BENCH_APISERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child: ChildProcess = killOnExit(
+    fork(CHILD, [kubeconfigPath], { stdio: ["ignore", "ignore", "pipe", "ipc"], execArgv: [...process.execArgv, ...nodeArgs] }),
+  );
   let stderr = "";
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000);

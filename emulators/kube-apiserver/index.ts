@@ -35,6 +35,10 @@ export type { ApiStats, ResourceWrites } from "./stats.ts";
 /** Request counters plus the number of watch streams open right now. */
 export interface ServerStats extends ApiStats {
   openWatches: number;
+  /** Watch events (and bookmarks) sent to watchers since the last reset. */
+  watchEvents: number;
+  /** Socket writes that carried them: events for one watcher from the same turn of the event loop share one. */
+  watchWrites: number;
 }
 export { renderKubeconfig } from "./kubeconfig.ts";
 
@@ -126,7 +130,13 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     },
     dropWatches: () => watches.dropAll(),
     compact: () => storage.compact(),
-    stats: () => ({ ...stats.snapshot(), openWatches: watches.size }),
-    resetStats: () => stats.reset(),
+    stats: () => {
+      const sent = watches.counters();
+      return { ...stats.snapshot(), openWatches: watches.size, watchEvents: sent.events, watchWrites: sent.writes };
+    },
+    resetStats: () => {
+      stats.reset();
+      watches.resetCounters();
+    },
   };
 }

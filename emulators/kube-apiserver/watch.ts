@@ -10,7 +10,9 @@
  * output for `kubectl get -w` and metadata-only objects.
  *
  * Each change is encoded once per served form and the same bytes are written
- * to every watcher that wants them.
+ * to every watcher that wants them. Events for one watcher that arise in the
+ * same turn of the event loop leave in one write (one system call instead of
+ * one per event), at the end of that turn.
  *
  * @module
  */
@@ -40,6 +42,8 @@ interface Stream {
   bookmarks: boolean;
   presentation: Presentation | undefined;
   lastVersion: number;
+  /** Lines waiting for the end of this turn of the event loop. */
+  pending: (string | Buffer)[];
   close(): void;
 }
 
@@ -49,6 +53,11 @@ export class WatchHub {
   readonly #streams = new Set<Stream>();
   readonly #options: Required<WatchHubOptions>;
   readonly #bookmarkTimer: NodeJS.Timeout;
+  /** Streams with pending lines. */
+  readonly #dirty = new Set<Stream>();
+  #flushScheduled = false;
+  #eventsSent = 0;
+  #writes = 0;
 
   constructor(api: ApiServer, options: WatchHubOptions = {}) {
     this.#api = api;
@@ -66,6 +75,17 @@ export class WatchHub {
     return this.#streams.size;
   }
 
+  /** Watch events and bookmarks queued for watchers, and the writes that carried them, since the last reset. */
+  counters(): { events: number; writes: number } {
+    return { events: this.#eventsSent, writes: this.#writes };
+  }
+
+  /** Sets {@link counters} back to zero. */
+  resetCounters(): void {
+    this.#eventsSent = 0;
+    this.#writes = 0;
+  }
+
   /** Ends every open watch; clients see the stream end and reconnect. */
   dropAll(): void {
     for (const stream of [...this.#streams]) stream.close();
@@ -80,7 +100,7 @@ export class WatchHub {
   #sendBookmarks(): void {
     for (const stream of this.#streams) {
       if (!stream.bookmarks) continue;
-      stream.response.write(this.#bookmarkLine(stream, this.#api.storage.resourceVersion, false));
+      this.#enqueue(stream, this.#bookmarkLine(stream, this.#api.storage.resourceVersion, false));
     }
   }
 
@@ -124,7 +144,32 @@ export class WatchHub {
     const type = this.#typeFor(stream, event);
     stream.lastVersion = event.resourceVersion;
     if (!type) return;
-    stream.response.write(this.#line(stream, type, event.entry, event));
+    this.#enqueue(stream, this.#line(stream, type, event.entry, event));
+  }
+
+  /** Queues a line for the stream; every stream's queue is written once this turn of the event loop ends. */
+  #enqueue(stream: Stream, line: string | Buffer): void {
+    stream.pending.push(line);
+    this.#eventsSent++;
+    this.#dirty.add(stream);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      const dirty = [...this.#dirty];
+      this.#dirty.clear();
+      for (const each of dirty) this.#flush(each);
+    });
+  }
+
+  /** Writes a stream's pending lines in one write; drops the watcher when it reads too slowly. */
+  #flush(stream: Stream): void {
+    const lines = stream.pending;
+    if (lines.length === 0) return;
+    stream.pending = [];
+    this.#dirty.delete(stream);
+    this.#writes++;
+    stream.response.write(lines.length === 1 ? lines[0]! : Buffer.concat(lines.map((l) => (typeof l === "string" ? Buffer.from(l) : l))));
     if (stream.response.writableLength > this.#options.maxBufferedBytes) stream.close();
   }
 
@@ -195,10 +240,13 @@ export class WatchHub {
       bookmarks,
       presentation,
       lastVersion: currentVersion,
+      pending: [],
       close: () => {
         if (!this.#streams.delete(stream)) return;
         resourceTable.listeners.delete(listener);
         if (timer) clearTimeout(timer);
+        if (!response.destroyed) this.#flush(stream);
+        this.#dirty.delete(stream);
         response.end();
       },
     };

@@ -107,6 +107,30 @@ describe("Kubernetes API emulator", () => {
       await eventually(noWatches, 5000);
     });
 
+    it("sends a watcher the events of one turn of the event loop in one write", async () => {
+      const labels = { labels: { batch: "one-turn" } };
+      for (let i = 0; i < 10; i++) assert.equal((await client.post(CM, configMap(`turn-${i}`, labels))).status, 201);
+      const stream = await client.watch(CM, { resourceVersion: "0", labelSelector: "batch=one-turn" });
+      try {
+        for (let i = 0; i < 10; i++) assert.equal((await stream.next(5000))?.type, "ADDED");
+        server.resetStats();
+        // One deletecollection request: its ten DELETED events arise in the same turn.
+        assert.equal((await client.delete(`${CM}?labelSelector=batch%3Done-turn`)).status, 200);
+        const deleted = new Set<string>();
+        for (let i = 0; i < 10; i++) {
+          const event = await stream.next(5000);
+          assert.equal(event?.type, "DELETED");
+          deleted.add(event.object.metadata.name);
+        }
+        assert.equal(deleted.size, 10, "every object's DELETED event, once");
+        const { watchEvents, watchWrites } = server.stats();
+        assert.equal(watchEvents, 10);
+        assert.equal(watchWrites, 1);
+      } finally {
+        stream.close();
+      }
+    });
+
     it("ends every watch on dropWatches()", async () => {
       const stream = await client.watch(CM, { resourceVersion: "0", fieldSelector: "metadata.name=none" });
       try {
