@@ -19,7 +19,10 @@
  * also measures figures 2 and 3 —, footprint, latency, ironic); `--hosts` and
  * `--latencies` (comma-separated: the convergence runs' N and BMC latencies
  * in ms, instead of the mode's; for a probe while working on the operator);
- * `--out <dir>`
+ * `--warmup <hosts>` (how many hosts the operator converges before each
+ * convergence window, instead of the mode's; 0 measures a just-started
+ * operator); `--repeats <runs>` (runs of each convergence row, which
+ * reports the median one: 3 in full mode, 1 in quick mode); `--out <dir>`
  * (where the three files go; default `docs` in full mode, `.data/bench-quick`
  * in quick mode). The report names the commit measured: `git rev-parse HEAD`
  * (with `+changes` for a checkout with uncommitted changes), or
@@ -38,7 +41,7 @@ import { type BenchContext, OPERATOR_CAPS, OPERATOR_DEFAULTS } from "./lib/bench
 import { startBmcFleetProcess } from "./lib/bmc-fleet-process.ts";
 import type { BenchPlan, BenchResults } from "./lib/results.ts";
 import { writeReport } from "./lib/write-report.ts";
-import { runConvergence } from "./scenarios/convergence.ts";
+import { runConvergence, runConvergenceRepeated } from "./scenarios/convergence.ts";
 import { runFootprint } from "./scenarios/footprint.ts";
 import { runIronicConvergence } from "./scenarios/ironic.ts";
 import { runLatency } from "./scenarios/latency.ts";
@@ -52,6 +55,7 @@ const FULL: BenchPlan = {
   convergenceHosts: [100, 300, 1000],
   convergenceLatencies: [0, 50, 200],
   warmupHosts: 20,
+  convergenceRepeats: 3,
   justStarted: [{ hosts: 100, latencyMs: 50 }],
   variantArgs: [],
   idleMs: 600_000,
@@ -69,6 +73,7 @@ const QUICK: BenchPlan = {
   convergenceHosts: [20, 50],
   convergenceLatencies: [0, 50],
   warmupHosts: 5,
+  convergenceRepeats: 1,
   justStarted: [{ hosts: 20, latencyMs: 50 }],
   variantArgs: [],
   idleMs: 30_000,
@@ -89,6 +94,8 @@ const { values: flags } = parseArgs({
     render: { type: "string" },
     hosts: { type: "string" },
     latencies: { type: "string" },
+    warmup: { type: "string" },
+    repeats: { type: "string" },
   },
 });
 const quick = flags.quick === true;
@@ -119,10 +126,20 @@ function integerList(flag: string, text: string | undefined): number[] | undefin
 }
 const hostsFlag = integerList("hosts", flags.hosts);
 const latenciesFlag = integerList("latencies", flags.latencies);
+const warmupFlag = integerList("warmup", flags.warmup);
+const repeatsFlag = integerList("repeats", flags.repeats);
+for (const [flag, values] of [["warmup", warmupFlag], ["repeats", repeatsFlag]] as const) {
+  if (values !== undefined && (values.length !== 1 || (flag === "repeats" && values[0]! < 1))) {
+    console.error(`bench: --${flag} takes one ${flag === "repeats" ? "positive" : "non-negative"} integer; got ${JSON.stringify(flags[flag])}`);
+    process.exit(2);
+  }
+}
 const plan: BenchPlan = {
   ...(quick ? QUICK : FULL),
   ...(hostsFlag ? { convergenceHosts: hostsFlag } : {}),
   ...(latenciesFlag ? { convergenceLatencies: latenciesFlag } : {}),
+  ...(warmupFlag ? { warmupHosts: warmupFlag[0]! } : {}),
+  ...(repeatsFlag ? { convergenceRepeats: repeatsFlag[0]! } : {}),
 };
 plan.fleetBmcs = Math.max(plan.fleetBmcs, ...plan.convergenceHosts) + plan.warmupHosts;
 const shownFlags = [
@@ -130,6 +147,8 @@ const shownFlags = [
   ...(flags.only ? ["--only", flags.only] : []),
   ...(flags.hosts ? ["--hosts", flags.hosts] : []),
   ...(flags.latencies ? ["--latencies", flags.latencies] : []),
+  ...(flags.warmup ? ["--warmup", flags.warmup] : []),
+  ...(flags.repeats ? ["--repeats", flags.repeats] : []),
 ];
 const command = ["npm run bench", ...(shownFlags.length > 0 ? ["--", ...shownFlags] : [])].join(" ");
 
@@ -184,12 +203,14 @@ try {
         const afterConverged =
           hosts === largest && latencyMs === 0 ? measureOperations(ctx, plan.idleMs, (r) => (operations = r)) : undefined;
         const warmupHosts = plan.warmupHosts;
-        results.convergence.push(await runConvergence(ctx, { hosts, latencyMs, warmupHosts, ...(afterConverged ? { afterConverged } : {}) }));
+        results.convergence.push(
+          await runConvergenceRepeated(ctx, { hosts, latencyMs, warmupHosts, ...(afterConverged ? { afterConverged } : {}) }, plan.convergenceRepeats),
+        );
         if (operations) results.operations = operations;
       }
     }
     for (const { hosts, latencyMs } of hostsFlag ? [] : plan.justStarted) {
-      results.convergence.push(await runConvergence(ctx, { hosts, latencyMs, warmupHosts: 0 }));
+      results.convergence.push(await runConvergenceRepeated(ctx, { hosts, latencyMs, warmupHosts: 0 }, plan.convergenceRepeats));
     }
     if (plan.variantArgs.length > 0) {
       const latencyMs = Math.max(...plan.convergenceLatencies);

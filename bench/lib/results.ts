@@ -21,6 +21,8 @@ export interface BenchPlan {
   convergenceLatencies: number[];
   /** Hosts the operator converges (on BMCs of their own) before each convergence window. */
   warmupHosts: number;
+  /** Runs of each convergence row; the row reports the run with the median ratio. */
+  convergenceRepeats: number;
   /** Extra convergence runs without the warm-up: the first burst after the operator started. */
   justStarted: { hosts: number; latencyMs: number }[];
   /** Operator flags of an extra run at the largest N and the highest latency, to show their effect; empty for none. */
