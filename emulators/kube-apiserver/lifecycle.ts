@@ -129,9 +129,13 @@ export class Lifecycle {
       }
       if (entry.object.metadata.deletionTimestamp) {
         if (table === namespaces.storage && !this.#terminatingNamespaces.has(entry.key)) {
-          this.#terminatingNamespaces.set(entry.key, Date.now() + NAMESPACE_CLEANUP_DELAY_MS);
+          const name = entry.key;
+          this.#terminatingNamespaces.set(name, Date.now() + NAMESPACE_CLEANUP_DELAY_MS);
           const timer = setTimeout(() => {
             this.#timers.delete(timer);
+            // Due now, whatever Date.now() says: a timer can fire a millisecond before the
+            // wall clock reaches its start time, and the sweep would then skip the namespace for good.
+            if (this.#terminatingNamespaces.has(name)) this.#terminatingNamespaces.set(name, 0);
             this.#schedule();
           }, NAMESPACE_CLEANUP_DELAY_MS);
           this.#timers.add(timer);
