@@ -39,6 +39,16 @@ describe("ChildSignals", () => {
     assert.equal(parent.signal.aborted, false);
   });
 
+  it("takes its listener off the parent on close", () => {
+    const parent = new AbortController();
+    const children = new ChildSignals(parent.signal);
+    const child = children.open();
+    children.close();
+    assert.equal(getEventListeners(parent.signal, "abort").length, 0);
+    parent.abort(new Error("late"));
+    assert.equal(child.signal.aborted, false);
+  });
+
   it("opens children already aborted once the parent is", () => {
     const parent = new AbortController();
     const reason = new Error("gone");

@@ -37,20 +37,21 @@ export interface ChildSignal {
 export class ChildSignals {
   readonly #parent: AbortSignal;
   readonly #open = new Set<AbortController>();
+  readonly #onAbort = (): void => {
+    const open = [...this.#open];
+    this.#open.clear();
+    for (const child of open) child.abort(this.#parent.reason);
+  };
 
   constructor(parent: AbortSignal) {
     this.#parent = parent;
-    if (!parent.aborted) {
-      parent.addEventListener(
-        "abort",
-        () => {
-          const open = [...this.#open];
-          this.#open.clear();
-          for (const child of open) child.abort(parent.reason);
-        },
-        { once: true },
-      );
-    }
+    if (!parent.aborted) parent.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  /** Removes the listener from the parent; children open now no longer abort with it. */
+  close(): void {
+    this.#parent.removeEventListener("abort", this.#onAbort);
+    this.#open.clear();
   }
 
   /** Children open now. */

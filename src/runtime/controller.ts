@@ -199,6 +199,7 @@ export class Controller {
       signal.addEventListener("abort", onAbort, { once: true });
       const children = new ChildSignals(signal);
       await Promise.all(Array.from({ length: workers }, () => this.#worker(children)));
+      children.close();
       signal.removeEventListener("abort", onAbort);
       this.#log.info("all workers finished");
     } finally {
