@@ -101,22 +101,35 @@ export class ServiceIndicatorReconciler {
 
     try {
       const { host, entry } = this.#lookUp(indicator);
-      // The finalizer goes on once the host can be asked, before the first BMC request:
-      // while the host registers there is nothing to clean up, and a burst of new
-      // indicators then costs the API no writes until their hosts are ready.
-      if (!hasFinalizer(indicator, SERVICE_INDICATOR_FINALIZER)) {
-        indicator = await addFinalizer(this.#d.client, SERVICE_INDICATORS, indicator, SERVICE_INDICATOR_FINALIZER, {
-          signal: ctx.signal,
-        });
-        this.#written.record(indicator);
-      }
+      // The finalizer goes on once the host can be asked, before anything is changed on
+      // the BMC: while the host registers there is nothing to clean up, and a burst of
+      // new indicators then costs the API no writes until their hosts are ready. The
+      // light is read while the finalizer is written; a read leaves nothing to undo.
+      const finalized = hasFinalizer(indicator, SERVICE_INDICATOR_FINALIZER)
+        ? undefined
+        : addFinalizer(this.#d.client, SERVICE_INDICATORS, indicator, SERVICE_INDICATOR_FINALIZER, { signal: ctx.signal });
       if (status.on === spec.on) {
         // The light is believed to be in the desired state already: no BMC call, just record it.
+        if (finalized) {
+          indicator = await finalized;
+          this.#written.record(indicator);
+        }
         await this.#ready(indicator, status, spec.on, false, ctx);
         return {};
       }
-      const access = await this.#d.access.forHost(host, ctx.signal);
-      const current = await this.#d.provisioner.getIndicator(access, entry.id, ctx.signal);
+      const reading = (async () => {
+        const access = await this.#d.access.forHost(host, ctx.signal);
+        return { access, current: await this.#d.provisioner.getIndicator(access, entry.id, ctx.signal) };
+      })();
+      // Both settle before either outcome is acted on, so a failed read never leaves the finalizer write unobserved.
+      const [withFinalizer, read] = await Promise.allSettled([finalized, reading]);
+      if (withFinalizer.status === "rejected") throw withFinalizer.reason;
+      if (withFinalizer.value) {
+        indicator = withFinalizer.value;
+        this.#written.record(indicator);
+      }
+      if (read.status === "rejected") throw read.reason;
+      const { access, current } = read.value;
       const isOn = current === "on" || current === "blinking";
       if (isOn !== spec.on) {
         await this.#d.provisioner.setIndicator(access, entry.id, spec.on ? "on" : "off", ctx.signal);

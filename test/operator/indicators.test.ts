@@ -6,8 +6,25 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { BareMetalHost } from "../../src/api/baremetalhost.ts";
 import { BARE_METAL_HOSTS, SERVICE_INDICATORS } from "../../src/controllers/resources.ts";
-import { findStatusCondition, isNotFound } from "../../src/runtime/index.ts";
+import { defineResource, findStatusCondition, isNotFound, type KubeObject } from "../../src/runtime/index.ts";
 import { indicatorObject, isReady, type OperatorStack, startOperatorStack, waitFor } from "../support/operator-stack.ts";
+
+/** An admission policy or binding: only what the test writes. */
+type PolicyObject = KubeObject & { spec: Record<string, unknown> };
+const POLICIES = defineResource<PolicyObject>({
+  group: "admissionregistration.k8s.io",
+  version: "v1",
+  plural: "validatingadmissionpolicies",
+  kind: "ValidatingAdmissionPolicy",
+  namespaced: false,
+});
+const POLICY_BINDINGS = defineResource<PolicyObject>({
+  group: "admissionregistration.k8s.io",
+  version: "v1",
+  plural: "validatingadmissionpolicybindings",
+  kind: "ValidatingAdmissionPolicyBinding",
+  namespaced: false,
+});
 
 let stack: OperatorStack;
 before(async () => {
@@ -141,6 +158,54 @@ describe("BareMetalHostServiceIndicator controller", () => {
     }
     assert.match(failed.status?.errorMessage ?? "", /spec\.id "no-such-light@chassis" is not an indicator of BareMetalHost "worker-0"/);
     assert.equal(stack.fleet.bmc(0).stats().total, 0);
+  });
+
+  it("switches nothing on the BMC while its finalizer cannot be written", async () => {
+    const ns = await stack.namespace("finalizer-first");
+    await registeredHost(ns, "worker-1", 1);
+    const bmc = stack.fleet.bmcs[1]!;
+    stack.fleet.bmc(1).setChassisLed("Off");
+    // An admission policy refuses the finalizer of indicators labelled refuse-finalizer.
+    const policy = `refuse-finalizer-${ns}`;
+    await stack.client.create(POLICIES, {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicy",
+      metadata: { name: policy },
+      spec: {
+        failurePolicy: "Fail",
+        matchConstraints: {
+          resourceRules: [{ apiGroups: ["metal3.io"], apiVersions: ["v1alpha1"], operations: ["UPDATE"], resources: ["baremetalhostserviceindicators"] }],
+          objectSelector: { matchLabels: { "test.metal3.io/refuse-finalizer": ns } },
+        },
+        validations: [{ expression: "!has(object.metadata.finalizers) || size(object.metadata.finalizers) == 0", message: "finalizers refused by the test" }],
+      },
+    });
+    await stack.client.create(POLICY_BINDINGS, {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicyBinding",
+      metadata: { name: policy },
+      spec: { policyName: policy, validationActions: ["Deny"] },
+    });
+    try {
+      const indicator = indicatorObject(ns, "held", "worker-1", `${bmc.chassisUUID}@chassis`, true);
+      indicator.metadata.labels = { "test.metal3.io/refuse-finalizer": ns };
+      stack.fleet.bmc(1).resetStats();
+      await stack.create(SERVICE_INDICATORS, indicator);
+      const failed = await waitFor(
+        "the refused finalizer to be reported",
+        () => stack.client.get(SERVICE_INDICATORS, { namespace: ns, name: "held" }),
+        (i) => i.status?.errorMessage?.includes("finalizers refused by the test") ?? false,
+      );
+      assert.deepEqual(failed.metadata.finalizers ?? [], []);
+      assert.equal(stack.fleet.bmc(1).lights().chassis, "Off", "the light was not switched without the finalizer");
+      assert.equal(stack.fleet.bmc(1).stats().byMethod.PATCH ?? 0, 0, JSON.stringify(stack.fleet.bmc(1).stats().byMethodPath));
+    } finally {
+      await stack.client.delete(POLICY_BINDINGS, { name: policy });
+      await stack.client.delete(POLICIES, { name: policy });
+    }
+    // With the policy gone the retry puts the finalizer on, then switches the light.
+    await readyWith(ns, "held", true);
+    assert.equal(stack.fleet.bmc(1).lights().chassis, "Lit");
   });
 
   it("deleting the resource turns the light off before the finalizer is released", async () => {
