@@ -21,8 +21,9 @@
  * in ms, instead of the mode's; for a probe while working on the operator);
  * `--warmup <hosts>` (how many hosts the operator converges before each
  * convergence window, instead of the mode's; 0 measures a just-started
- * operator); `--repeats <runs>` (runs of each convergence row, which
- * reports the median one: 3 in full mode, 1 in quick mode); `--out <dir>`
+ * operator); `--repeats <runs>` (runs of each convergence row and of the
+ * Ironic figure, which report the median one: 3 in full mode, 1 in quick
+ * mode); `--out <dir>`
  * (where the three files go; default `docs` in full mode, `.data/bench-quick`
  * in quick mode). The report names the commit measured: `git rev-parse HEAD`
  * (with `+changes` for a checkout with uncommitted changes), or
@@ -43,7 +44,7 @@ import type { BenchPlan, BenchResults } from "./lib/results.ts";
 import { writeReport } from "./lib/write-report.ts";
 import { runConvergence, runConvergenceRepeated } from "./scenarios/convergence.ts";
 import { runFootprint } from "./scenarios/footprint.ts";
-import { runIronicConvergence } from "./scenarios/ironic.ts";
+import { runIronicConvergenceRepeated } from "./scenarios/ironic.ts";
 import { runLatency } from "./scenarios/latency.ts";
 import { measureOperations, type OperationsResult } from "./scenarios/operations.ts";
 
@@ -226,7 +227,7 @@ try {
     results.latency = await runLatency(ctx, plan.latencyHosts, plan.latencySamples, plan.slowBmcLatencyMs, plan.latencyPaceMs);
   }
   if (only.has("ironic")) {
-    results.ironic = await runIronicConvergence(ctx, plan.ironicHosts);
+    results.ironic = await runIronicConvergenceRepeated(ctx, plan.ironicHosts, plan.convergenceRepeats);
     if ("skipped" in results.ironic) log(`ironic: skipped: ${results.ironic.skipped}`);
   }
 } catch (error) {

@@ -21,7 +21,7 @@ export interface BenchPlan {
   convergenceLatencies: number[];
   /** Hosts the operator converges (on BMCs of their own) before each convergence window. */
   warmupHosts: number;
-  /** Runs of each convergence row; the row reports the run with the median ratio. */
+  /** Runs of each convergence row and of the Ironic figure; each reports the run with the median ratio. */
   convergenceRepeats: number;
   /** Extra convergence runs without the warm-up: the first burst after the operator started. */
   justStarted: { hosts: number; latencyMs: number }[];

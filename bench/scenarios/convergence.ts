@@ -31,6 +31,7 @@ import { createAll, fleetObjects, secretObjects } from "../lib/fleet-objects.ts"
 import { type OperatorProcess, type OperatorStop, startOperatorProcess } from "../lib/operator-process.ts";
 import { sumOf } from "../lib/prometheus-text.ts";
 import { runRedfishBaseline } from "../lib/redfish-baseline.ts";
+import { medianRun, type RatioRun } from "../lib/median-run.ts";
 import { mean } from "../lib/statistics.ts";
 import { ReadinessTracker } from "../lib/readiness-tracker.ts";
 import { UsageWindow, type WindowUsage } from "../lib/usage-window.ts";
@@ -103,14 +104,7 @@ export interface ConvergenceResult {
   /** How stopping the operator went (Events still queued are written during a graceful stop). */
   stop: OperatorStop;
   /** When the row was run more than once: every run's times and ratio, in the order they ran (this result is the median run's). */
-  runs?: ConvergenceRun[];
-}
-
-/** One run of a convergence row that was repeated. */
-export interface ConvergenceRun {
-  operatorMs: number;
-  baselineMeanMs: number;
-  ratio: number;
+  runs?: RatioRun[];
 }
 
 /**
@@ -119,13 +113,10 @@ export interface ConvergenceRun {
  * times in `runs`. Only the first run gets `afterConverged`.
  */
 export async function runConvergenceRepeated(ctx: BenchContext, options: ConvergenceOptions, repeats: number): Promise<ConvergenceResult> {
-  if (!Number.isInteger(repeats) || repeats < 1) throw new RangeError(`convergence repeats must be a whole number of at least 1, got ${repeats}`);
   const { afterConverged: _firstRunOnly, ...later } = options;
   const results: ConvergenceResult[] = [];
   for (let i = 0; i < repeats; i++) results.push(await runConvergence(ctx, i === 0 ? options : later));
-  if (repeats === 1) return results[0]!;
-  const median = [...results].sort((a, b) => a.ratio - b.ratio)[Math.floor((repeats - 1) / 2)]!;
-  return { ...median, runs: results.map((r) => ({ operatorMs: r.operatorMs, baselineMeanMs: r.baselineMeanMs, ratio: r.ratio })) };
+  return medianRun(results);
 }
 
 /** Runs the convergence figure for `options.hosts` hosts at `options.latencyMs` of BMC latency. */

@@ -19,6 +19,7 @@ import { runIronicBaseline } from "../lib/ironic-baseline.ts";
 import { listenerPid } from "../lib/listener-pid.ts";
 import { type OperatorStop, startOperatorProcess } from "../lib/operator-process.ts";
 import { sumOf } from "../lib/prometheus-text.ts";
+import { medianRun, type RatioRun } from "../lib/median-run.ts";
 import { mean } from "../lib/statistics.ts";
 import { UsageWindow, type WindowUsage } from "../lib/usage-window.ts";
 import { NAMESPACE } from "./convergence.ts";
@@ -43,7 +44,23 @@ export type IronicResult =
       reconcileErrors: number;
       usage: Record<string, WindowUsage>;
       stop: OperatorStop;
+      /** When the figure was run more than once: every run's times and ratio, in order (this result is the median run's). */
+      runs?: RatioRun[];
     };
+
+/**
+ * Runs the Ironic figure `repeats` times, each with an Ironic of its own, and
+ * returns the run with the median ratio (or the reason it was skipped).
+ */
+export async function runIronicConvergenceRepeated(ctx: BenchContext, hosts: number, repeats: number): Promise<IronicResult> {
+  const results: Extract<IronicResult, { hosts: number }>[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const result = await runIronicConvergence(ctx, hosts);
+    if ("skipped" in result) return result;
+    results.push(result);
+  }
+  return medianRun(results);
+}
 
 /** Runs the Ironic convergence figure for `hosts` hosts. */
 export async function runIronicConvergence(ctx: BenchContext, hosts: number): Promise<IronicResult> {
