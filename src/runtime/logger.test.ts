@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { Writable } from "node:stream";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { createLogger } from "./logger.ts";
+
+const LOGGER = fileURLToPath(new URL("./logger.ts", import.meta.url));
+
+/** Runs a script in a fresh Node.js process and returns its standard output lines. */
+function runScript(script: string): { lines: string[]; status: number | null } {
+  const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 20_000 });
+  return { lines: result.stdout.split("\n").filter(Boolean), status: result.status };
+}
+
+describe("createLogger", () => {
+  it("writes JSON lines to standard output and loses none when the process exits at once", () => {
+    const { lines, status } = runScript(
+      `import { createLogger } from ${JSON.stringify(LOGGER)};
+       const log = createLogger({ base: { component: "t" } });
+       for (let i = 0; i < 2000; i++) log.info({ i }, "line");
+       process.exit(3);`,
+    );
+    assert.equal(status, 3);
+    assert.equal(lines.length, 2000, "every line reached standard output before the exit");
+    const last = JSON.parse(lines.at(-1)!) as { i: number; msg: string; component: string };
+    assert.deepEqual([last.i, last.msg, last.component], [1999, "line", "t"]);
+  });
+
+  it("redacts secret fields at the top level and one level down", () => {
+    const chunks: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk.toString());
+        callback();
+      },
+    });
+    createLogger({ destination }).info({ password: "hunter2", bmc: { password: "hunter2", address: "redfish://x" } }, "creds");
+    const line = JSON.parse(chunks.join("")) as { password: string; bmc: { password: string; address: string } };
+    assert.equal(line.password, "[REDACTED]");
+    assert.equal(line.bmc.password, "[REDACTED]");
+    assert.equal(line.bmc.address, "redfish://x");
+  });
+
+  it("refuses an unknown level, naming it", () => {
+    assert.throws(() => createLogger({ level: "loud" as "info" }), /Unknown log level "loud"/);
+  });
+});
