@@ -112,7 +112,7 @@ export function renderReport(r: BenchResults): string {
       "their credentials Secrets exist before it (unlabelled: the operator labels each, as Metal3's does). " +
       (r.plan.warmupHosts
         ? `Before the window the operator has converged ${r.plan.warmupHosts} other hosts on BMCs of their own (namespace \`warmup\`, left in place), ` +
-          "so the figure is that of a running operator, its code compiled and its connections open, as in production; " +
+          "so the figure is that of a running operator, its code compiled by the JIT and its connections open, as in production; " +
           "rows marked *just started* skip this and measure the first burst after the operator started. "
         : "") +
       "The baseline (`bench/lib/redfish-baseline.ts`) makes the same BMC requests directly — per host the 6 inventory GETs, GET and PATCH of the light, " +
