@@ -133,8 +133,9 @@ export class Lifecycle {
           this.#terminatingNamespaces.set(name, Date.now() + NAMESPACE_CLEANUP_DELAY_MS);
           const timer = setTimeout(() => {
             this.#timers.delete(timer);
-            // Due now, whatever Date.now() says: a timer can fire a millisecond before the
-            // wall clock reaches its start time, and the sweep would then skip the namespace for good.
+            // Due now, whatever Date.now() says: a timer counts from the event loop's cached
+            // time, which lags the wall clock after a long turn, so it can fire before Date.now()
+            // reaches the start time, and the sweep would then skip the namespace for good.
             if (this.#terminatingNamespaces.has(name)) this.#terminatingNamespaces.set(name, 0);
             this.#schedule();
           }, NAMESPACE_CLEANUP_DELAY_MS);
