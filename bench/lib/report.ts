@@ -57,6 +57,23 @@ function runLabel(run: ConvergenceResult): string {
   return notes.length ? `${run.hosts} (${notes.join(", ")})` : String(run.hosts);
 }
 
+/**
+ * What the processes' own CPU time says about a run that no BMC wait slows: the operator's CPU time
+ * (nearly all of it on its one JavaScript thread), and every process's CPU time spread over the
+ * machine's cores, which no run can beat, each as a multiple of the baseline.
+ */
+function cpuBound(run: ConvergenceResult, cores: number): string {
+  const operator = run.usage.operator?.cpuSeconds;
+  if (operator === undefined) return "";
+  const all = Object.values(run.usage).reduce((sum, u) => sum + (u?.cpuSeconds ?? 0), 0);
+  const baselineSeconds = run.baselineMeanMs / 1000;
+  return (
+    `The operator was busy ${pct(run.usage.operator?.cpuShare)} of the window, so its own CPU was the limit: its ${round(operator, 2)} s of CPU ` +
+    `alone, nearly all on its one JavaScript thread, are ${round(operator / baselineSeconds, 2)} times the baseline; the four processes together ` +
+    `used ${round(all, 2)} CPU seconds, which take at least ${duration((all / cores) * 1000)} on ${cores} cores (${round(all / cores / baselineSeconds, 2)} times the baseline). `
+  );
+}
+
 function apiRequests(run: ConvergenceResult): number {
   return Object.values(run.apiRequestsByVerb).reduce((a, b) => a + b, 0);
 }
@@ -183,6 +200,7 @@ export function renderReport(r: BenchResults): string {
         `at N = ${biggest.hosts} each host costs ${round(apiRequests(biggest) / biggest.hosts, 1)} API requests (the benchmark's 3 creates, ` +
         `the operator's finalizers, status writes, Secret labels and Events) against ${biggest.baselineRequestsPerHost} BMC requests, ` +
         `and the creates alone took ${duration(biggest.createMs)} of the ${duration(biggest.operatorMs)}. ` +
+        cpuBound(biggest, r.machine.cores) +
         "A ratio near 1 is not reachable this way; this row measures the cost of going through Kubernetes, not BMC waiting.",
       "",
     );
