@@ -5,8 +5,8 @@
  * schema (Ajv) and CEL (cel-js) engines over the checked-in CRDs and policies.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { describe, it } from "node:test";
 import { parse, parseAllDocuments } from "yaml";
 import { evaluatePolicy, type PolicyValidation } from "../schema/admission-policy.ts";
@@ -75,6 +75,25 @@ describe("generated manifests", () => {
     };
     for (const [kind, schema] of crds) visit(schema, kind);
   });
+});
+
+describe("manifests under config/", () => {
+  const files = readdirSync(join(root, "config"), { recursive: true, encoding: "utf8" })
+    .filter((file) => file.endsWith(".yaml"))
+    .map((file) => relative(root, join(root, "config", file)));
+
+  it("are found", () => assert.ok(files.length >= 10, `only ${files.length} YAML files under config/`));
+
+  // `kubectl apply -f` reads YAML 1.1 (a bare `on` is the boolean true) and
+  // kustomize reads YAML 1.2, so a manifest must mean the same in both.
+  for (const file of files) {
+    it(`${file} reads the same in YAML 1.1 (kubectl -f) and YAML 1.2 (kustomize)`, () => {
+      const text = read(file);
+      const as11 = parseAllDocuments(text, { version: "1.1" }).map((doc) => doc.toJS());
+      const as12 = parseAllDocuments(text, { version: "1.2" }).map((doc) => doc.toJS());
+      assert.deepEqual(as11, as12);
+    });
+  }
 });
 
 describe("samples", () => {

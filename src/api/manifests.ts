@@ -10,8 +10,18 @@ import { GROUP } from "./meta.ts";
 
 const HEADER = "# Generated from src/api by `npm run generate`. Do not edit.\n";
 
+/**
+ * One YAML document that reads the same in YAML 1.1 and 1.2. `kubectl apply -f`
+ * reads YAML 1.1, where a bare `on`, `off`, `yes` or `y` is a boolean (the
+ * indicator's `on` field would become a property named "true"); kustomize reads
+ * 1.2. Writing as 1.1 quotes those strings, which both then read as strings.
+ */
+function yamlDocument(doc: unknown): string {
+  return stringify(doc, { lineWidth: 0, version: "1.1" });
+}
+
 function toYaml(documents: unknown[]): string {
-  return HEADER + documents.map((doc) => `---\n${stringify(doc, { lineWidth: 0 })}`).join("");
+  return HEADER + documents.map((doc) => `---\n${yamlDocument(doc)}`).join("");
 }
 
 /** Every generated manifest, keyed by its path relative to the repository root. */
@@ -26,7 +36,7 @@ export function renderManifests(): Map<string, string> {
   files.set(
     "config/crd/kustomization.yaml",
     HEADER +
-      stringify({
+      yamlDocument({
         apiVersion: "kustomize.config.k8s.io/v1beta1",
         kind: "Kustomization",
         resources: crdFiles,
@@ -37,7 +47,7 @@ export function renderManifests(): Map<string, string> {
   files.set(
     "config/policy/kustomization.yaml",
     HEADER +
-      stringify({
+      yamlDocument({
         apiVersion: "kustomize.config.k8s.io/v1beta1",
         kind: "Kustomization",
         resources: ["same-namespace-references.yaml"],

@@ -89,6 +89,16 @@ describe("kubectl 1.35 against the emulator", () => {
     assert.match(secret, /secret\/some-secret-name created/);
   });
 
+  it("applies each CRD file on its own (-f reads YAML 1.1): unchanged from -k, and `on` is still a boolean field", async () => {
+    for (const plural of ["baremetalhosts", "bmceventsubscriptions", "baremetalhostserviceindicators"]) {
+      const out = await ok(["apply", "-f", join(root, "config", "crd", `metal3.io_${plural}.yaml`)]);
+      assert.match(out, new RegExp(`customresourcedefinition.apiextensions.k8s.io/${plural}.metal3.io unchanged`));
+    }
+    assert.match(await ok(["explain", "baremetalhostserviceindicators.spec.on"]), /^FIELD: on <boolean>$/m);
+    // Client-side validation reads the OpenAPI v3 document built from the CRD.
+    await ok(["apply", "-f", join(root, "config", "samples", "metal3.io_v1alpha1_baremetalhostserviceindicator.yaml")]);
+  });
+
   it("gets tables with the printer columns, YAML, and label-selected lists", async () => {
     const table = await ok(["get", "bes", "-n", NS]);
     assert.match(table, /^NAME\s+HOST\s+DESTINATION\s+SUBSCRIPTION ID\s+READY\s+ERROR\s+AGE$/m);
