@@ -271,7 +271,10 @@ export class ApiServer {
    */
   #checkDecodable(type: ResourceType, object: KubeObject): void {
     if (type.custom) return;
-    const wrong = validateOpenAPI(type.schema, object).filter((error) => error.type === "FieldValueTypeInvalid");
+    const wrong = [
+      ...validateOpenAPI(type.schema, object).filter((error) => error.type === "FieldValueTypeInvalid"),
+      ...(type.hooks.decode?.(object) ?? []),
+    ];
     if (wrong.length === 0) return;
     const goType = (json: unknown) => ({ boolean: "bool", integer: "number", number: "number" })[String(json)] ?? String(json);
     const problems = wrong.map((error) => {

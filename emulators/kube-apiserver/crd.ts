@@ -6,6 +6,7 @@
  */
 import type { FieldError } from "../../src/schema/field-error.ts";
 import type { Schema } from "../../src/schema/openapi-validator.ts";
+import { jsonSchemaPropsTypeErrors } from "./json-schema-props.ts";
 import type { KubeObject } from "./object-meta.ts";
 import { ALL_VERBS, type PrinterColumn, type ResourceType, pathGetter } from "./resource-type.ts";
 
@@ -114,6 +115,11 @@ export const customResourceDefinitions: ResourceType = {
       if (!object.metadata.deletionTimestamp && !finalizers.includes(CRD_CLEANUP_FINALIZER)) finalizers.push(CRD_CLEANUP_FINALIZER);
     },
     validate: validateCustomResourceDefinition,
+    decode(object) {
+      const versions = (object as CustomResourceDefinition).spec?.versions;
+      if (!Array.isArray(versions)) return [];
+      return versions.flatMap((version, index) => jsonSchemaPropsTypeErrors(version?.schema?.openAPIV3Schema, `spec.versions[${index}].schema.openAPIV3Schema`));
+    },
   },
 };
 

@@ -30,6 +30,12 @@ export interface KindHooks {
   prepare?(object: KubeObject, old: KubeObject | undefined): void;
   /** Kind-specific problems beyond the schema. */
   validate?(object: KubeObject, old: KubeObject | undefined): FieldError[];
+  /**
+   * Values of the wrong JSON type that the kind's schema cannot describe
+   * (recursive types); like the schema's own type errors they are 400
+   * decoding errors, reported before anything is validated.
+   */
+  decode?(object: KubeObject): FieldError[];
 }
 
 /** A served resource. */

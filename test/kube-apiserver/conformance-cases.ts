@@ -757,6 +757,21 @@ export const CASES: ConformanceCase[] = [
       assert.equal((await context.client.get(`${path}/g`)).status, 404);
     },
   },
+  {
+    name: "a CRD whose schema holds a value of the wrong JSON type is a 400 decoding error, and is not created",
+    async run(context) {
+      const plural = `gizmos${context.name("").replace(/[^a-z0-9]/g, "")}`;
+      const crd = structuredClone(WIDGET_CRD) as any;
+      crd.metadata.name = `${plural}.${GROUP}`;
+      crd.spec.names = { kind: `Gizmo${plural.slice(6)}`, plural, singular: plural.slice(0, -1) };
+      // What `kubectl apply -f` makes of `required: [size, on]`: YAML 1.1 reads a bare `on` as true.
+      crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.required = ["size", true];
+      const crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+      const refused = assertStatus(await context.client.post(crds, crd), 400, "BadRequest");
+      assert.match(refused.message, /cannot unmarshal bool into Go struct field \S*required\S* of type string/);
+      assertStatus(await context.client.get(`${crds}/${crd.metadata.name}`), 404, "NotFound");
+    },
+  },
   // ---- admission ----------------------------------------------------------------------------
   {
     name: "a ValidatingAdmissionPolicy with a Deny binding rejects what its expression forbids",
