@@ -1,0 +1,24 @@
+# The bmc-operator image: Node.js 24 runs the TypeScript sources directly (type
+# stripping, no build step), with the production dependencies only. The
+# Deployment in config/manager runs it as user 65532 on a read-only root
+# filesystem; the operator writes nothing to disk.
+#
+#   docker build -t bmc-operator:latest .
+#
+# src/cli/runtime-image.test.ts checks what this relies on: the operator's
+# imports stay inside src/ and use only the package's `dependencies`.
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS dependencies
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM ${NODE_IMAGE}
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=dependencies /app/node_modules ./node_modules
+COPY package.json ./
+COPY src ./src
+USER 65532:65532
+ENTRYPOINT ["node", "src/cli/operator.ts"]
