@@ -74,7 +74,12 @@ export type ProvisionerErrorKind =
   /** The host's BMC address or scheme cannot be used by this provisioner. */
   | "Unsupported"
   /** Busy (409 NodeLocked), unreachable, timed out or 5xx: retried with backoff. */
-  | "Transient";
+  | "Transient"
+  /**
+   * The provisioner's own service (Ironic), not the BMC, cannot be reached, is
+   * overloaded (503) or answers outside its API: retried with backoff.
+   */
+  | "ProvisionerUnavailable";
 
 /**
  * A provisioner failure. The message says what failed and why, with the BMC's

@@ -123,17 +123,21 @@ describe("end to end through real Ironic: Ironic and operator restarts, bursts",
       await stack.client.delete(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "old" });
       await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "sub-4", "host-a"));
       await stack.createHost(ns, "host-b", 1);
-      // The operator tried, and says Ironic cannot be reached.
+      // The operator tried, and says Ironic (not the BMC) cannot be reached.
       const unreachable = /Ironic .* failed \(connection\)/;
+      const saysIronicDown = (conditions: Parameters<typeof findStatusCondition>[0], errorMessage: string | undefined) => {
+        const ready = findStatusCondition(conditions, "Ready");
+        return ready?.status === "False" && ready.reason === "ProvisionerUnavailable" && unreachable.test(errorMessage ?? "");
+      };
       await waitFor(
         "the new subscription to report Ironic unreachable",
         () => stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "sub-4" }),
-        (s) => findStatusCondition(s.status?.conditions, "Ready")?.status === "False" && unreachable.test(s.status?.errorMessage ?? ""),
+        (s) => saysIronicDown(s.status?.conditions, s.status?.errorMessage),
       );
       await waitFor(
         "the new host to report Ironic unreachable",
         () => stack.client.get(BARE_METAL_HOSTS, { namespace: ns, name: "host-b" }),
-        (h) => findStatusCondition(h.status?.conditions, "Ready")?.status === "False" && unreachable.test(h.status?.errorMessage ?? ""),
+        (h) => saysIronicDown(h.status?.conditions, h.status?.errorMessage),
       );
     } finally {
       await stack.ironic.start();

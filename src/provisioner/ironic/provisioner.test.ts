@@ -69,10 +69,12 @@ describe("Ironic provisioner mapping", () => {
       ],
       [http(500, `Redfish connection failed for node ${node}: Unable to connect to http://127.0.0.1:1/redfish/v1/.`), false, "Transient"],
       [http(409, `Node ${node} is locked by host c1, please retry after the current operation is completed.`), false, "Transient"],
-      [http(503, "No free conductor workers available"), false, "Transient"],
+      [http(503, "No free conductor workers available"), false, "ProvisionerUnavailable"],
+      [http(502, ""), false, "ProvisionerUnavailable"],
       [http(401, "The request you have made requires authentication."), false, "Unauthorized"],
       [new IronicError("timeout", 0, "GET /v1", "no answer within 30000 ms"), false, "Transient"],
-      [new IronicError("connection", 0, "GET /v1", "connect ECONNREFUSED 127.0.0.1:6385"), false, "Transient"],
+      [new IronicError("connection", 0, "GET /v1", "connect ECONNREFUSED 127.0.0.1:6385"), false, "ProvisionerUnavailable"],
+      [new IronicError("protocol", 200, "GET /v1/nodes/x", "the answer is not JSON"), false, "ProvisionerUnavailable"],
     ];
     for (const [error, indicatorCall, kind] of cases) {
       assert.equal(ironicErrorKind(error, indicatorCall), kind, error.message);

@@ -326,8 +326,13 @@ function credentialsHash(host: HostAccess): string {
 
 /** The kind of failure an Ironic error is, for an operation. */
 export function ironicErrorKind(error: IronicError, indicatorCall: boolean): ProvisionerErrorKind {
-  if (error.failure !== "http") return "Transient";
+  // A timeout may be a slow BMC behind Ironic (indicator calls wait for it); no connection, or an
+  // answer that is not Ironic's API, is Ironic itself.
+  if (error.failure === "timeout") return "Transient";
+  if (error.failure !== "http") return "ProvisionerUnavailable";
   const { status, fault } = error;
+  // 503 is Ironic's TemporaryFailure (no free conductor worker); 502 and 504 come from a proxy in front of it.
+  if (status === 502 || status === 503 || status === 504) return "ProvisionerUnavailable";
   if (status === 404 && NODE_NOT_FOUND.test(fault)) return "HostNotFound";
   if (status === 401 || status === 403) return "Unauthorized";
   if (indicatorCall && (status === 400 || status === 500) && INDICATOR_NOT_FOUND.test(fault)) return "IndicatorNotFound";
