@@ -187,13 +187,13 @@ describe("Ironic provisioner against real Ironic", { skip: ironicSkipReason() },
     assert.ok((await nodeNames()).includes("prov~unreachable"));
   });
 
-  it("reports Ironic down as Transient, and works again once it is back", async () => {
+  it("reports Ironic down as ProvisionerUnavailable, and works again once it is back", async () => {
     const host = accessTo(fleet.bmcs[0]!, "host-0");
     const light = `${fleet.bmcs[0]!.systemUUID}@system`;
     await provisioner.setIndicator(host, light, "off");
     await ironic.stop();
     try {
-      const error = await expectKind("Transient", provisioner.getIndicator(host, light));
+      const error = await expectKind("ProvisionerUnavailable", provisioner.getIndicator(host, light));
       assert.match(error.message, /failed \(connection\)/);
     } finally {
       await ironic.start();

@@ -70,6 +70,16 @@ export const WIDGET_CRD = {
   },
 };
 
+/** {@link WIDGET_CRD} under a kind of its own (`<kind><unique suffix>`), for a case that creates or breaks a CRD. */
+function widgetCrdCopy(context: CaseContext, kind: string): any {
+  const suffix = context.name("").replace(/[^a-z0-9]/g, "");
+  const singular = `${kind.toLowerCase()}${suffix}`;
+  const crd = structuredClone(WIDGET_CRD) as any;
+  crd.metadata.name = `${singular}s.${GROUP}`;
+  crd.spec.names = { kind: `${kind}${suffix}`, plural: `${singular}s`, singular };
+  return crd;
+}
+
 /** What a case runs with. */
 export interface CaseContext {
   client: RestClient;
@@ -740,10 +750,8 @@ export const CASES: ConformanceCase[] = [
   {
     name: "deleting a CRD deletes its custom resources and removes it from discovery",
     async run(context) {
-      const plural = `gadgets${context.name("").replace(/[^a-z0-9]/g, "")}`;
-      const crd = structuredClone(WIDGET_CRD) as any;
-      crd.metadata.name = `${plural}.${GROUP}`;
-      crd.spec.names = { kind: `Gadget${plural.slice(7)}`, plural, singular: plural.slice(0, -1) };
+      const crd = widgetCrdCopy(context, "Gadget");
+      const plural = crd.spec.names.plural;
       const crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
       assertOk(await context.client.post(crds, crd), 201);
       const path = `/apis/${GROUP}/v1/namespaces/${context.namespace}/${plural}`;
@@ -760,10 +768,7 @@ export const CASES: ConformanceCase[] = [
   {
     name: "a CRD whose schema holds a value of the wrong JSON type is a 400 decoding error, and is not created",
     async run(context) {
-      const plural = `gizmos${context.name("").replace(/[^a-z0-9]/g, "")}`;
-      const crd = structuredClone(WIDGET_CRD) as any;
-      crd.metadata.name = `${plural}.${GROUP}`;
-      crd.spec.names = { kind: `Gizmo${plural.slice(6)}`, plural, singular: plural.slice(0, -1) };
+      const crd = widgetCrdCopy(context, "Gizmo");
       // What `kubectl apply -f` makes of `required: [size, on]`: YAML 1.1 reads a bare `on` as true.
       crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.required = ["size", true];
       const crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
