@@ -29,6 +29,12 @@
  * (with `+changes` for a checkout with uncommitted changes), or
  * `$BENCH_COMMIT` when running from a copy of a commit's tree.
  *
+ * For probes: `$BENCH_OPERATOR_NODE_ARGS` adds Node.js flags to the operator's
+ * process (`--cpu-prof --cpu-prof-dir=…`, `--heapsnapshot-signal=SIGUSR2`), and
+ * `$BENCH_OPERATOR_WRAPPER` names an executable that runs (and must `exec`) the
+ * operator's command line, for example one that moves itself into a cgroup
+ * with the Deployment's 512 MiB memory limit first.
+ *
  * @module
  */
 import { spawnSync } from "node:child_process";

@@ -65,12 +65,23 @@ function operatorNodeArgs(): string[] {
   return (process.env.BENCH_OPERATOR_NODE_ARGS ?? "").split(" ").filter(Boolean);
 }
 
+/**
+ * The operator's command line: `node [flags] operator.ts …`, run through the
+ * executable `$BENCH_OPERATOR_WRAPPER` when set, which gets that command line
+ * as its arguments and must `exec` it (so that the pid stays the operator's);
+ * for example a script that moves itself into a memory-limited cgroup first,
+ * to measure the operator under its Deployment's memory limit.
+ */
+function operatorCommand(args: string[]): [string, string[]] {
+  const wrapper = process.env.BENCH_OPERATOR_WRAPPER;
+  return wrapper ? [wrapper, [process.execPath, ...args]] : [process.execPath, args];
+}
+
 /** Starts the operator and waits until its caches have synced (`/readyz` is 200). */
 export async function startOperatorProcess(options: OperatorProcessOptions): Promise<OperatorProcess> {
   const startedAt = performance.now();
   const child: ChildProcessByStdio<null, Readable, Readable> = killOnExit(spawn(
-    process.execPath,
-    [
+    ...operatorCommand([
       ...operatorNodeArgs(),
       OPERATOR_CLI,
       "--kubeconfig",
@@ -82,7 +93,7 @@ export async function startOperatorProcess(options: OperatorProcessOptions): Pro
       "--log-level",
       "info",
       ...(options.args ?? []),
-    ],
+    ]),
     { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } },
   ));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

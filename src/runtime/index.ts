@@ -39,6 +39,7 @@ export { type EventInfo, EventRecorder, type EventRecorderOptions, type EventSin
 export { addFinalizer, hasFinalizer, isDeleting, removeFinalizer } from "./finalizers.ts";
 export type { BindAddress, Check } from "./http-endpoint.ts";
 export { type EventHandler, type EventSource, Informer, type InformerOptions } from "./informer.ts";
+export { type CacheTransform, LAST_APPLIED_ANNOTATION, stripManagedFieldsAndLastApplied } from "./cache-transform.ts";
 export { kubeConfigFromString, type KubeConfigOptions, loadKubeConfig } from "./kube-config.ts";
 export { type LeaderCallbacks, type LeaderElectionOptions, LeaderElector } from "./leader-election.ts";
 export { KubeLeaseLock, type LeaderElectionRecord, type LeaseLock, microTime, type VersionedRecord } from "./lease-lock.ts";

@@ -170,6 +170,32 @@ describe("Informer", () => {
     await informer.stop();
   });
 
+  it("caches and hands on each object, listed or watched, as the transform returns it", async () => {
+    const api = new FakeApi();
+    const informer = new Informer(api.client, things, {
+      clock: new FakeClock(),
+      registry: new Registry(),
+      transform: (o) => ({ ...o, spec: { host: `${(o as { spec?: { host?: string } }).spec?.host ?? "none"}, transformed` } }),
+    });
+    const handed: string[] = [];
+    informer.addEventHandler({
+      add: (o) => handed.push(`add ${o.spec?.host}`),
+      update: (old, o) => handed.push(`update ${old.spec?.host} -> ${o.spec?.host}`),
+      delete: (o) => handed.push(`delete ${o.spec?.host}`),
+    });
+    api.put("ns", "listed", { spec: { host: "h1" } });
+    informer.start();
+    await informer.waitForSync();
+    await settle();
+    api.put("ns", "watched", { spec: { host: "h2" } });
+    api.put("ns", "listed", { spec: { host: "h3" } });
+    api.remove("ns", "watched");
+    await settle();
+    assert.deepEqual(handed, ["add h1, transformed", "add h2, transformed", "update h1, transformed -> h3, transformed", "delete h2, transformed"]);
+    assert.equal(informer.get("ns/listed")?.spec?.host, "h3, transformed");
+    await informer.stop();
+  });
+
   it("indexes cached objects", async () => {
     const { api, informer } = setup();
     informer.addIndex("host", (o) => (o.spec?.host ? [`${o.metadata?.namespace}/${o.spec.host}`] : []));

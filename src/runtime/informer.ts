@@ -15,6 +15,7 @@
 import type { Registry } from "prom-client";
 import { isGone } from "./api-error.ts";
 import { Backoff, type BackoffOptions } from "./backoff.ts";
+import type { CacheTransform } from "./cache-transform.ts";
 import type { KubeClient } from "./client.ts";
 import { type Clock, realClock, sleepUnlessAborted, type Timer } from "./clock.ts";
 import type { Logger } from "./logger.ts";
@@ -57,6 +58,12 @@ export interface InformerOptions {
   backoff?: BackoffOptions;
   /** Server-side timeout of each watch request, in seconds. @default random in [300, 600) */
   watchTimeoutSeconds?: number;
+  /**
+   * Applied to each object from the API before it is cached or handed to a
+   * handler (client-go's `SetTransform`); it may change the object in place.
+   * @default none
+   */
+  transform?: CacheTransform<KubeObject>;
   logger?: Logger;
   registry?: Registry;
   clock?: Clock;
@@ -234,7 +241,7 @@ export class Informer<T extends KubeObject> implements EventSource<T> {
         })) {
           events++;
           const version = event.object?.metadata?.resourceVersion;
-          if (event.type !== "BOOKMARK") this.#apply(event.type, event.object);
+          if (event.type !== "BOOKMARK") this.#apply(event.type, this.#transform(event.object));
           if (version) resourceVersion = version;
           backoff.reset();
         }
@@ -275,7 +282,7 @@ export class Informer<T extends KubeObject> implements EventSource<T> {
     const listed = new Set<string>();
     for (const item of items) {
       listed.add(objectKey(item));
-      this.#apply("ADDED", item);
+      this.#apply("ADDED", this.#transform(item));
     }
     for (const key of this.store.keys()) {
       if (listed.has(key)) continue;
@@ -284,6 +291,11 @@ export class Informer<T extends KubeObject> implements EventSource<T> {
       this.#apply("DELETED", cached);
     }
     return resourceVersion;
+  }
+
+  #transform(object: T): T {
+    const transform = this.#options.transform;
+    return transform === undefined ? object : (transform(object) as T);
   }
 
   #apply(type: "ADDED" | "MODIFIED" | "DELETED", object: T): void {

@@ -22,6 +22,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { collectDefaultMetrics, Registry } from "prom-client";
+import { stripManagedFieldsAndLastApplied } from "./cache-transform.ts";
 import { KubeClient } from "./client.ts";
 import { type Clock, realClock, sleepUnlessAborted } from "./clock.ts";
 import { Controller, type ControllerOptions } from "./controller.ts";
@@ -72,7 +73,10 @@ export interface ManagerOptions {
   identity?: string;
   /** How long shutdown waits for reconciles in flight, in ms. @default 30_000 */
   gracefulShutdownTimeoutMs?: number;
-  /** Default options of informers made by {@link Manager.informer}. */
+  /**
+   * Default options of informers made by {@link Manager.informer}. Their
+   * `transform` defaults to {@link stripManagedFieldsAndLastApplied}.
+   */
   informerDefaults?: Omit<InformerOptions, "namespaces" | "logger" | "registry" | "clock">;
   /** Default options of Event recorders. */
   eventDefaults?: Pick<EventRecorderOptions, "redact" | "qps" | "burst" | "aggregationWindowMs">;
@@ -186,6 +190,7 @@ export class Manager {
     let informer = this.#informers.get(key) as Informer<T> | undefined;
     if (informer === undefined) {
       informer = new Informer(this.client, resource, {
+        transform: stripManagedFieldsAndLastApplied,
         ...this.#o.informerDefaults,
         ...options,
         namespaces,

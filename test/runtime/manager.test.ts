@@ -2,13 +2,15 @@
  * Two managers against the Kubernetes API emulator: one leads and reconciles,
  * the other waits with warm caches and takes over when the first stops and
  * releases the Lease; a manager whose lease is taken away stops reconciling
- * and reports the loss. Probes and metrics are served over HTTP.
+ * and reports the loss. Probes and metrics are served over HTTP. Informers
+ * cache objects without the writers' bookkeeping (managedFields, last-applied).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { kubeConfigFromString } from "../../src/runtime/kube-config.ts";
 import { silentLogger } from "../../src/runtime/logger.ts";
 import { LeaderElectionLostError, Manager } from "../../src/runtime/manager.ts";
+import { LAST_APPLIED_ANNOTATION } from "../../src/runtime/cache-transform.ts";
 import { LEASES } from "../../src/runtime/resource.ts";
 import { retryOnConflict } from "../../src/runtime/retry.ts";
 import { CONFIG_MAPS, createNamespace, eventually, startCluster, type TestCluster } from "./helpers.ts";
@@ -138,6 +140,30 @@ describe("Manager against the API emulator", () => {
       unblock();
       a.abort.abort();
       await a.done;
+    }
+  });
+
+  it("caches objects without managedFields and kubectl's last-applied annotation, which the API keeps", async () => {
+    const annotations = { [LAST_APPLIED_ANNOTATION]: '{"kind":"ConfigMap"}', note: "kept" };
+    await cluster.client.create(CONFIG_MAPS, { metadata: { namespace: "work", name: "annotated", annotations }, data: { a: "1" } }, { fieldManager: "kubectl-client-side-apply" });
+    await cluster.client.patch(CONFIG_MAPS, { namespace: "work", name: "annotated" }, { data: { b: "2" } }, { type: "merge", fieldManager: "someone-else" });
+    const onServer = await cluster.client.get(CONFIG_MAPS, { namespace: "work", name: "annotated" });
+    assert.equal(onServer.metadata?.managedFields?.length, 2);
+    assert.equal(onServer.metadata?.annotations?.[LAST_APPLIED_ANNOTATION], annotations[LAST_APPLIED_ANNOTATION]);
+
+    const manager = new Manager({ kubeConfig: kubeConfigFromString(cluster.kubeconfig), namespaces: ["work"], metricsAddress: "0", probeAddress: "0", logger: silentLogger });
+    const informer = manager.informer(CONFIG_MAPS);
+    const abort = new AbortController();
+    const done = manager.start(abort.signal);
+    try {
+      assert.equal(await informer.waitForSync(AbortSignal.timeout(10_000)), true);
+      const cached = informer.get("work/annotated");
+      assert.deepEqual(cached?.data, { a: "1", b: "2" });
+      assert.equal(cached?.metadata?.managedFields, undefined);
+      assert.deepEqual(cached?.metadata?.annotations, { note: "kept" });
+    } finally {
+      abort.abort();
+      await done;
     }
   });
 });
