@@ -1,13 +1,13 @@
 /**
  * kubectl 1.35 against the Kubernetes API emulator: applying the project's
  * CRDs, admission policy and samples (client-side and server-side), reading
- * them as tables and YAML, patching, labelling, deleting with a finalizer,
- * waiting for conditions and deletion, `explain`, and the messages of
- * invalid objects.
+ * them as tables and YAML, patching, labelling, `diff`, server dry runs,
+ * `describe`, `api-resources`, deleting with a finalizer, waiting for
+ * conditions and deletion, `explain`, and the messages of invalid objects.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -125,6 +125,24 @@ describe("kubectl 1.35 against the emulator", () => {
     assert.equal(await ok(["get", "bmhsi", "worker-1-chassis-light", "-n", NS, "-o", "jsonpath={.spec.on}"]), "true");
     const strategic = await fails(["patch", "bmhsi", "worker-1-chassis-light", "-n", NS, "-p", '{"spec":{"on":false}}']);
     assert.match(strategic, /application\/strategic-merge-patch\+json is not supported/);
+  });
+
+  it("diffs and dry-runs a change on the server without making it, describes, and lists the API resources", async () => {
+    const indicator = join(root, "config", "samples", "metal3.io_v1alpha1_baremetalhostserviceindicator.yaml");
+    const off = join(workDir, "indicator-off.yaml");
+    await writeFile(off, (await readFile(indicator, "utf8")).replace('"on": true', '"on": false'));
+    const diff = await kubectl(["diff", "-f", off]);
+    assert.equal(diff.code, 1, `kubectl diff should report a difference (exit 1):\n${diff.stderr}${diff.stdout}`);
+    assert.match(diff.stdout, /^- {2}"on": true$/m);
+    assert.match(diff.stdout, /^\+ {2}"on": false$/m);
+    assert.match(await ok(["apply", "--dry-run=server", "-f", off]), /worker-1-chassis-light configured \(server dry run\)/);
+    assert.equal(await ok(["get", "bmhsi", "worker-1-chassis-light", "-n", NS, "-o", "jsonpath={.spec.on}"]), "true");
+    const described = await ok(["describe", "bmhsi", "worker-1-chassis-light", "-n", NS]);
+    assert.match(described, /^Name:\s+worker-1-chassis-light$/m);
+    assert.match(described, /^Kind:\s+BareMetalHostServiceIndicator$/m);
+    assert.match(described, /^Events:/m);
+    const resources = await ok(["api-resources", "--api-group=metal3.io", "--no-headers"]);
+    assert.deepEqual(resources.trim().split("\n").map((line) => line.split(/\s+/)[0]), ["baremetalhosts", "baremetalhostserviceindicators", "bmceventsubscriptions"]);
   });
 
   it("waits for a Ready condition set through the status subresource", async () => {
