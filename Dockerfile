@@ -18,6 +18,7 @@ FROM ${NODE_IMAGE}
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=dependencies /app/node_modules ./node_modules
+# package.json's "type": "module" makes Node.js load the .ts sources as ES modules.
 COPY package.json ./
 COPY src ./src
 USER 65532:65532

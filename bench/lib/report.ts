@@ -65,11 +65,12 @@ function runLabel(run: ConvergenceResult): string {
 function cpuBound(run: ConvergenceResult, cores: number): string {
   const operator = run.usage.operator?.cpuSeconds;
   if (operator === undefined) return "";
-  const all = Object.values(run.usage).reduce((sum, u) => sum + (u?.cpuSeconds ?? 0), 0);
+  const processes = Object.values(run.usage);
+  const all = processes.reduce((sum, u) => sum + (u?.cpuSeconds ?? 0), 0);
   const baselineSeconds = run.baselineMeanMs / 1000;
   return (
     `The operator was busy ${pct(run.usage.operator?.cpuShare)} of the window, so its own CPU was the limit: its ${round(operator, 2)} s of CPU ` +
-    `alone, nearly all on its one JavaScript thread, are ${round(operator / baselineSeconds, 2)} times the baseline; the four processes together ` +
+    `alone, nearly all on its one JavaScript thread, are ${round(operator / baselineSeconds, 2)} times the baseline; the ${processes.length} processes together ` +
     `used ${round(all, 2)} CPU seconds, which take at least ${duration((all / cores) * 1000)} on ${cores} cores (${round(all / cores / baselineSeconds, 2)} times the baseline). `
   );
 }

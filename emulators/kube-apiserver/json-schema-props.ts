@@ -8,6 +8,7 @@
  * @module
  */
 import type { FieldError } from "../../src/schema/field-error.ts";
+import { typeName } from "../../src/schema/openapi-validator.ts";
 
 type JsonType = "string" | "boolean" | "number" | "integer" | "array" | "object";
 
@@ -23,23 +24,12 @@ const SCHEMA_MAP_FIELDS = ["properties", "patternProperties", "definitions"];
 const SCHEMA_OR_BOOLEAN_FIELDS = ["additionalProperties", "additionalItems"];
 const VALIDATION_RULE_STRING_FIELDS = ["rule", "message", "messageExpression", "reason", "fieldPath"];
 
-function jsonType(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "array";
-  if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
-  return typeof value;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function mismatch(field: string, value: unknown, expected: JsonType): FieldError {
-  return { type: "FieldValueTypeInvalid", field, value: jsonType(value), detail: `${field} must be of type ${expected}` };
+  return { type: "FieldValueTypeInvalid", field, value: typeName(value), detail: `${field} must be of type ${expected}` };
 }
 
 function check(errors: FieldError[], field: string, value: unknown, expected: JsonType): boolean {
-  const actual = jsonType(value);
+  const actual = typeName(value);
   const fits = actual === expected || (expected === "number" && actual === "integer");
   if (!fits && value !== null) errors.push(mismatch(field, value, expected));
   return fits;
@@ -90,9 +80,10 @@ function visit(schema: unknown, field: string, errors: FieldError[]): void {
   if ("x-kubernetes-validations" in node && check(errors, at("x-kubernetes-validations"), node["x-kubernetes-validations"], "array")) {
     (node["x-kubernetes-validations"] as unknown[]).forEach((rule, index) => {
       const ruleField = `${at("x-kubernetes-validations")}[${index}]`;
-      if (!check(errors, ruleField, rule, "object") || !isObject(rule)) return;
-      for (const name of VALIDATION_RULE_STRING_FIELDS) if (name in rule) check(errors, `${ruleField}.${name}`, rule[name], "string");
-      if ("optionalOldSelf" in rule) check(errors, `${ruleField}.optionalOldSelf`, rule.optionalOldSelf, "boolean");
+      if (!check(errors, ruleField, rule, "object")) return;
+      const fields = rule as Record<string, unknown>;
+      for (const name of VALIDATION_RULE_STRING_FIELDS) if (name in fields) check(errors, `${ruleField}.${name}`, fields[name], "string");
+      if ("optionalOldSelf" in fields) check(errors, `${ruleField}.optionalOldSelf`, fields.optionalOldSelf, "boolean");
     });
   }
 }

@@ -87,7 +87,8 @@ function fieldPath(pointer: string, data: unknown): { path: string; value: unkno
   return { path, value: node };
 }
 
-function typeName(value: unknown): string {
+/** The JSON type of a value as OpenAPI names it: `integer` for whole numbers, `array`, `null`. */
+export function typeName(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "array";
   if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
