@@ -21,7 +21,8 @@
  * in ms, instead of the mode's; for a probe while working on the operator);
  * `--warmup <hosts>` (how many hosts the operator converges before each
  * convergence window, instead of the mode's; 0 measures a just-started
- * operator); `--repeats <runs>` (runs of each convergence row and of the
+ * operator on a new stack, without the mode's *just restarted* rows, which
+ * `--hosts` leaves out too); `--repeats <runs>` (runs of each convergence row and of the
  * Ironic figure, which report the median one: 3 in full mode, 1 in quick
  * mode); `--out <dir>`
  * (where the three files go; default `docs` in full mode, `.data/bench-quick`
@@ -65,7 +66,7 @@ const FULL: BenchPlan = {
   // more CPU on a burst of 100 hosts than after 100 (probes with --warmup 20 and --warmup 100).
   warmupHosts: 100,
   convergenceRepeats: 3,
-  justStarted: [{ hosts: 100, latencyMs: 50 }],
+  justRestarted: [{ hosts: 100, latencyMs: 50 }],
   variantArgs: [],
   idleMs: 600_000,
   footprintHosts: [100, 1000],
@@ -83,7 +84,7 @@ const QUICK: BenchPlan = {
   convergenceLatencies: [0, 50],
   warmupHosts: 5,
   convergenceRepeats: 1,
-  justStarted: [{ hosts: 20, latencyMs: 50 }],
+  justRestarted: [{ hosts: 20, latencyMs: 50 }],
   variantArgs: [],
   idleMs: 30_000,
   footprintHosts: [5, 20],
@@ -218,8 +219,10 @@ try {
         if (operations) results.operations = operations;
       }
     }
-    for (const { hosts, latencyMs } of hostsFlag ? [] : plan.justStarted) {
-      results.convergence.push(await runConvergenceRepeated(ctx, { hosts, latencyMs, warmupHosts: 0 }, plan.convergenceRepeats));
+    for (const { hosts, latencyMs } of hostsFlag || plan.warmupHosts === 0 ? [] : plan.justRestarted) {
+      results.convergence.push(
+        await runConvergenceRepeated(ctx, { hosts, latencyMs, warmupHosts: plan.warmupHosts, restartAfterWarmUp: true }, plan.convergenceRepeats),
+      );
     }
     if (plan.variantArgs.length > 0) {
       const latencyMs = Math.max(...plan.convergenceLatencies);

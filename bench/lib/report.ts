@@ -9,7 +9,7 @@
  */
 import type { ConvergenceResult } from "../scenarios/convergence.ts";
 import type { OperationRequests } from "../scenarios/operations.ts";
-import type { BenchResults } from "./results.ts";
+import { type BenchResults, isFirstBurst, isMainRow } from "./results.ts";
 import { mean, round } from "./statistics.ts";
 
 /** The convergence ratio goal. */
@@ -51,7 +51,7 @@ function table(header: string[], rows: (string | number)[][]): string {
 /** N, with the run's extra operator flags, if any. */
 function runLabel(run: ConvergenceResult): string {
   const notes = [
-    ...((run.warmupHosts ?? 0) === 0 ? ["just started"] : []),
+    ...(run.restarted ? ["just restarted"] : (run.warmupHosts ?? 0) === 0 ? ["just started"] : []),
     ...(run.operatorArgs.length ? [`\`${run.operatorArgs.join(" ")}\``] : []),
   ];
   return notes.length ? `${run.hosts} (${notes.join(", ")})` : String(run.hosts);
@@ -131,7 +131,13 @@ export function renderReport(r: BenchResults): string {
       (r.plan.warmupHosts
         ? `Before the window the operator has converged ${r.plan.warmupHosts} other hosts on BMCs of their own (namespace \`warmup\`, left in place), ` +
           "so the figure is that of a running operator, its code compiled by the JIT and its connections open, as in production; " +
-          "rows marked *just started* skip this and measure the first burst after the operator started. "
+          (r.convergence.some((c) => c.restarted)
+            ? "rows marked *just restarted* measure the first burst of a new operator process instead: after the same warm-up, the operator is stopped and a new process " +
+              "started, which handles the objects it finds before the window, as after an upgrade or a failover. The stack around it stays warm: " +
+              "the API emulator is a Node.js process too, and a fresh one would add a JIT warm-up of its own that a long-running kube-apiserver does not have. "
+            : r.convergence.some((c) => isFirstBurst(c))
+              ? "rows marked *just started* skip this and measure the first burst after the operator started. "
+              : "")
         : "") +
       "The baseline (`bench/lib/redfish-baseline.ts`) makes the same BMC requests directly — per host the 6 inventory GETs, GET and PATCH of the light, " +
       "GET of the service root and of the EventService, POST of the subscription: 11 — with the same caps (one `BmcCallLimiter`: 1 per BMC, 64 overall) " +
@@ -189,7 +195,7 @@ export function renderReport(r: BenchResults): string {
     ),
     "",
   );
-  const plain = r.convergence.filter((c) => c.operatorArgs.length === 0 && (c.warmupHosts ?? 0) === (r.plan.warmupHosts ?? 0));
+  const plain = r.convergence.filter((c) => isMainRow(c, r.plan));
   const zero = plain.filter((c) => c.latencyMs === 0);
   const slow = plain.filter((c) => c.latencyMs > 0);
   const variant = r.convergence.find((c) => c.operatorArgs.length > 0);
@@ -230,12 +236,20 @@ export function renderReport(r: BenchResults): string {
       "",
     );
   }
-  for (const cold of r.convergence.filter((c) => (c.warmupHosts ?? 0) === 0 && (r.plan.warmupHosts ?? 0) > 0 && c.operatorArgs.length === 0)) {
+  for (const cold of r.convergence.filter((c) => isFirstBurst(c) && (r.plan.warmupHosts ?? 0) > 0 && c.operatorArgs.length === 0)) {
     const warm = plain.find((c) => c.hosts === cold.hosts && c.latencyMs === cold.latencyMs);
+    const cpu = (run: ConvergenceResult) => run.usage.operator?.cpuSeconds;
+    const coldCpu = cpu(cold);
+    const warmCpu = warm && cpu(warm);
     out.push(
-      `Just started, the operator took ${duration(cold.operatorMs)} (ratio ${round(cold.ratio, 2)}) for the N = ${cold.hosts} burst at ${cold.latencyMs} ms` +
+      `${cold.restarted ? "Just restarted" : "Just started"}, the operator took ${duration(cold.operatorMs)} (ratio ${round(cold.ratio, 2)}) ` +
+        `for the N = ${cold.hosts} burst at ${cold.latencyMs} ms` +
         (warm ? `, against ${duration(warm.operatorMs)} (ratio ${round(warm.ratio, 2)}) once warm` : "") +
-        ": a fresh Node.js process runs its code unoptimised at first, and opens its connections, a one-off cost of each start.",
+        ": a new Node.js process runs its code unoptimised at first" +
+        (coldCpu !== undefined && warmCpu !== undefined
+          ? ` (the operator used ${coldCpu.toFixed(2)} s of CPU over the window, against ${warmCpu.toFixed(2)} s once warm)`
+          : "") +
+        ", and opens its connections to the BMCs, a one-off cost of each start.",
       "",
     );
   }

@@ -23,8 +23,11 @@ export interface BenchPlan {
   warmupHosts: number;
   /** Runs of each convergence row and of the Ironic figure; each reports the run with the median ratio. */
   convergenceRepeats: number;
-  /** Extra convergence runs without the warm-up: the first burst after the operator started. */
-  justStarted: { hosts: number; latencyMs: number }[];
+  /**
+   * Extra convergence runs of an operator's first burst: after the warm-up, the
+   * operator is stopped and a new process measured, on the same warm stack.
+   */
+  justRestarted: { hosts: number; latencyMs: number }[];
   /** Operator flags of an extra run at the largest N and the highest latency, to show their effect; empty for none. */
   variantArgs: string[];
   /** Idle period after the restart, ms. */
@@ -60,4 +63,14 @@ export interface BenchResults {
   footprint: FootprintResult[];
   latency?: LatencyResult;
   ironic?: IronicResult;
+}
+
+/** Whether a convergence run measured a new operator process's first burst (just started on a new stack, or just restarted). */
+export function isFirstBurst(run: ConvergenceResult): boolean {
+  return run.restarted === true || (run.warmupHosts ?? 0) === 0;
+}
+
+/** Whether a convergence run is one of the plan's main rows: the operator warmed up as planned, default flags, not restarted. */
+export function isMainRow(run: ConvergenceResult, plan: BenchPlan): boolean {
+  return run.operatorArgs.length === 0 && (run.warmupHosts ?? 0) === (plan.warmupHosts ?? 0) && run.restarted !== true;
 }

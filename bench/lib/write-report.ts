@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { renderConvergenceChart } from "./convergence-chart.ts";
 import { writeSection } from "./markdown-section.ts";
 import { renderReport } from "./report.ts";
-import type { BenchResults } from "./results.ts";
+import { type BenchResults, isMainRow } from "./results.ts";
 
 /** Writes the report of `results` into `dir`; `projectDocs` is the project's `docs/` directory. */
 export async function writeReport(results: BenchResults, dir: string, projectDocs: string): Promise<void> {
@@ -23,7 +23,7 @@ export async function writeReport(results: BenchResults, dir: string, projectDoc
   }
   await writeSection(mdPath, "operator", renderReport(results));
   const points = results.convergence
-    .filter((c) => c.operatorArgs.length === 0 && (c.warmupHosts ?? 0) === (results.plan.warmupHosts ?? 0))
+    .filter((c) => isMainRow(c, results.plan))
     .map((c) => ({ hosts: c.hosts, latencyMs: c.latencyMs, operatorMs: c.operatorMs, baselineMs: c.baselineMeanMs }));
   if (points.length === 0) return;
   const subtitle =

@@ -10,8 +10,14 @@
  * Before the window the operator converges a warm-up batch of hosts on BMCs
  * outside the measured ones (namespace `warmup`, left in place): the figure is
  * a running operator's, whose code is compiled and whose connections are
- * open, as in production. A run with `warmupHosts: 0` measures the first
- * burst after a start instead.
+ * open, as in production. A run with `restartAfterWarmUp` measures the
+ * first burst after a start instead: the process that converged the warm-up
+ * batch is stopped and a new one started, which handles the objects it finds
+ * before the window (as after an upgrade or a failover). The stack around it
+ * stays warm: the API emulator is a Node.js process too, and a fresh one
+ * would add a JIT warm-up of its own that a long-running kube-apiserver does
+ * not have. A run with `warmupHosts: 0` measures the first burst of a new
+ * operator on a new stack.
  *
  * The baseline ({@link runRedfishBaseline}) makes the same BMC requests with
  * the same caps against the same BMCs, once before and once after the
@@ -31,6 +37,7 @@ import { createAll, fleetObjects, secretObjects } from "../lib/fleet-objects.ts"
 import { type OperatorProcess, type OperatorStop, startOperatorProcess } from "../lib/operator-process.ts";
 import { sumOf } from "../lib/prometheus-text.ts";
 import { runRedfishBaseline } from "../lib/redfish-baseline.ts";
+import { waitUntilHandled } from "../lib/operator-settled.ts";
 import { medianRun, type RatioRun } from "../lib/median-run.ts";
 import { mean } from "../lib/statistics.ts";
 import { ReadinessTracker } from "../lib/readiness-tracker.ts";
@@ -56,8 +63,10 @@ export interface ConvergenceOptions {
   latencyMs: number;
   /** More operator flags, for a variant of the run (for example `["--concurrency", "64"]`). */
   operatorArgs?: string[];
-  /** Hosts the operator converges before the window, on the fleet's last BMCs; 0 for a just-started operator. */
+  /** Hosts the operator converges before the window, on the fleet's last BMCs; 0 for a just-started operator on a new stack. */
   warmupHosts: number;
+  /** After the warm-up, stop the operator and measure a new process's first burst. */
+  restartAfterWarmUp?: boolean;
   /** More measurements on the converged stack; returns the operator process running at its end. */
   afterConverged?: (run: ConvergedRun) => Promise<OperatorProcess>;
 }
@@ -70,6 +79,8 @@ export interface ConvergenceResult {
   operatorArgs: string[];
   /** Hosts converged before the window (0: the operator had just started). */
   warmupHosts: number;
+  /** True when the operator measured was started after the warm-up, by a process that converged it and was then stopped. */
+  restarted?: boolean;
   /** Baseline times, before and after the operator's run, ms. */
   baselineMs: number[];
   baselineMeanMs: number;
@@ -124,8 +135,9 @@ export async function runConvergence(ctx: BenchContext, options: ConvergenceOpti
   const { fleet, sink, caps } = ctx;
   const n = options.hosts;
   const operatorArgs = options.operatorArgs ?? [];
+  const restart = options.restartAfterWarmUp === true && options.warmupHosts > 0;
   const label =
-    `convergence N=${n} latency=${options.latencyMs} ms${options.warmupHosts === 0 ? " just started" : ""}` +
+    `convergence N=${n} latency=${options.latencyMs} ms${options.warmupHosts === 0 ? " just started" : restart ? " just restarted" : ""}` +
     `${operatorArgs.length ? ` ${operatorArgs.join(" ")}` : ""}`;
   await fleet.setLatency(options.latencyMs);
 
@@ -146,14 +158,24 @@ export async function runConvergence(ctx: BenchContext, options: ConvergenceOpti
   let stop: OperatorStop | undefined;
   try {
     await createAll(cluster.client, secretObjects(NAMESPACE, fleet.bmcs, n));
+    const logName = `operator-convergence-${n}-${options.latencyMs}-${options.warmupHosts}${restart ? "-restarted" : ""}${operatorArgs.join("")}`;
     let operator = await startOperatorProcess({
       kubeconfigPath: cluster.api.kubeconfigPath,
-      logPath: join(ctx.dir, `operator-convergence-${n}-${options.latencyMs}-${options.warmupHosts}${operatorArgs.join("")}.log`),
+      logPath: join(ctx.dir, `${logName}.log`),
       args: operatorArgs,
     });
     try {
       const rssAtStart = operator.usage()?.rssBytes ?? 0;
       if (options.warmupHosts > 0) await warmUp(ctx, cluster, options.warmupHosts, n);
+      if (restart) {
+        await operator.stop();
+        operator = await startOperatorProcess({
+          kubeconfigPath: cluster.api.kubeconfigPath,
+          logPath: join(ctx.dir, `${logName}-2.log`),
+          args: operatorArgs,
+        });
+        await waitUntilHandled(operator, options.warmupHosts * 3, 120_000);
+      }
       const metricsBefore = await operator.metrics();
       await cluster.api.resetStats();
       await fleet.resetStats();
@@ -173,6 +195,7 @@ export async function runConvergence(ctx: BenchContext, options: ConvergenceOpti
         latencyMs: options.latencyMs,
         operatorArgs,
         warmupHosts: options.warmupHosts,
+        ...(restart ? { restarted: true } : {}),
         baselineRequestsPerHost: before.requests / n,
         operatorMs: convergedAt - t0,
         createMs,

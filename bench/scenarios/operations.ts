@@ -25,7 +25,7 @@ import { type OperatorWrites, operatorWrites } from "../lib/api-writes.ts";
 import { type BenchContext, sleep } from "../lib/bench-context.ts";
 import { eventSubscription, hostName } from "../lib/fleet-objects.ts";
 import { type OperatorProcess, type OperatorStop, startOperatorProcess } from "../lib/operator-process.ts";
-import { sumOf } from "../lib/prometheus-text.ts";
+import { handledState, hasHandled } from "../lib/operator-settled.ts";
 import { waitForGone, waitForObject } from "../lib/wait-for-object.ts";
 import { type ConvergedRun, NAMESPACE } from "./convergence.ts";
 
@@ -160,12 +160,13 @@ export function measureOperations(
       let reconciles = 0;
       for (;;) {
         const lease = await client.get(LEASES, { namespace: NAMESPACE, name: "bmc-operator" }).catch(() => undefined);
-        const metrics = await next.metrics();
-        reconciles = sumOf(metrics, "controller_runtime_reconcile_total");
-        const depth = sumOf(metrics, "workqueue_depth");
-        if (lease?.spec?.holderIdentity && reconciles >= objects && depth === 0) break;
+        const state = handledState(await next.metrics());
+        reconciles = state.reconciles;
+        if (lease?.spec?.holderIdentity && hasHandled(state, objects)) break;
         if (Date.now() > deadline) {
-          throw new Error(`after the restart, the operator had run ${reconciles} of ${objects} reconciles (queue depth ${depth}) within the deadline`);
+          throw new Error(
+            `after the restart, the operator had run ${state.reconciles} of ${objects} reconciles (queue depth ${state.queued}) within the deadline`,
+          );
         }
         await sleep(100);
       }
