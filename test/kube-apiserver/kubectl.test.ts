@@ -2,12 +2,13 @@
  * kubectl 1.35 against the Kubernetes API emulator: applying the project's
  * CRDs, admission policy and samples (client-side and server-side), reading
  * them as tables and YAML, patching, labelling, `diff`, server dry runs,
- * `describe`, `api-resources`, deleting with a finalizer, waiting for
- * conditions and deletion, `explain`, and the messages of invalid objects.
+ * `describe`, `api-resources`, watching (`get -w`), `edit`, `replace`,
+ * `events`, deleting with a finalizer, waiting for conditions, JSONPath
+ * values and deletion, `explain`, and the messages of invalid objects.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { execFile, spawn } from "node:child_process";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -27,15 +28,20 @@ interface Result {
   stderr: string;
 }
 
+/** kubectl's environment: the emulator's kubeconfig, a cache of its own, and `extra`. */
+function kubectlEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { PATH: process.env.PATH ?? "", HOME: workDir, KUBECONFIG: join(workDir, "kubeconfig"), KUBECACHEDIR: join(workDir, "cache"), ...extra };
+}
+
 /** Runs kubectl against the emulator; resolves with the exit code and output (a non-zero exit does not throw). */
-function kubectl(args: string[], timeoutMs = 20_000): Promise<Result> {
+function kubectl(args: string[], timeoutMs = 20_000, env: Record<string, string> = {}): Promise<Result> {
   return new Promise((resolve) => {
     execFile(
       kubectlPath,
       args,
       {
         timeout: timeoutMs,
-        env: { PATH: process.env.PATH ?? "", HOME: workDir, KUBECONFIG: join(workDir, "kubeconfig"), KUBECACHEDIR: join(workDir, "cache") },
+        env: kubectlEnv(env),
       },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
@@ -57,6 +63,56 @@ async function fails(args: string[]): Promise<string> {
   const result = await kubectl(args);
   assert.notEqual(result.code, 0, `kubectl ${args.join(" ")} should have failed:\n${result.stdout}`);
   return result.stderr;
+}
+
+/** A kubectl that keeps running (`get -w`): its output so far, a wait for a pattern in it, and a stop. */
+interface RunningKubectl {
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  stop(): void;
+}
+
+function startKubectl(args: string[]): RunningKubectl {
+  const child = spawn(kubectlPath, args, { env: kubectlEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  const waiters = new Set<() => void>();
+  const wake = () => {
+    for (const waiter of waiters) waiter();
+  };
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+    wake();
+  });
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  child.on("exit", wake);
+  return {
+    waitFor(pattern, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (pattern.test(stdout)) {
+            done();
+            resolve(stdout);
+          } else if (child.exitCode !== null || child.signalCode !== null) {
+            done();
+            reject(new Error(`kubectl ${args.join(" ")} exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}:\n${stderr}${stdout}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`kubectl ${args.join(" ")} did not print ${pattern} within ${timeoutMs} ms:\n${stderr}${stdout}`));
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    stop() {
+      child.kill();
+    },
+  };
 }
 
 describe("kubectl 1.35 against the emulator", () => {
@@ -143,6 +199,82 @@ describe("kubectl 1.35 against the emulator", () => {
     assert.match(described, /^Events:/m);
     const resources = await ok(["api-resources", "--api-group=metal3.io", "--no-headers"]);
     assert.deepEqual(resources.trim().split("\n").map((line) => line.split(/\s+/)[0]), ["baremetalhosts", "baremetalhostserviceindicators", "bmceventsubscriptions"]);
+  });
+
+  it("watches a change (get -w), waits for a JSONPath value, edits through $KUBE_EDITOR and replaces with a resourceVersion", async () => {
+    const name = "worker-1-chassis-light";
+    const watch = startKubectl(["get", "bmhsi", name, "-n", NS, "-w", "-o", 'jsonpath={.spec.on}{"\\n"}']);
+    try {
+      await watch.waitFor(/^true\n/);
+      await ok(["patch", "bmhsi", name, "-n", NS, "--type=merge", "-p", '{"spec":{"on":false}}']);
+      await watch.waitFor(/^true\nfalse\n/);
+    } finally {
+      watch.stop();
+    }
+
+    const waiting = kubectl(["wait", "--for=jsonpath={.spec.on}=true", `bmhsi/${name}`, "-n", NS, "--timeout=15s"]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await ok(["patch", "bmhsi", name, "-n", NS, "--type=merge", "-p", '{"spec":{"on":true}}']);
+    const waited = await waiting;
+    assert.equal(waited.code, 0, waited.stderr);
+    assert.match(waited.stdout, /condition met/);
+
+    // kubectl edit opens the object in $KUBE_EDITOR and sends what changed as a merge patch.
+    const editor = join(workDir, "editor.sh");
+    await writeFile(editor, "#!/bin/sh\nsed -i 's/^    team: infra$/    team: edited/' \"$1\"\n");
+    await chmod(editor, 0o755);
+    const edited = await kubectl(["edit", "bes", "worker-1-events", "-n", NS], 20_000, { KUBE_EDITOR: editor });
+    assert.equal(edited.code, 0, `kubectl edit failed:\n${edited.stderr}${edited.stdout}`);
+    assert.match(edited.stdout, /bmceventsubscription\.metal3\.io\/worker-1-events edited/);
+    assert.equal(await ok(["get", "bes", "worker-1-events", "-n", NS, "-o", "jsonpath={.metadata.labels.team}"]), "edited");
+
+    // kubectl replace sends the whole object back with its resourceVersion: a second replace of the same copy is stale.
+    const copy = JSON.parse(await ok(["get", "bmhsi", name, "-n", NS, "-o", "json"])) as { spec: { on: boolean } };
+    copy.spec.on = false;
+    const file = join(workDir, "replace.json");
+    await writeFile(file, JSON.stringify(copy));
+    assert.match(await ok(["replace", "-f", file]), /worker-1-chassis-light replaced/);
+    assert.equal(await ok(["get", "bmhsi", name, "-n", NS, "-o", "jsonpath={.spec.on}"]), "false");
+    const stale = await fails(["replace", "-f", file]);
+    assert.match(stale, /Operation cannot be fulfilled on baremetalhostserviceindicators\.metal3\.io "worker-1-chassis-light": the object has been modified/);
+    await ok(["patch", "bmhsi", name, "-n", NS, "--type=merge", "-p", '{"spec":{"on":true}}']);
+  });
+
+  it("lists an object's Events with kubectl events and describe", async () => {
+    const name = "worker-1-chassis-light";
+    const uid = await ok(["get", "bmhsi", name, "-n", NS, "-o", "jsonpath={.metadata.uid}"]);
+    const event = join(workDir, "event.yaml");
+    await writeFile(
+      event,
+      [
+        "apiVersion: events.k8s.io/v1",
+        "kind: Event",
+        "metadata:",
+        `  name: ${name}.light-on`,
+        `  namespace: ${NS}`,
+        'eventTime: "2026-01-01T00:00:00.000000Z"',
+        "reportingController: metal3.io/baremetalhostserviceindicator-controller",
+        "reportingInstance: bmc-operator-test",
+        "action: SwitchLight",
+        "reason: LightOn",
+        "type: Normal",
+        "note: Switched the chassis light on",
+        "regarding:",
+        "  apiVersion: metal3.io/v1alpha1",
+        "  kind: BareMetalHostServiceIndicator",
+        `  name: ${name}`,
+        `  namespace: ${NS}`,
+        `  uid: ${uid}`,
+        "",
+      ].join("\n"),
+    );
+    await ok(["create", "-f", event]);
+    const events = await ok(["events", "-n", NS, "--for", `baremetalhostserviceindicator/${name}`]);
+    assert.match(events, /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE$/m);
+    assert.match(events, /Normal\s+LightOn\s+BareMetalHostServiceIndicator\/worker-1-chassis-light\s+Switched the chassis light on/);
+    assert.equal((await ok(["events", "-n", NS, "--for", "bes/worker-1-events", "-o", "name"])).trim(), "");
+    const described = await ok(["describe", "bmhsi", name, "-n", NS]);
+    assert.match(described, /^ {2}Normal\s+LightOn\s+.*metal3\.io\/baremetalhostserviceindicator-controller\s+Switched the chassis light on$/m);
   });
 
   it("waits for a Ready condition set through the status subresource", async () => {
