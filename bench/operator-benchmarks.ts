@@ -23,8 +23,8 @@
  * convergence window, instead of the mode's; 0 measures a just-started
  * operator on a new stack, without the mode's *just restarted* rows, which
  * `--hosts` leaves out too); `--repeats <runs>` (runs of each convergence row and of the
- * Ironic figure, which report the median one: 3 in full mode, 1 in quick
- * mode); `--out <dir>`
+ * Ironic figure, which report the median one: 3 in full mode, 7 for the
+ * convergence rows at its smallest N, 1 in quick mode); `--out <dir>`
  * (where the three files go; default `docs` in full mode, `.data/bench-quick`
  * in quick mode). The report names the commit measured: `git rev-parse HEAD`
  * (with `+changes` for a checkout with uncommitted changes), or
@@ -47,7 +47,7 @@ import { parseArgs } from "node:util";
 import { startEventSink } from "../emulators/event-sink/index.ts";
 import { type BenchContext, OPERATOR_CAPS, OPERATOR_DEFAULTS } from "./lib/bench-context.ts";
 import { startBmcFleetProcess } from "./lib/bmc-fleet-process.ts";
-import type { BenchPlan, BenchResults } from "./lib/results.ts";
+import { type BenchPlan, type BenchResults, repeatsFor } from "./lib/results.ts";
 import { writeReport } from "./lib/write-report.ts";
 import { runConvergence, runConvergenceRepeated } from "./scenarios/convergence.ts";
 import { runFootprint } from "./scenarios/footprint.ts";
@@ -66,6 +66,8 @@ const FULL: BenchPlan = {
   // more CPU on a burst of 100 hosts than after 100 (probes with --warmup 20 and --warmup 100).
   warmupHosts: 100,
   convergenceRepeats: 3,
+  // A run at N = 100 lasts about a second, where one run's ratio can be a tenth off the next one's.
+  shortRowRepeats: 7,
   justRestarted: [{ hosts: 100, latencyMs: 50 }],
   variantArgs: [],
   idleMs: 600_000,
@@ -149,7 +151,7 @@ const plan: BenchPlan = {
   ...(hostsFlag ? { convergenceHosts: hostsFlag } : {}),
   ...(latenciesFlag ? { convergenceLatencies: latenciesFlag } : {}),
   ...(warmupFlag ? { warmupHosts: warmupFlag[0]! } : {}),
-  ...(repeatsFlag ? { convergenceRepeats: repeatsFlag[0]! } : {}),
+  ...(repeatsFlag ? { convergenceRepeats: repeatsFlag[0]!, shortRowRepeats: repeatsFlag[0]! } : {}),
 };
 plan.fleetBmcs = Math.max(plan.fleetBmcs, ...plan.convergenceHosts) + plan.warmupHosts;
 const shownFlags = [
@@ -214,14 +216,14 @@ try {
           hosts === largest && latencyMs === 0 ? measureOperations(ctx, plan.idleMs, (r) => (operations = r)) : undefined;
         const warmupHosts = plan.warmupHosts;
         results.convergence.push(
-          await runConvergenceRepeated(ctx, { hosts, latencyMs, warmupHosts, ...(afterConverged ? { afterConverged } : {}) }, plan.convergenceRepeats),
+          await runConvergenceRepeated(ctx, { hosts, latencyMs, warmupHosts, ...(afterConverged ? { afterConverged } : {}) }, repeatsFor(plan, hosts)),
         );
         if (operations) results.operations = operations;
       }
     }
     for (const { hosts, latencyMs } of hostsFlag || plan.warmupHosts === 0 ? [] : plan.justRestarted) {
       results.convergence.push(
-        await runConvergenceRepeated(ctx, { hosts, latencyMs, warmupHosts: plan.warmupHosts, restartAfterWarmUp: true }, plan.convergenceRepeats),
+        await runConvergenceRepeated(ctx, { hosts, latencyMs, warmupHosts: plan.warmupHosts, restartAfterWarmUp: true }, repeatsFor(plan, hosts)),
       );
     }
     if (plan.variantArgs.length > 0) {

@@ -143,7 +143,11 @@ export function renderReport(r: BenchResults): string {
       "GET of the service root and of the EventService, POST of the subscription: 11 — with the same caps (one `BmcCallLimiter`: 1 per BMC, 64 overall) " +
       "against the same BMCs, once before and once after the operator's run (BMCs reset in between); the ratio divides by their mean." +
       (repeated
-        ? ` The machine is shared, and identical runs of the same code can differ by a tenth or more in ratio (much more at 0 ms, where a run lasts a fraction of a second), so **each row was run ${r.plan.convergenceRepeats} times, ` +
+        ? ` The machine is shared, and identical runs of the same code can differ by a tenth or more in ratio (much more at 0 ms, where a run lasts a fraction of a second), so **each row was run ${r.plan.convergenceRepeats} times` +
+          (r.plan.shortRowRepeats !== undefined && r.plan.shortRowRepeats !== r.plan.convergenceRepeats
+            ? ` (${r.plan.shortRowRepeats} times at N = ${Math.min(...r.plan.convergenceHosts)}, whose windows are the shortest)`
+            : "") +
+          ", " +
           "each on a fresh stack with its own baselines, and shows the run with the median ratio**; *Runs* lists every run's ratio in the order they ran " +
           "(each run's times are in the JSON file)."
         : ""),

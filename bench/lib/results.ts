@@ -24,6 +24,11 @@ export interface BenchPlan {
   /** Runs of each convergence row and of the Ironic figure; each reports the run with the median ratio. */
   convergenceRepeats: number;
   /**
+   * Runs of each convergence row at the smallest N instead, whose windows are the
+   * shortest and so the most swayed by the shared machine; `convergenceRepeats` when unset.
+   */
+  shortRowRepeats?: number;
+  /**
    * Extra convergence runs of an operator's first burst: after the warm-up, the
    * operator is stopped and a new process measured, on the same warm stack.
    */
@@ -73,4 +78,9 @@ export function isFirstBurst(run: ConvergenceResult): boolean {
 /** Whether a convergence run is one of the plan's main rows: the operator warmed up as planned, default flags, not restarted. */
 export function isMainRow(run: ConvergenceResult, plan: BenchPlan): boolean {
   return run.operatorArgs.length === 0 && (run.warmupHosts ?? 0) === (plan.warmupHosts ?? 0) && run.restarted !== true;
+}
+
+/** How many times the plan runs a convergence row of `hosts` hosts. */
+export function repeatsFor(plan: BenchPlan, hosts: number): number {
+  return hosts <= Math.min(...plan.convergenceHosts) ? (plan.shortRowRepeats ?? plan.convergenceRepeats) : plan.convergenceRepeats;
 }
