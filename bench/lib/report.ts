@@ -130,7 +130,7 @@ export function renderReport(r: BenchResults): string {
       "their credentials Secrets exist before it (unlabelled: the operator labels each, as Metal3's does). " +
       (r.plan.warmupHosts
         ? `Before the window the operator has converged ${r.plan.warmupHosts} other hosts on BMCs of their own (namespace \`warmup\`, left in place), ` +
-          "so the figure is that of a running operator, its code compiled by the JIT and its connections open, as in production; " +
+          "so the figure is that of a running operator, its code compiled by the JIT and its connections to the API open, as in production; " +
           (r.convergence.some((c) => c.restarted)
             ? "rows marked *just restarted* measure the first burst of a new operator process instead: after the same warm-up, the operator is stopped and a new process " +
               "started, which handles the objects it finds before the window, as after an upgrade or a failover. The stack around it stays warm: " +
@@ -253,7 +253,9 @@ export function renderReport(r: BenchResults): string {
         (coldCpu !== undefined && warmCpu !== undefined
           ? ` (the operator used ${coldCpu.toFixed(2)} s of CPU over the window, against ${warmCpu.toFixed(2)} s once warm)`
           : "") +
-        ", and opens its connections to the BMCs, a one-off cost of each start.",
+        (cold.restarted
+          ? ", a one-off cost of each start; both runs open new connections to the measured BMCs."
+          : ", and opens its connections, a one-off cost of each start."),
       "",
     );
   }

@@ -65,7 +65,7 @@ async function fails(args: string[]): Promise<string> {
   return result.stderr;
 }
 
-/** A kubectl that keeps running (`get -w`): its output so far, a wait for a pattern in it, and a stop. */
+/** A kubectl that keeps running (`get -w`): a wait for a pattern in its standard output, and a stop. */
 interface RunningKubectl {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
   stop(): void;
