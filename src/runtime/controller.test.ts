@@ -236,6 +236,22 @@ describe("Controller", () => {
     await running;
   });
 
+  it("reconciles once for an update whose old and new objects map to the same key, with a worker idle", async () => {
+    const calls: string[] = [];
+    const clock = new FakeClock();
+    const hosts = new ManualSource<KubeObject & { spec?: { subs: string[] } }>();
+    const controller = new Controller({ name: "map-once", clock, registry: new Registry(), reconcile: (r) => void calls.push(`${r.namespace}/${r.name}`) });
+    controller.watch(hosts, { map: (h) => (h.spec?.subs ?? []).map((name) => ({ namespace: h.metadata?.namespace, name })) });
+    const abort = new AbortController();
+    const running = controller.start(abort.signal);
+    await settle(); // the workers wait for keys
+    hosts.update({ ...obj("h"), spec: { subs: ["s1"] } }, { ...obj("h", 2), spec: { subs: ["s1"] } });
+    await settle();
+    assert.deepEqual(calls, ["ns/s1"]);
+    abort.abort();
+    await running;
+  });
+
   it("waits for the caches before reconciling, and fails start when they do not sync in time", async () => {
     const clock = new FakeClock();
     const source = new ManualSource<KubeObject>(false);

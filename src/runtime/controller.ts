@@ -226,8 +226,13 @@ export class Controller {
   #handlerFor<T extends KubeObject>(options: WatchOptions<T>) {
     const predicates = options.predicates ?? [];
     const map = options.map ?? ((object: T) => [refOf(object)]);
+    // Each key once per event: an update maps both the old and the new object, mostly to the
+    // same keys, and a key handed to an idle worker at the first add would be marked for a
+    // second, needless reconcile at the next.
     const enqueue = (objects: T[]) => {
-      for (const object of objects) for (const request of map(object)) this.queue.add(keyOf(request));
+      const keys = new Set<string>();
+      for (const object of objects) for (const request of map(object)) keys.add(keyOf(request));
+      for (const key of keys) this.queue.add(key);
     };
     return {
       add: (object: T) => {

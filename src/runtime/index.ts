@@ -56,6 +56,8 @@ export {
   and,
   annotationsChanged,
   deletionChanged,
+  deletionStarted,
+  finalizerRemoved,
   generationChanged,
   labelsChanged,
   or,

@@ -51,6 +51,23 @@ export const deletionChanged: Predicate = {
     !isDeepStrictEqual(old.metadata?.finalizers ?? [], object.metadata?.finalizers ?? []),
 };
 
+/** Passes updates that set (or change) `metadata.deletionTimestamp`: the start of deletion. */
+export const deletionStarted: Predicate = {
+  update: (old, object) => String(old.metadata?.deletionTimestamp ?? "") !== String(object.metadata?.deletionTimestamp ?? ""),
+};
+
+/**
+ * Passes updates that take a finalizer off: somebody removed a controller's
+ * finalizer, which it may have to put back. Adding one does not pass, so a
+ * controller is not woken by its own finalizer write.
+ */
+export const finalizerRemoved: Predicate = {
+  update: (old, object) => {
+    const now = object.metadata?.finalizers ?? [];
+    return (old.metadata?.finalizers ?? []).some((f) => !now.includes(f));
+  },
+};
+
 /** Passes an event when any of the predicates does. */
 export function or<T extends KubeObject>(...predicates: Predicate<T>[]): Predicate<T> {
   return {

@@ -64,6 +64,37 @@ describe("WorkQueue", () => {
     assert.equal(queue.length, 1, "the later delays were dropped");
   });
 
+  it("drops a pending delay when the key is added now, as controller-runtime's priority queue", async () => {
+    const { queue, clock } = newQueue();
+    queue.addAfter("a", 1000);
+    queue.add("a");
+    assert.equal(await queue.get(), "a");
+    queue.done("a");
+    await clock.advance(5000);
+    assert.equal(queue.length, 0, "the delayed add did not come back after the key was processed");
+  });
+
+  it("keeps no delay for a key already due: waiting, or to be re-delivered after done", async () => {
+    const { queue, clock } = newQueue();
+    queue.add("a");
+    queue.addAfter("a", 1000);
+    assert.equal(await queue.get(), "a");
+    queue.add("a"); // an event while it is processed: re-delivered after done
+    queue.addAfter("a", 1000); // the running reconcile asks to be requeued later
+    queue.done("a");
+    assert.equal(await queue.get(), "a", "re-delivered at once");
+    queue.done("a");
+    await clock.advance(5000);
+    assert.equal(queue.length, 0, "no later delivery: the reconcile that ran returns its own requeue");
+
+    queue.add("b");
+    assert.equal(await queue.get(), "b");
+    queue.addAfter("b", 1000); // processing and not re-queued: the delay stands
+    queue.done("b");
+    await clock.advance(1000);
+    assert.equal(queue.length, 1);
+  });
+
   it("backs off per key with addRateLimited until forget", async () => {
     const clock = new FakeClock();
     const queue = new WorkQueue({ name: "test", clock, registry: new Registry(), rateLimiter: new ItemExponentialFailureRateLimiter(10, 1000) });

@@ -6,8 +6,12 @@
  * - A key handed out by {@link WorkQueue.get} is *processing* until
  *   {@link WorkQueue.done}; it is never handed out twice at once. Added while
  *   processing, it is marked dirty and handed out again once after `done`.
- * - {@link WorkQueue.addAfter} delays an add (the earliest of several delays
- *   wins); {@link WorkQueue.addRateLimited} delays it by the rate limiter.
+ * - {@link WorkQueue.addAfter} delays an add; {@link WorkQueue.addRateLimited}
+ *   delays it by the rate limiter. A key has one place in the queue, at its
+ *   earliest time, as in controller-runtime's priority queue (its default
+ *   since v0.23): of several delays the earliest wins, an add now supersedes a
+ *   pending delay, and a delay for a key already due is dropped. The reconcile
+ *   that runs returns its own requeue, so an older one is not needed.
  *
  * @module
  */
@@ -126,9 +130,17 @@ export class WorkQueue {
     return this.#shuttingDown;
   }
 
-  /** Queues `key` unless it is already waiting; a processing key is re-queued after `done`. */
+  /**
+   * Queues `key` unless it is already waiting; a processing key is re-queued
+   * after `done`. A pending delayed add of `key` is dropped.
+   */
   add(key: string): void {
     if (this.#shuttingDown) return;
+    const pending = this.#delayed.get(key);
+    if (pending !== undefined) {
+      pending.timer.cancel();
+      this.#delayed.delete(key);
+    }
     if (this.#dirty.has(key)) return;
     this.#metrics.adds.inc(this.labels);
     this.#dirty.add(key);
@@ -136,9 +148,14 @@ export class WorkQueue {
     this.#push(key);
   }
 
-  /** Queues `key` after `ms` milliseconds; of several pending delays for one key the earliest wins. */
+  /**
+   * Queues `key` after `ms` milliseconds; of several pending delays for one key
+   * the earliest wins, and none is kept for a key already waiting or marked to
+   * be re-queued after `done`.
+   */
   addAfter(key: string, ms: number): void {
     if (this.#shuttingDown) return;
+    if (this.#dirty.has(key)) return;
     if (!(ms > 0)) {
       this.add(key);
       return;
