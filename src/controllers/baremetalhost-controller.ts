@@ -17,9 +17,11 @@ import {
   isDeleting,
   type KubeClient,
   objectKey,
+  type Predicate,
   type ReconcileContext,
   type Request,
   type Result,
+  type Secret,
   refOf,
   TerminalError,
 } from "../runtime/index.ts";
@@ -30,7 +32,7 @@ import type { HostAccessResolver } from "./host-access-resolver.ts";
 import { classifyFailure } from "./reasons.ts";
 import { BARE_METAL_HOSTS } from "./resources.ts";
 import { StatusWriter } from "./status-writer.ts";
-import { WrittenVersions } from "./written-versions.ts";
+import { STALE_CACHE_FALLBACK_MS, WrittenVersions } from "./written-versions.ts";
 
 /** Annotate a host with this (any value) to have its BMC read again; the annotation is removed afterwards. */
 export const REFRESH_ANNOTATION = "bmc-operator.metal3.io/refresh-inventory";
@@ -43,8 +45,6 @@ export function credentialsKey(host: BareMetalHost): string[] {
   const name = host.spec.bmc?.credentialsName;
   return name ? [`${host.metadata.namespace ?? ""}/${name}`] : [];
 }
-
-const STALE_CACHE_REQUEUE_MS = 5_000;
 
 /** What the controller needs. */
 export interface BareMetalHostControllerDeps {
@@ -60,20 +60,43 @@ export class BareMetalHostReconciler {
   readonly #d: BareMetalHostControllerDeps;
   readonly #written = new WrittenVersions();
   readonly #status: StatusWriter<BareMetalHost>;
+  /** The resourceVersion of the credentials Secret each host's last reconcile read, by host key. */
+  readonly #credentialsRead = new Map<string, string>();
 
   constructor(deps: BareMetalHostControllerDeps) {
     this.#d = deps;
     this.#status = new StatusWriter(deps.client, BARE_METAL_HOSTS, this.#written);
   }
 
+  /**
+   * Passes the update that shows this reconciler its own last write, when a
+   * reconcile was put off because the cache was behind it; for the
+   * controller's predicates.
+   */
+  get cacheCaughtUp(): Predicate {
+    return this.#written.caughtUp;
+  }
+
+  /**
+   * Whether the last reconcile of `host` read `secret` at its current version:
+   * then a change to the Secret that brings that version (labelling it, which
+   * that reconcile did itself, puts it into the cache) is no news to the host.
+   */
+  hasRead(host: BareMetalHost, secret: Secret): boolean {
+    const version = secret.metadata?.resourceVersion;
+    return version !== undefined && this.#credentialsRead.get(objectKey(host)) === version;
+  }
+
   /** The reconcile function, for a controller. */
   readonly reconcile = async (request: Request, ctx: ReconcileContext): Promise<Result> => {
     const host = this.#d.hosts.get(request);
     if (!host) {
-      this.#written.forget(objectKey({ metadata: request }));
+      const key = objectKey({ metadata: request });
+      this.#written.forget(key);
+      this.#credentialsRead.delete(key);
       return {};
     }
-    if (this.#written.isStale(host)) return { requeueAfter: STALE_CACHE_REQUEUE_MS };
+    if (this.#written.isStale(host)) return { requeueAfter: STALE_CACHE_FALLBACK_MS };
     if (isDeleting(host)) return {};
 
     const status: BareMetalHostStatus = structuredClone(host.status ?? {});
@@ -83,6 +106,8 @@ export class BareMetalHostReconciler {
       const secret = await this.#d.access.credentialsOf(host, ctx.signal);
       const access = hostAccessFrom(host, secret);
       const credentialsVersion = secret?.metadata?.resourceVersion ?? "";
+      if (secret) this.#credentialsRead.set(objectKey(host), credentialsVersion);
+      else this.#credentialsRead.delete(objectKey(host));
       const ready = findStatusCondition(status.conditions, "Ready");
       const upToDate =
         ready?.status === "True" &&

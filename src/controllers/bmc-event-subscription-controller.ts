@@ -40,6 +40,7 @@ import {
   isStatusConditionTrue,
   type KubeClient,
   objectKey,
+  type Predicate,
   type ReconcileContext,
   type Request,
   type Result,
@@ -57,7 +58,7 @@ import { classifyFailure } from "./reasons.ts";
 import { BMC_EVENT_SUBSCRIPTIONS } from "./resources.ts";
 import type { SecretReader } from "./secret-reader.ts";
 import { StatusWriter } from "./status-writer.ts";
-import { WrittenVersions } from "./written-versions.ts";
+import { STALE_CACHE_FALLBACK_MS, WrittenVersions } from "./written-versions.ts";
 
 /** Index of subscriptions by the key (`namespace/name`) of their host. */
 export const SUBSCRIPTIONS_BY_HOST = "host";
@@ -74,8 +75,6 @@ export function subscriptionSecretKeys(subscription: BMCEventSubscription): stri
   const ref = subscription.spec.httpHeadersRef;
   return ref ? [`${subscription.metadata.namespace ?? ""}/${ref.name}`] : [];
 }
-
-const STALE_CACHE_REQUEUE_MS = 5_000;
 
 /** What the controller needs. */
 export interface BMCEventSubscriptionControllerDeps {
@@ -132,6 +131,15 @@ export class BMCEventSubscriptionReconciler {
     return (this.#d.now ?? Date.now)();
   }
 
+  /**
+   * Passes the update that shows this reconciler its own last write, when a
+   * reconcile was put off because the cache was behind it; for the
+   * controller's predicates.
+   */
+  get cacheCaughtUp(): Predicate {
+    return this.#written.caughtUp;
+  }
+
   /** The reconcile function, for a controller. */
   readonly reconcile = async (request: Request, ctx: ReconcileContext): Promise<Result> => {
     const cached = this.#d.subscriptions.get(request);
@@ -141,7 +149,7 @@ export class BMCEventSubscriptionReconciler {
       this.#lastChecked.delete(key);
       return {};
     }
-    if (this.#written.isStale(cached)) return { requeueAfter: STALE_CACHE_REQUEUE_MS };
+    if (this.#written.isStale(cached)) return { requeueAfter: STALE_CACHE_FALLBACK_MS };
     if (isDeleting(cached)) return this.#finalize(cached, ctx);
 
     let sub = cached;

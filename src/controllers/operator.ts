@@ -11,7 +11,8 @@ import type { BMCEventSubscription } from "../api/bmc-event-subscription.ts";
 import type { Provisioner } from "../provisioner/provisioner.ts";
 import {
   annotationsChanged,
-  deletionChanged,
+  deletionStarted,
+  finalizerRemoved,
   generationChanged,
   type Informer,
   type Manager,
@@ -56,8 +57,14 @@ export interface Operator {
   provisioner: Provisioner;
 }
 
-/** Spec changes and the start of deletion; not status writes (the controllers' own) nor resyncs. */
-const specOrDeletion = or(generationChanged, deletionChanged);
+/**
+ * Spec changes, the start of deletion and a finalizer taken off (to put back);
+ * not status writes nor finalizers added (the controllers' own) nor resyncs.
+ * Each controller also lets through, with its reconciler's `cacheCaughtUp`,
+ * the update that shows the cache its own last write when a reconcile was put
+ * off waiting for it.
+ */
+const specOrDeletion = or(generationChanged, deletionStarted, finalizerRemoved);
 
 /** Adds the BareMetalHost, BMCEventSubscription and BareMetalHostServiceIndicator controllers to `manager`. */
 export function setUpOperator(manager: Manager, options: OperatorOptions): Operator {
@@ -87,12 +94,20 @@ export function setUpOperator(manager: Manager, options: OperatorOptions): Opera
     .controller({
       name: "baremetalhost",
       for: hosts,
-      predicates: [or(specOrDeletion, annotationsChanged(REFRESH_ANNOTATION))],
+      predicates: [or(specOrDeletion, annotationsChanged(REFRESH_ANNOTATION), hostReconciler.cacheCaughtUp)],
       reconcile: hostReconciler.reconcile,
       maxConcurrentReconciles: workers,
     })
     .watch(secretInformer, {
-      map: (secret) => hosts.byIndex(HOSTS_BY_CREDENTIALS, objectKey(secret)).map(refOf),
+      // Not the hosts that have read this version already (above all the one whose reconcile
+      // labelled it, which brings it into the cache); every host when it is deleted.
+      map: (secret) => {
+        const current = secretInformer.get(refOf(secret))?.metadata?.resourceVersion === secret.metadata?.resourceVersion;
+        return hosts
+          .byIndex(HOSTS_BY_CREDENTIALS, objectKey(secret))
+          .filter((host) => !(current && hostReconciler.hasRead(host, secret)))
+          .map(refOf);
+      },
       predicates: [resourceVersionChanged],
     });
 
@@ -110,7 +125,7 @@ export function setUpOperator(manager: Manager, options: OperatorOptions): Opera
     .controller({
       name: "bmceventsubscription",
       for: subscriptions,
-      predicates: [specOrDeletion],
+      predicates: [or(specOrDeletion, subscriptionReconciler.cacheCaughtUp)],
       reconcile: subscriptionReconciler.reconcile,
       maxConcurrentReconciles: workers,
     })
@@ -135,7 +150,7 @@ export function setUpOperator(manager: Manager, options: OperatorOptions): Opera
     .controller({
       name: "baremetalhostserviceindicator",
       for: indicators,
-      predicates: [specOrDeletion],
+      predicates: [or(specOrDeletion, indicatorReconciler.cacheCaughtUp)],
       reconcile: indicatorReconciler.reconcile,
       maxConcurrentReconciles: workers,
     })

@@ -23,6 +23,7 @@ import {
   isStatusConditionTrue,
   type KubeClient,
   objectKey,
+  type Predicate,
   type ReconcileContext,
   type Request,
   type Result,
@@ -37,7 +38,7 @@ import type { HostAccessResolver } from "./host-access-resolver.ts";
 import { classifyFailure } from "./reasons.ts";
 import { SERVICE_INDICATORS } from "./resources.ts";
 import { StatusWriter } from "./status-writer.ts";
-import { WrittenVersions } from "./written-versions.ts";
+import { STALE_CACHE_FALLBACK_MS, WrittenVersions } from "./written-versions.ts";
 
 /** Index of indicators by the key (`namespace/name`) of their host. */
 export const INDICATORS_BY_HOST = "host";
@@ -47,9 +48,6 @@ export function indicatorHostKey(indicator: BareMetalHostServiceIndicator): stri
   const namespace = indicator.metadata.namespace ?? "";
   return `${indicator.spec.hostRef.namespace || namespace}/${indicator.spec.hostRef.name}`;
 }
-
-/** How long to wait before looking again when the cache is behind this process's own write. */
-const STALE_CACHE_REQUEUE_MS = 5_000;
 
 /** What the controller needs. */
 export interface ServiceIndicatorControllerDeps {
@@ -75,6 +73,15 @@ export class ServiceIndicatorReconciler {
     this.#status = new StatusWriter(deps.client, SERVICE_INDICATORS, this.#written);
   }
 
+  /**
+   * Passes the update that shows this reconciler its own last write, when a
+   * reconcile was put off because the cache was behind it; for the
+   * controller's predicates.
+   */
+  get cacheCaughtUp(): Predicate {
+    return this.#written.caughtUp;
+  }
+
   /** The reconcile function, for a controller. */
   readonly reconcile = async (request: Request, ctx: ReconcileContext): Promise<Result> => {
     const cached = this.#d.indicators.get(request);
@@ -82,7 +89,7 @@ export class ServiceIndicatorReconciler {
       this.#written.forget(objectKey({ metadata: request }));
       return {};
     }
-    if (this.#written.isStale(cached)) return { requeueAfter: STALE_CACHE_REQUEUE_MS };
+    if (this.#written.isStale(cached)) return { requeueAfter: STALE_CACHE_FALLBACK_MS };
     if (isDeleting(cached)) return this.#finalize(cached, ctx);
 
     let indicator = cached;

@@ -90,6 +90,20 @@ describe("BareMetalHost controller", () => {
     assert.equal(recovered.status?.errorMessage, undefined);
   });
 
+  it("reports at once that its credentials Secret was deleted", async () => {
+    const ns = await stack.namespace("secret-gone");
+    await stack.createHost(ns, "worker-0", 0);
+    await host(ns, "worker-0", isReady, "registered");
+    await stack.client.delete(SECRETS, { namespace: ns, name: "worker-0-bmc" });
+    const failed = await host(
+      ns,
+      "worker-0",
+      (h) => findStatusCondition(h.status?.conditions, "Ready")?.reason === "CredentialsMissing",
+      "the missing Secret reported",
+    );
+    assert.equal(failed.status?.errorMessage, `credentials Secret "${ns}/worker-0-bmc" of BareMetalHost "worker-0" not found`);
+  });
+
   it("reads the new BMC when the host's address changes", async () => {
     const ns = await stack.namespace("moved");
     await stack.createHost(ns, "worker-0", 0);

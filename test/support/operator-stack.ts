@@ -49,6 +49,8 @@ export interface OperatorRunOptions {
   subscriptionCheckIntervalMs?: number;
   /** BMC calls in flight per BMC. @default 1 */
   perBmc?: number;
+  /** The API server address the operator uses, for a proxy in front of the emulator. @default the emulator's */
+  apiUrl?: string;
 }
 
 /** A running stack. */
@@ -92,7 +94,7 @@ export async function startOperatorStack(options: OperatorStackOptions = {}): Pr
     async startOperator(run = {}) {
       if (running) throw new Error("the operator is already running");
       const manager = new Manager({
-        kubeConfig,
+        kubeConfig: run.apiUrl ? kubeConfigFromString(api.kubeconfig.replaceAll(api.url, run.apiUrl)) : kubeConfig,
         metricsAddress: "0",
         probeAddress: "0",
         logger: silentLogger,
