@@ -178,6 +178,7 @@ export function renderReport(r: BenchResults): string {
         ">BMC requests per host (operator / baseline)",
         ">BMC requests/s",
         ">API requests per host",
+        ">Reconciles per host / indicator / subscription",
         ">CPU operator",
         ">CPU API emulator",
         ">CPU BMC emulator",
@@ -191,6 +192,9 @@ export function renderReport(r: BenchResults): string {
         `${round(c.bmcRequestsPerHost, 2)} / ${round(c.baselineRequestsPerHost, 2)}`,
         Math.round((c.bmcRequestsPerHost * c.hosts) / (c.operatorMs / 1000)),
         round(apiRequests(c) / c.hosts, 1),
+        c.reconcilesPerObject
+          ? [c.reconcilesPerObject.host, c.reconcilesPerObject.indicator, c.reconcilesPerObject.subscription].map((v) => round(v, 1)).join(" / ")
+          : "–",
         pct(c.usage.operator?.cpuShare),
         pct(c.usage.apiEmulator?.cpuShare),
         pct(c.usage.bmcEmulator?.cpuShare),

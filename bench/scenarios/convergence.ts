@@ -108,6 +108,8 @@ export interface ConvergenceResult {
   eventsDropped: number;
   /** Reconcile errors and requeues at convergence (from its metrics). */
   reconcileErrors: number;
+  /** Reconciles in the window per measured object, by controller (from its metrics); absent in older runs. */
+  reconcilesPerObject?: { host: number; indicator: number; subscription: number };
   /** CPU and memory of each process over the window. */
   usage: Record<string, WindowUsage>;
   /** The operator's resident memory when its caches had synced, before any object existed, bytes. */
@@ -208,6 +210,11 @@ export async function runConvergence(ctx: BenchContext, options: ConvergenceOpti
         eventsWritten: since(metrics, metricsBefore, "event_recorder_events_total", { result: "created" }),
         eventsDropped: since(metrics, metricsBefore, "event_recorder_events_total", { result: "dropped" }),
         reconcileErrors: since(metrics, metricsBefore, "controller_runtime_reconcile_errors_total"),
+        reconcilesPerObject: {
+          host: since(metrics, metricsBefore, "controller_runtime_reconcile_total", { controller: "baremetalhost" }) / n,
+          indicator: since(metrics, metricsBefore, "controller_runtime_reconcile_total", { controller: "baremetalhostserviceindicator" }) / n,
+          subscription: since(metrics, metricsBefore, "controller_runtime_reconcile_total", { controller: "bmceventsubscription" }) / n,
+        },
         usage: windowUsage,
         operatorRssAtStartBytes: rssAtStart,
       };
