@@ -98,18 +98,53 @@ const QUICK: BenchPlan = {
   ironicHosts: 10,
 };
 
-const { values: flags } = parseArgs({
-  options: {
-    quick: { type: "boolean", default: false },
-    only: { type: "string" },
-    out: { type: "string" },
-    render: { type: "string" },
-    hosts: { type: "string" },
-    latencies: { type: "string" },
-    warmup: { type: "string" },
-    repeats: { type: "string" },
-  },
-});
+const USAGE = `Usage: npm run bench -- [flags]
+
+Measures the operator's figures (docs/benchmarks.md) against baselines from the same run.
+
+  --quick                 a smoke run (small N, a few minutes), into .data/bench-quick
+  --only <figures>        comma-separated, of: ${FIGURES.join(", ")}
+                          (convergence also measures BMC requests per operation and API writes)
+  --hosts <n,...>         the convergence runs' N, instead of the mode's (leaves out the
+                          just-restarted rows)
+  --latencies <ms,...>    the convergence runs' BMC latencies, instead of the mode's
+  --warmup <hosts>        hosts converged before each convergence window (0: a just-started
+                          operator on a new stack)
+  --repeats <runs>        runs of each convergence row and of the Ironic figure (the median
+                          is reported)
+  --out <dir>             where benchmarks.md, benchmarks.json and convergence.svg go
+                          (default: docs, or .data/bench-quick with --quick)
+  --render <json>         render the report and chart again from a run's benchmarks.json
+  -h, --help              this text
+
+Environment: BENCH_OPERATOR_NODE_ARGS (Node.js flags for the operator's process),
+BENCH_OPERATOR_WRAPPER (an executable that execs the operator's command line),
+BENCH_COMMIT (the commit to name when running from a copy of a tree).`;
+
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      only: { type: "string" },
+      out: { type: "string" },
+      render: { type: "string" },
+      hosts: { type: "string" },
+      latencies: { type: "string" },
+      warmup: { type: "string" },
+      repeats: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+} catch (error) {
+  console.error(`bench: ${(error as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+const flags = parsed.values;
+if (flags.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const quick = flags.quick === true;
 const only = new Set<Figure>(
   (flags.only ?? FIGURES.join(","))

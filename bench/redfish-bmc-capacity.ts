@@ -19,17 +19,48 @@ import { parseArgs } from "node:util";
 import { Agent, request } from "undici";
 import type { EmulatedBmcInfo } from "../emulators/redfish-bmc/index.ts";
 
-const { values: args } = parseArgs({
-  options: {
-    count: { type: "string", default: "1000" },
-    seconds: { type: "string", default: "8" },
-    concurrency: { type: "string", default: "128" },
-    "no-write": { type: "boolean", default: false },
-  },
-});
-const COUNT = Number(args.count);
-const SECONDS = Number(args.seconds);
-const CONCURRENCY = Number(args.concurrency);
+const USAGE = `Usage: npm run bench:redfish-bmc -- [flags]
+
+Measures the Redfish BMC emulator's capacity and writes the redfish-bmc section of docs/benchmarks.md.
+
+  --count <n>          BMCs in the emulator (default 1000)
+  --seconds <s>        seconds of load per row, after 2 s of warm-up (default 8)
+  --concurrency <n>    requests in flight (default 128)
+  --no-write           print the section only, without writing docs/benchmarks.md
+  -h, --help           this text`;
+
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      count: { type: "string", default: "1000" },
+      seconds: { type: "string", default: "8" },
+      concurrency: { type: "string", default: "128" },
+      "no-write": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+} catch (error) {
+  console.error(`bench:redfish-bmc: ${(error as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+const args = parsed.values;
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+/** A positive integer flag, or exit 2 naming the flag and the value. */
+function positive(flag: string, text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1) {
+    console.error(`bench:redfish-bmc: --${flag} takes a positive integer; got ${JSON.stringify(text)}`);
+    process.exit(2);
+  }
+  return value;
+}
+const COUNT = positive("count", args.count);
+const SECONDS = positive("seconds", args.seconds);
+const CONCURRENCY = positive("concurrency", args.concurrency);
 const WARMUP_SECONDS = 2;
 
 const CLI = fileURLToPath(new URL("../emulators/redfish-bmc/cli.ts", import.meta.url));
