@@ -46,6 +46,9 @@ export function credentialsKey(host: BareMetalHost): string[] {
   return name ? [`${host.metadata.namespace ?? ""}/${name}`] : [];
 }
 
+/** Marks a host whose credentials a reconcile is reading now. */
+const READING: unique symbol = Symbol("reading");
+
 /** What the controller needs. */
 export interface BareMetalHostControllerDeps {
   client: KubeClient;
@@ -60,8 +63,11 @@ export class BareMetalHostReconciler {
   readonly #d: BareMetalHostControllerDeps;
   readonly #written = new WrittenVersions();
   readonly #status: StatusWriter<BareMetalHost>;
-  /** The resourceVersion of the credentials Secret each host's last reconcile read, by host key. */
-  readonly #credentialsRead = new Map<string, string>();
+  /**
+   * The resourceVersion of the credentials Secret each host's last reconcile
+   * read, by host key; {@link READING} while a reconcile reads it.
+   */
+  readonly #credentialsRead = new Map<string, string | typeof READING>();
 
   constructor(deps: BareMetalHostControllerDeps) {
     this.#d = deps;
@@ -78,13 +84,31 @@ export class BareMetalHostReconciler {
   }
 
   /**
-   * Whether the last reconcile of `host` read `secret` at its current version:
-   * then a change to the Secret that brings that version (labelling it, which
-   * that reconcile did itself, puts it into the cache) is no news to the host.
+   * Whether the last reconcile of `host` read `secret` at its current version,
+   * or a reconcile is reading it now: then that change of the Secret is no
+   * news to the host. Above all, labelling the Secret (which the reading
+   * reconcile does itself) brings it into the cache, and its watch event may
+   * come before the labelling's answer; a reading that finds the cache newer
+   * than that answer uses the cache's copy.
    */
   hasRead(host: BareMetalHost, secret: Secret): boolean {
-    const version = secret.metadata?.resourceVersion;
-    return version !== undefined && this.#credentialsRead.get(objectKey(host)) === version;
+    const read = this.#credentialsRead.get(objectKey(host));
+    return read === READING || (read !== undefined && read === secret.metadata?.resourceVersion);
+  }
+
+  /** Reads the host's credentials Secret, recording that (and then which version) it was read. */
+  async #readCredentials(host: BareMetalHost, signal: AbortSignal): Promise<Secret | undefined> {
+    const key = objectKey(host);
+    this.#credentialsRead.set(key, READING);
+    let secret: Secret | undefined;
+    try {
+      secret = await this.#d.access.credentialsOf(host, signal);
+    } finally {
+      const version = secret?.metadata?.resourceVersion;
+      if (version !== undefined) this.#credentialsRead.set(key, version);
+      else this.#credentialsRead.delete(key);
+    }
+    return secret;
   }
 
   /** The reconcile function, for a controller. */
@@ -103,11 +127,9 @@ export class BareMetalHostReconciler {
     const generation = host.metadata.generation;
     const refresh = host.metadata.annotations?.[REFRESH_ANNOTATION];
     try {
-      const secret = await this.#d.access.credentialsOf(host, ctx.signal);
+      const secret = await this.#readCredentials(host, ctx.signal);
       const access = hostAccessFrom(host, secret);
       const credentialsVersion = secret?.metadata?.resourceVersion ?? "";
-      if (secret) this.#credentialsRead.set(objectKey(host), credentialsVersion);
-      else this.#credentialsRead.delete(objectKey(host));
       const ready = findStatusCondition(status.conditions, "Ready");
       const upToDate =
         ready?.status === "True" &&

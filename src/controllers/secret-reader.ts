@@ -44,10 +44,18 @@ export class SecretReader {
         { type: "merge", signal },
       );
       this.#logger.info({ secretName: `${ref.namespace}/${ref.name}` }, `labelled Secret ${SECRET_LABEL_SELECTOR} so that its changes are watched`);
-      return secret;
+      // The watch may have delivered the labelled Secret, and a change after it, before this answer.
+      const meanwhile = this.#informer.get(ref);
+      return meanwhile && isNewer(meanwhile, secret) ? meanwhile : secret;
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
     }
   }
+}
+
+/** Whether `a` has a later resourceVersion than `b` (integers, as every API server in use issues). */
+function isNewer(a: Secret, b: Secret): boolean {
+  const [x, y] = [a.metadata?.resourceVersion, b.metadata?.resourceVersion];
+  return x !== undefined && y !== undefined && /^\d+$/.test(x) && /^\d+$/.test(y) && Number(x) > Number(y);
 }
