@@ -220,36 +220,38 @@ describe("Controller", () => {
     await running;
   });
 
-  it("maps secondary objects to requests, old and new on update", async () => {
+  /** A controller whose watch maps a host to requests for the names in its `spec.subs`; `calls` lists the reconciles. */
+  async function mappingController() {
     const calls: string[] = [];
-    const clock = new FakeClock();
     const hosts = new ManualSource<KubeObject & { spec?: { subs: string[] } }>();
-    const controller = new Controller({ name: "map", clock, registry: new Registry(), reconcile: (r) => void calls.push(`${r.namespace}/${r.name}`) });
-    controller.watch(hosts, { map: (h) => (h.spec?.subs ?? []).map((name) => ({ namespace: h.metadata?.namespace, name })) });
-    const abort = new AbortController();
-    const running = controller.start(abort.signal);
-    await settle();
-    hosts.update({ ...obj("h"), spec: { subs: ["s1"] } }, { ...obj("h", 2), spec: { subs: ["s2", "s3"] } });
-    await settle();
-    assert.deepEqual(calls.sort(), ["ns/s1", "ns/s2", "ns/s3"]);
-    abort.abort();
-    await running;
-  });
-
-  it("reconciles once for an update whose old and new objects map to the same key, with a worker idle", async () => {
-    const calls: string[] = [];
-    const clock = new FakeClock();
-    const hosts = new ManualSource<KubeObject & { spec?: { subs: string[] } }>();
-    const controller = new Controller({ name: "map-once", clock, registry: new Registry(), reconcile: (r) => void calls.push(`${r.namespace}/${r.name}`) });
+    const controller = new Controller({ name: "map", clock: new FakeClock(), registry: new Registry(), reconcile: (r) => void calls.push(`${r.namespace}/${r.name}`) });
     controller.watch(hosts, { map: (h) => (h.spec?.subs ?? []).map((name) => ({ namespace: h.metadata?.namespace, name })) });
     const abort = new AbortController();
     const running = controller.start(abort.signal);
     await settle(); // the workers wait for keys
-    hosts.update({ ...obj("h"), spec: { subs: ["s1"] } }, { ...obj("h", 2), spec: { subs: ["s1"] } });
-    await settle();
+    const update = async (from: string[], to: string[]) => {
+      hosts.update({ ...obj("h"), spec: { subs: from } }, { ...obj("h", 2), spec: { subs: to } });
+      await settle();
+    };
+    const stop = async () => {
+      abort.abort();
+      await running;
+    };
+    return { calls, update, stop };
+  }
+
+  it("maps secondary objects to requests, old and new on update", async () => {
+    const { calls, update, stop } = await mappingController();
+    await update(["s1"], ["s2", "s3"]);
+    assert.deepEqual(calls.sort(), ["ns/s1", "ns/s2", "ns/s3"]);
+    await stop();
+  });
+
+  it("reconciles once for an update whose old and new objects map to the same key, with a worker idle", async () => {
+    const { calls, update, stop } = await mappingController();
+    await update(["s1"], ["s1"]);
     assert.deepEqual(calls, ["ns/s1"]);
-    abort.abort();
-    await running;
+    await stop();
   });
 
   it("waits for the caches before reconciling, and fails start when they do not sync in time", async () => {
