@@ -130,6 +130,24 @@ describe("BareMetalHostServiceIndicator controller", () => {
     assert.equal(stack.fleet.stats().total, 0, JSON.stringify(stack.fleet.stats()));
   });
 
+  it("puts its finalizer back when somebody takes it off, without touching the BMC", async () => {
+    const ns = await stack.namespace("finalizer-back");
+    await registeredHost(ns, "worker-0", 0);
+    const bmc = stack.fleet.bmcs[0]!;
+    await stack.create(SERVICE_INDICATORS, indicatorObject(ns, "locate", "worker-0", `${bmc.systemUUID}@system`, true));
+    const ready = await readyWith(ns, "locate", true);
+    assert.deepEqual(ready.metadata.finalizers, ["baremetalhostserviceindicator.metal3.io"]);
+    stack.fleet.bmc(0).resetStats();
+    await stack.client.patch(SERVICE_INDICATORS, { namespace: ns, name: "locate" }, { metadata: { finalizers: null } }, { type: "merge" });
+    const back = await waitFor(
+      "the finalizer to be put back",
+      () => stack.client.get(SERVICE_INDICATORS, { namespace: ns, name: "locate" }),
+      (i) => (i.metadata.finalizers ?? []).includes("baremetalhostserviceindicator.metal3.io"),
+    );
+    assert.ok(isReady(back));
+    assert.equal(stack.fleet.bmc(0).stats().total, 0, "the light is as recorded: no BMC request");
+  });
+
   it("skips the write when the light already is as asked", async () => {
     const ns = await stack.namespace("already");
     await registeredHost(ns, "worker-2", 2);
