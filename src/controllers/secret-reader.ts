@@ -10,6 +10,7 @@
  * @module
  */
 import { isNotFound, type Informer, type KubeClient, type Logger, type ObjectRef, SECRETS, type Secret } from "../runtime/index.ts";
+import { isNewer } from "./resource-version.ts";
 
 /** The label that makes a Secret visible to the operator's cache. */
 export const SECRET_WATCH_LABEL = "environment.metal3.io";
@@ -52,10 +53,4 @@ export class SecretReader {
       throw error;
     }
   }
-}
-
-/** Whether `a` has a later resourceVersion than `b` (integers, as every API server in use issues). */
-function isNewer(a: Secret, b: Secret): boolean {
-  const [x, y] = [a.metadata?.resourceVersion, b.metadata?.resourceVersion];
-  return x !== undefined && y !== undefined && /^\d+$/.test(x) && /^\d+$/.test(y) && Number(x) > Number(y);
 }

@@ -5,13 +5,13 @@
  * duplicate subscriptions), and so the reconcile it put off runs again as soon
  * as the cache has caught up, not after a fixed delay.
  *
- * resourceVersions are opaque in Kubernetes, but every API server in use
- * (etcd's revision, and the emulator's counter) issues increasing integers;
- * where a version is not an integer, nothing is judged stale.
+ * Versions are compared as integers (see `resource-version.ts`); where a
+ * version is not an integer, nothing is judged stale.
  *
  * @module
  */
 import { type KubeObject, objectKey, type Predicate } from "../runtime/index.ts";
+import { resourceVersionNumber } from "./resource-version.ts";
 
 /**
  * How long a write may stay unseen by the cache before it is no longer waited
@@ -21,11 +21,6 @@ import { type KubeObject, objectKey, type Predicate } from "../runtime/index.ts"
  * backup), and then the cache is the truth.
  */
 export const STALE_CACHE_FALLBACK_MS = 30_000;
-
-function asNumber(version: string | undefined): number | undefined {
-  if (!version || !/^\d+$/.test(version)) return undefined;
-  return Number(version);
-}
 
 interface Written {
   version: number;
@@ -47,7 +42,7 @@ export class WrittenVersions {
 
   /** Records the object a write returned. */
   record(object: KubeObject): void {
-    const version = asNumber(object.metadata?.resourceVersion);
+    const version = resourceVersionNumber(object.metadata?.resourceVersion);
     if (version !== undefined) this.#versions.set(objectKey(object), { version, at: this.#now() });
   }
 
@@ -60,7 +55,7 @@ export class WrittenVersions {
     const key = objectKey(cached);
     const written = this.#versions.get(key);
     if (written === undefined) return false;
-    const version = asNumber(cached.metadata?.resourceVersion);
+    const version = resourceVersionNumber(cached.metadata?.resourceVersion);
     if (version === undefined || version >= written.version || this.#now() - written.at > STALE_CACHE_FALLBACK_MS) {
       this.#versions.delete(key);
       this.#waiting.delete(key);
@@ -81,7 +76,7 @@ export class WrittenVersions {
       const key = objectKey(object);
       if (!this.#waiting.has(key)) return false;
       const written = this.#versions.get(key);
-      const version = asNumber(object.metadata?.resourceVersion);
+      const version = resourceVersionNumber(object.metadata?.resourceVersion);
       if (written !== undefined && version !== undefined && version < written.version) return false;
       this.#waiting.delete(key);
       return true;
