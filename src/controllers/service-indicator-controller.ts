@@ -101,7 +101,8 @@ export class ServiceIndicatorReconciler {
       status.on === spec.on &&
       status.observedGeneration === generation &&
       isStatusConditionTrue(status.conditions, "Ready") &&
-      hasFinalizer(indicator, SERVICE_INDICATOR_FINALIZER)
+      hasFinalizer(indicator, SERVICE_INDICATOR_FINALIZER) &&
+      this.#hostLists(indicator)
     ) {
       return {};
     }
@@ -150,6 +151,16 @@ export class ServiceIndicatorReconciler {
       return this.#fail(indicator, status, error, ctx);
     }
   };
+
+  /**
+   * Whether the indicator's host is in the cache and still lists its light. A
+   * converged indicator whose host is gone, or no longer has that light, is
+   * looked at again, so that its status says so.
+   */
+  #hostLists(indicator: Indicator): boolean {
+    const host = this.#d.hosts.get({ namespace: indicator.metadata.namespace ?? "", name: indicator.spec.hostRef.name });
+    return host?.status?.hardware?.indicators?.some((e) => e.id === indicator.spec.id) ?? false;
+  }
 
   /** The host and its indicator entry, or a failure saying which is missing. */
   #lookUp(indicator: Indicator): { host: BareMetalHost; entry: HostIndicator } {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { BareMetalHost } from "../../src/api/baremetalhost.ts";
 import { BARE_METAL_HOSTS, SERVICE_INDICATORS } from "../../src/controllers/resources.ts";
-import { defineResource, findStatusCondition, isNotFound, type KubeObject } from "../../src/runtime/index.ts";
+import { defineResource, findStatusCondition, isNotFound, type KubeObject, SECRETS } from "../../src/runtime/index.ts";
 import { indicatorObject, isReady, type OperatorStack, startOperatorStack, waitFor } from "../support/operator-stack.ts";
 
 /** An admission policy or binding: only what the test writes. */
@@ -146,6 +146,25 @@ describe("BareMetalHostServiceIndicator controller", () => {
     );
     assert.ok(isReady(back));
     assert.equal(stack.fleet.bmc(0).stats().total, 0, "the light is as recorded: no BMC request");
+  });
+
+  it("says so when the host of a lit indicator is deleted, and is Ready again when it is back", async () => {
+    const ns = await stack.namespace("host-gone");
+    await registeredHost(ns, "worker-1", 1);
+    const bmc = stack.fleet.bmcs[1]!;
+    await stack.create(SERVICE_INDICATORS, indicatorObject(ns, "locate", "worker-1", `${bmc.systemUUID}@system`, true));
+    await readyWith(ns, "locate", true);
+    await new Promise((resolve) => setTimeout(resolve, 2_100)); // past the grace a new indicator gives its host
+    await stack.client.delete(BARE_METAL_HOSTS, { namespace: ns, name: "worker-1" });
+    const gone = await waitFor(
+      "the missing host to be reported",
+      () => stack.client.get(SERVICE_INDICATORS, { namespace: ns, name: "locate" }),
+      (i) => findStatusCondition(i.status?.conditions, "Ready")?.reason === "HostNotFound",
+    );
+    assert.equal(gone.status?.errorMessage, `BareMetalHost "${ns}/worker-1" not found`);
+    await stack.client.delete(SECRETS, { namespace: ns, name: "worker-1-bmc" });
+    await registeredHost(ns, "worker-1", 1);
+    await readyWith(ns, "locate", true);
   });
 
   it("skips the write when the light already is as asked", async () => {

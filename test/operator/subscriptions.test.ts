@@ -189,6 +189,21 @@ describe("BMCEventSubscription controller", () => {
     await assert.rejects(stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "never" }), isNotFound);
   });
 
+  it("says so when the host of a Ready subscription is deleted", async () => {
+    const ns = await stack.namespace("host-deleted");
+    await registered(ns, "worker-3", 3);
+    await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "events", "worker-3"));
+    await ready(ns, "events");
+    await new Promise((resolve) => setTimeout(resolve, 2_100)); // past the grace a new subscription gives its host
+    await stack.client.delete(BARE_METAL_HOSTS, { namespace: ns, name: "worker-3" });
+    const gone = await waitFor(
+      "the missing host to be reported",
+      () => stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "events" }),
+      (s) => findStatusCondition(s.status?.conditions, "Ready")?.reason === "HostNotFound",
+    );
+    assert.match(gone.status?.errorMessage ?? "", /worker-3/);
+  });
+
   it("releases the finalizer with a Warning when the host is gone", async () => {
     const ns = await stack.namespace("host-gone");
     await registered(ns, "worker-4", 4);
