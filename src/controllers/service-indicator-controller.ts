@@ -97,18 +97,18 @@ export class ServiceIndicatorReconciler {
     const generation = indicator.metadata.generation;
     const status = structuredClone(indicator.status ?? {});
 
-    if (
-      status.on === spec.on &&
-      status.observedGeneration === generation &&
-      isStatusConditionTrue(status.conditions, "Ready") &&
-      hasFinalizer(indicator, SERVICE_INDICATOR_FINALIZER) &&
-      this.#hostLists(indicator)
-    ) {
-      return {};
-    }
-
     try {
+      // Looked up first, from the cache, even for a converged indicator: one whose host is
+      // gone, or no longer has that light, then says so.
       const { host, entry } = this.#lookUp(indicator);
+      if (
+        status.on === spec.on &&
+        status.observedGeneration === generation &&
+        isStatusConditionTrue(status.conditions, "Ready") &&
+        hasFinalizer(indicator, SERVICE_INDICATOR_FINALIZER)
+      ) {
+        return {};
+      }
       // The finalizer goes on once the host can be asked, before anything is changed on
       // the BMC: while the host registers there is nothing to clean up, and a burst of
       // new indicators then costs the API no writes until their hosts are ready. The
@@ -151,16 +151,6 @@ export class ServiceIndicatorReconciler {
       return this.#fail(indicator, status, error, ctx);
     }
   };
-
-  /**
-   * Whether the indicator's host is in the cache and still lists its light. A
-   * converged indicator whose host is gone, or no longer has that light, is
-   * looked at again, so that its status says so.
-   */
-  #hostLists(indicator: Indicator): boolean {
-    const host = this.#d.hosts.get({ namespace: indicator.metadata.namespace ?? "", name: indicator.spec.hostRef.name });
-    return host?.status?.hardware?.indicators?.some((e) => e.id === indicator.spec.id) ?? false;
-  }
 
   /** The host and its indicator entry, or a failure saying which is missing. */
   #lookUp(indicator: Indicator): { host: BareMetalHost; entry: HostIndicator } {
