@@ -5,8 +5,11 @@
 #
 #   docker build -t bmc-operator:latest .
 #
-# src/cli/runtime-image.test.ts checks what this relies on: the operator's
-# imports stay inside src/ and use only the package's `dependencies`.
+# Only the operator goes in: src/ (the emulators, the `npm start` harness in
+# embedded/, tests and benchmarks live outside it) and the packages it imports
+# at run time, which are exactly package.json's `dependencies` (what only the
+# emulators and tests use is a devDependency). src/cli/runtime-image.test.ts
+# checks what this relies on.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS dependencies

@@ -3,7 +3,7 @@
  * the subset the project's policies need: `matchConstraints.resourceRules`
  * (API groups, versions, resources and operations, `*` allowed), an optional
  * `objectSelector`, `validations` (expression, message, messageExpression,
- * reason) evaluated with `src/schema/admission-policy.ts`, `failurePolicy`,
+ * reason) evaluated with `schema/admission-policy.ts`, `failurePolicy`,
  * and bindings with `validationActions` Deny and Warn (Audit is accepted and
  * ignored). Parameters (`paramKind`), `matchConditions`, `variables` and
  * namespace selectors are not supported: a policy or binding using them is
@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { evaluatePolicy, type PolicyValidation } from "../../src/schema/admission-policy.ts";
+import { evaluatePolicy, type PolicyValidation } from "./schema/admission-policy.ts";
 import type { KubeObject } from "./object-meta.ts";
 import type { ResourceType } from "./resource-type.ts";
 import { labelSelectorFromObject, type LabelSelectorObject, matchesLabels } from "./selectors.ts";

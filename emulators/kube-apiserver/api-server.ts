@@ -12,12 +12,12 @@
  */
 import { randomUUID } from "node:crypto";
 import { parse as parseYaml } from "yaml";
-import { applyDefaults } from "../../src/schema/defaults.ts";
-import { type FieldError, fieldErrorBody } from "../../src/schema/field-error.ts";
-import { validateOpenAPI } from "../../src/schema/openapi-validator.ts";
-import type { Schema } from "../../src/schema/openapi-validator.ts";
-import { pruneUnknownFields } from "../../src/schema/prune.ts";
-import { validateCustomResource } from "../../src/schema/validate.ts";
+import { applyDefaults } from "./schema/defaults.ts";
+import { type FieldError, fieldErrorBody } from "./schema/field-error.ts";
+import { validateOpenAPI } from "./schema/openapi-validator.ts";
+import type { Schema } from "./schema/openapi-validator.ts";
+import { pruneUnknownFields } from "./schema/prune.ts";
+import { validateCustomResource } from "./schema/validate.ts";
 import { admit, type Operation } from "./admission.ts";
 import { namespaces, validatingAdmissionPolicies, validatingAdmissionPolicyBindings } from "./builtin-resources.ts";
 import { type CustomResourceDefinition, customResourceDefinitions, establishedStatus } from "./crd.ts";

@@ -7,9 +7,9 @@
  *
  * @module
  */
-import type { FieldError } from "../../src/schema/field-error.ts";
-import type { Schema } from "../../src/schema/openapi-validator.ts";
-import { compileCel } from "../../src/schema/cel-environment.ts";
+import type { FieldError } from "./schema/field-error.ts";
+import type { Schema } from "./schema/openapi-validator.ts";
+import { compileCel } from "./schema/cel-environment.ts";
 import type { KubeObject } from "./object-meta.ts";
 import { ALL_VERBS, type PrinterColumn, type ResourceType, pathGetter } from "./resource-type.ts";
 import { age } from "./table.ts";

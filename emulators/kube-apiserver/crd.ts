@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { FieldError } from "../../src/schema/field-error.ts";
-import type { Schema } from "../../src/schema/openapi-validator.ts";
+import type { FieldError } from "./schema/field-error.ts";
+import type { Schema } from "./schema/openapi-validator.ts";
 import { jsonSchemaPropsTypeErrors } from "./json-schema-props.ts";
 import type { KubeObject } from "./object-meta.ts";
 import { ALL_VERBS, type PrinterColumn, type ResourceType, pathGetter } from "./resource-type.ts";

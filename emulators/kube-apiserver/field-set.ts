@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { Schema } from "../../src/schema/openapi-validator.ts";
+import type { Schema } from "./schema/openapi-validator.ts";
 
 /** A set of member paths. */
 export type FieldPathSet = Set<string>;

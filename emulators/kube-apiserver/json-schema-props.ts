@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { FieldError } from "../../src/schema/field-error.ts";
-import { typeName } from "../../src/schema/openapi-validator.ts";
+import type { FieldError } from "./schema/field-error.ts";
+import { typeName } from "./schema/openapi-validator.ts";
 
 type JsonType = "string" | "boolean" | "number" | "integer" | "array" | "object";
 

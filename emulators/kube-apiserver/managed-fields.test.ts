@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Schema } from "../../src/schema/openapi-validator.ts";
+import type { Schema } from "./schema/openapi-validator.ts";
 import { compareObjectFields, fieldsOf, formatFieldPath, fromFieldsV1, toFieldsV1 } from "./field-set.ts";
 import { applyConfiguration, decodeManagers, encodeManagers, type Manager, recordUpdate, resetFilter, type Writer } from "./managed-fields.ts";
 import { OBJECT_META_SCHEMA } from "./object-meta.ts";

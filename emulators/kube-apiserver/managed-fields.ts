@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Schema } from "../../src/schema/openapi-validator.ts";
+import type { Schema } from "./schema/openapi-validator.ts";
 import {
   compareObjectFields,
   type FieldPathSet,

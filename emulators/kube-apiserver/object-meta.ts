@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { FieldError } from "../../src/schema/field-error.ts";
-import type { Schema } from "../../src/schema/openapi-validator.ts";
+import type { FieldError } from "./schema/field-error.ts";
+import type { Schema } from "./schema/openapi-validator.ts";
 import type { ManagedFieldsEntry } from "./managed-fields.ts";
 import { isLabelValue, isQualifiedName } from "./selectors.ts";
 

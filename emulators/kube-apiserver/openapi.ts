@@ -9,7 +9,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { Schema } from "../../src/schema/openapi-validator.ts";
+import type { Schema } from "./schema/openapi-validator.ts";
 import { KUBERNETES_VERSION } from "./discovery.ts";
 import { OBJECT_META_SCHEMA } from "./object-meta.ts";
 import type { ResourceRegistry } from "./registry.ts";

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { FieldError } from "../../src/schema/field-error.ts";
-import type { Schema } from "../../src/schema/openapi-validator.ts";
+import type { FieldError } from "./schema/field-error.ts";
+import type { Schema } from "./schema/openapi-validator.ts";
 import type { KubeObject, NameRule } from "./object-meta.ts";
 import type { FieldGetter } from "./selectors.ts";
 

@@ -9,10 +9,10 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, it } from "node:test";
 import { parse, parseAllDocuments } from "yaml";
-import { evaluatePolicy, type PolicyValidation } from "../schema/admission-policy.ts";
-import { formatFieldError } from "../schema/field-error.ts";
-import type { Schema } from "../schema/openapi-validator.ts";
-import { validateCustomResource } from "../schema/validate.ts";
+import { evaluatePolicy, type PolicyValidation } from "../../emulators/kube-apiserver/schema/admission-policy.ts";
+import { formatFieldError } from "../../emulators/kube-apiserver/schema/field-error.ts";
+import type { Schema } from "../../emulators/kube-apiserver/schema/openapi-validator.ts";
+import { validateCustomResource } from "../../emulators/kube-apiserver/schema/validate.ts";
 import { renderManifests } from "./manifests.ts";
 
 const root = join(import.meta.dirname, "..", "..");

@@ -1,41 +1,30 @@
 /**
- * What the container image (`Dockerfile`) relies on: it holds `src/` without
- * the tests and `npm ci --omit=dev`, so every module the operator loads must be
- * inside `src/`, not a test, and every package it imports must be one of the
- * package's `dependencies`. The Deployment must run what the image runs.
+ * What the container image (`Dockerfile`) relies on, and the rule that keeps
+ * `src/` the operator only: the image holds `src/` without the tests and
+ * `npm ci --omit=dev`, so every module the operator loads must be inside
+ * `src/`, not a test, and every package it imports must be one of the
+ * package's `dependencies`; and `dependencies` lists only those packages. The
+ * emulators and the `npm start` harness (`embedded/`) build on `src/`, never
+ * the reverse. The Deployment must run what the image runs.
  */
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
-import { builtinModules } from "node:module";
-import { dirname, join, relative, resolve } from "node:path";
+import { join, relative } from "node:path";
 import { describe, it } from "node:test";
-import ts from "typescript";
 import { parseAllDocuments } from "yaml";
+import { moduleImports, packageName, REPO_ROOT as root, resolveRelative, typeScriptFiles } from "../../test/support/module-imports.ts";
 
-const root = join(import.meta.dirname, "..", "..");
 const ENTRY = join(root, "src", "cli", "operator.ts");
 
-/** The module specifiers a file loads at run time: `import type` and `export type` are erased by type stripping. */
-function runtimeSpecifiers(file: string): string[] {
-  const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
-  const specifiers: string[] = [];
-  const visit = (node: ts.Node): void => {
-    if (ts.isImportDeclaration(node) && !node.importClause?.isTypeOnly && ts.isStringLiteral(node.moduleSpecifier)) {
-      specifiers.push(node.moduleSpecifier.text);
-    } else if (ts.isExportDeclaration(node) && !node.isTypeOnly && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
-      specifiers.push(node.moduleSpecifier.text);
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
-      const [argument] = node.arguments;
-      assert.ok(argument && ts.isStringLiteral(argument), `${relative(root, file)}: a dynamic import() whose module is not a string literal cannot be checked`);
-      specifiers.push(argument.text);
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(source);
-  return specifiers;
-}
+/**
+ * Folders of `src/` whose modules the operator need not load: the API with its
+ * CRD and policy manifests (`npm run generate`, installs for tests and
+ * `npm start`), and the stand-ins of the runtime and the provisioner that
+ * tests build on. Anything else in `src/` is the operator, or belongs elsewhere.
+ */
+const NOT_LOADED_BY_THE_OPERATOR = ["src/api/", "src/runtime/testing/", "src/provisioner/fixture/"];
 
-/** Every file reached from `entry` through run-time imports, and every package named on the way. */
+/** Every file reached from `entry` through run-time imports, and every package named on the way (with one importer). */
 function importGraph(entry: string): { files: Set<string>; packages: Map<string, string> } {
   const files = new Set<string>();
   const packages = new Map<string, string>();
@@ -44,13 +33,12 @@ function importGraph(entry: string): { files: Set<string>; packages: Map<string,
     const file = pending.pop()!;
     if (files.has(file)) continue;
     files.add(file);
-    for (const specifier of runtimeSpecifiers(file)) {
-      if (specifier.startsWith(".")) {
-        pending.push(resolve(dirname(file), specifier));
-      } else if (!specifier.startsWith("node:") && !builtinModules.includes(specifier)) {
-        const name = specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : specifier.split("/")[0]!;
-        packages.set(name, relative(root, file));
-      }
+    for (const { specifier, typeOnly } of moduleImports(file)) {
+      if (typeOnly) continue;
+      const target = resolveRelative(file, specifier);
+      if (target) pending.push(target);
+      const name = packageName(specifier);
+      if (name) packages.set(name, relative(root, file));
     }
   }
   return { files, packages };
@@ -77,15 +65,57 @@ describe("the operator's container image", () => {
     }
   });
 
-  it("is run by the Deployment the way the Dockerfile runs it", () => {
+  it("needs every package listed in dependencies (the others are devDependencies)", () => {
+    for (const name of Object.keys(pkg.dependencies)) {
+      assert.ok(
+        graph.packages.has(name),
+        `${name} is in package.json's dependencies, but the operator does not import it at run time: move it to devDependencies`,
+      );
+    }
+  });
+
+  it("is run by the Deployment the way the Dockerfile runs it, from package.json and src/ only", () => {
     const dockerfile = readFileSync(join(root, "Dockerfile"), "utf8");
     const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
     assert.ok(entrypoint, "the Dockerfile has no ENTRYPOINT in exec form");
     assert.match(dockerfile, /npm ci --omit=dev/);
-    assert.match(dockerfile, /^COPY src \.\/src$/m);
+    const copies = dockerfile.match(/^COPY .*$/gm) ?? [];
+    assert.deepEqual(
+      copies.filter((line) => !line.startsWith("COPY --from=")),
+      ["COPY package.json package-lock.json ./", "COPY package.json ./", "COPY src ./src"],
+      "the image takes the package files and src/, nothing else, from the checkout",
+    );
     const manager = parseAllDocuments(readFileSync(join(root, "config", "manager", "manager.yaml"), "utf8"))
       .map((doc) => doc.toJS() as { kind?: string; spec?: { template: { spec: { containers: { command?: string[] }[] } } } })
       .find((doc) => doc.kind === "Deployment");
     assert.deepEqual(manager?.spec?.template.spec.containers[0]?.command, JSON.parse(entrypoint));
+  });
+});
+
+describe("src/ is the operator only", () => {
+  const modules = typeScriptFiles(join(root, "src")).filter((file) => !file.endsWith(".test.ts"));
+  const loaded = importGraph(ENTRY).files;
+
+  it("imports nothing from outside src/: the emulators, tests, benchmarks and embedded/ build on it, not the reverse", () => {
+    assert.ok(modules.length > 50, `only ${modules.length} modules found under src/`);
+    for (const file of modules) {
+      for (const { specifier } of moduleImports(file)) {
+        const target = resolveRelative(file, specifier);
+        if (!target) continue;
+        const path = relative(root, target);
+        assert.ok(path.startsWith("src/"), `${relative(root, file)} imports ${path}, outside src/`);
+      }
+    }
+  });
+
+  it("holds only modules the operator loads, besides the API's manifests and the stand-ins tests build on", () => {
+    for (const file of modules) {
+      const path = relative(root, file);
+      if (NOT_LOADED_BY_THE_OPERATOR.some((folder) => path.startsWith(folder))) continue;
+      assert.ok(
+        loaded.has(file),
+        `${path} is not loaded by the operator (src/cli/operator.ts): emulator, harness and test code lives outside src/`,
+      );
+    }
   });
 });

@@ -11,12 +11,12 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { describeEvent, startEventSink } from "../../emulators/event-sink/index.ts";
-import { startKubeApiServer } from "../../emulators/kube-apiserver/index.ts";
-import { startBmcFleet } from "../../emulators/redfish-bmc/index.ts";
-import { installManifests } from "../api/install.ts";
-import { REFRESH_ANNOTATION } from "../controllers/baremetalhost-controller.ts";
-import { BARE_METAL_HOSTS } from "../controllers/resources.ts";
+import { describeEvent, startEventSink } from "../emulators/event-sink/index.ts";
+import { startKubeApiServer } from "../emulators/kube-apiserver/index.ts";
+import { startBmcFleet } from "../emulators/redfish-bmc/index.ts";
+import { installManifests } from "../src/api/install.ts";
+import { REFRESH_ANNOTATION } from "../src/controllers/baremetalhost-controller.ts";
+import { BARE_METAL_HOSTS } from "../src/controllers/resources.ts";
 import {
   createLogger,
   isAlreadyExists,
@@ -25,9 +25,9 @@ import {
   NAMESPACES,
   SECRETS,
   setupSignalHandler,
-} from "../runtime/index.ts";
-import { parseOperatorArgs } from "./operator-options.ts";
-import { startOperator } from "./run-operator.ts";
+} from "../src/runtime/index.ts";
+import { parseOperatorArgs } from "../src/cli/operator-options.ts";
+import { startOperator } from "../src/cli/run-operator.ts";
 
 const NAMESPACE = "demo";
 
