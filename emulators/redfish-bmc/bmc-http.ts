@@ -8,38 +8,49 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { setTimeout as delay } from "node:timers/promises";
-import type { EmulatedBmc } from "./emulated-bmc.ts";
 import { decideFault } from "./faults.ts";
+import type { InjectedFaults } from "./faults.ts";
 import { RedfishError, baseMessages } from "./redfish-errors.ts";
-import { RedfishService } from "./redfish-service.ts";
-import type { ServiceResponse } from "./redfish-service.ts";
+import type { ServiceRequest, ServiceResponse } from "./redfish-service.ts";
+import type { RequestCounter } from "./request-stats.ts";
 
 /** The largest request body a BMC accepts. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/** What the HTTP layer of one BMC works with. */
+export interface HttpBackend {
+  /** Where every request is counted. */
+  counter: RequestCounter;
+  /** The faults to inject and the downtime after a reset. */
+  faults: InjectedFaults;
+  /** A signal that aborts when the BMC closes, for the injected latency's timer; call `done` when the timer is over. */
+  timerSignal(): { signal: AbortSignal; done: () => void };
+  /** The Redfish service: answers a parsed request. */
+  handle(request: ServiceRequest): ServiceResponse;
+}
+
 /** The request listener of one BMC's HTTP server. */
-export function createRequestListener(bmc: EmulatedBmc): RequestListener {
-  const service = new RedfishService(bmc);
+export function createRequestListener(backend: HttpBackend): RequestListener {
   return (req, res) => {
-    serve(bmc, service, req, res).catch(() => {
+    serve(backend, req, res).catch(() => {
       if (!res.headersSent) write(res, errorResponse(500));
       else res.destroy();
     });
   };
 }
 
-async function serve(bmc: EmulatedBmc, service: RedfishService, req: IncomingMessage, res: ServerResponse) {
+async function serve(backend: HttpBackend, req: IncomingMessage, res: ServerResponse) {
   const method = req.method ?? "GET";
   const url = req.url ?? "/";
   const q = url.indexOf("?");
   const path = q === -1 ? url : url.slice(0, q);
-  res.once("close", bmc.counter.begin(method, path));
+  res.once("close", backend.counter.begin(method, path));
 
-  if (bmc.isDown()) {
+  if (backend.faults.isDown()) {
     req.socket.destroy();
     return;
   }
-  const faults = bmc.faults();
+  const faults = backend.faults.settings();
   const decision = decideFault(faults, method);
 
   const body = await readBody(req);
@@ -50,7 +61,7 @@ async function serve(bmc: EmulatedBmc, service: RedfishService, req: IncomingMes
   }
 
   if (faults.latencyMs > 0) {
-    const timer = bmc.timerSignal();
+    const timer = backend.timerSignal();
     try {
       await delay(faults.latencyMs, undefined, { signal: timer.signal });
     } catch {
@@ -70,7 +81,7 @@ async function serve(bmc: EmulatedBmc, service: RedfishService, req: IncomingMes
     return;
   }
 
-  const response = service.handle({
+  const response = backend.handle({
     method,
     path,
     query: new URLSearchParams(q === -1 ? "" : url.slice(q + 1)),

@@ -1,7 +1,8 @@
 /**
  * Injected faults of one BMC's HTTP service: added latency, a rate of error
- * responses and a rate of dropped connections. Rates of 0 and 1 are exact
- * (never and always), so tests can rely on them.
+ * responses and a rate of dropped connections, and the downtime after a BMC
+ * reset. Rates of 0 and 1 are exact (never and always), so tests can rely on
+ * them.
  *
  * @module
  */
@@ -78,4 +79,31 @@ export function decideFault(settings: FaultSettings, method: string, random: () 
     return "error";
   }
   return "serve";
+}
+
+/** The injected faults of one BMC and the downtime after a reset, which its HTTP layer consults on every request. */
+export class InjectedFaults {
+  #settings: FaultSettings = noFaults();
+  #downUntil = 0;
+
+  /** The current fault settings. */
+  settings(): FaultSettings {
+    return { ...this.#settings };
+  }
+
+  /** Changes some fault settings (validated: a bad update changes nothing); returns the result. */
+  update(update: Partial<FaultSettings>): FaultSettings {
+    this.#settings = updateFaults(this.#settings, update);
+    return this.settings();
+  }
+
+  /** Drops every connection for the next `ms` milliseconds. */
+  goDown(ms: number): void {
+    this.#downUntil = Date.now() + ms;
+  }
+
+  /** True while a reset's downtime lasts: connections are dropped. */
+  isDown(): boolean {
+    return this.#downUntil > Date.now();
+  }
 }

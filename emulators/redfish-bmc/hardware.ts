@@ -7,6 +7,16 @@
  * @module
  */
 import { randomUUID } from "node:crypto";
+import type { EventRaiser } from "./event-service.ts";
+
+/** The hardware of one BMC as the parts that change it (lights, machine) see it. */
+export interface HardwareScope {
+  hardware: Hardware;
+  /** Where a change raises its event. */
+  events: EventRaiser;
+  /** Whose hardware it is, for error messages (`BMC 3`). */
+  owner: string;
+}
 
 /** The deprecated Redfish `IndicatorLED` values a light can be set to (`Unknown` is read-only). */
 export const LED_STATES = ["Lit", "Blinking", "Off"] as const;
@@ -28,7 +38,7 @@ export interface DriveState {
   serialNumber: string;
   capacityBytes: number;
   led: LedState;
-  /** True once {@link EmulatedBmc.failDrive} failed it. */
+  /** True once {@link Machine.failDrive} failed it. */
   failed: boolean;
 }
 
@@ -137,6 +147,16 @@ export function createHardware(index: number, drivesPerSystem: number): Hardware
 /** Every drive of the hardware. */
 export function allDrives(hardware: Hardware): DriveState[] {
   return hardware.storage.flatMap((s) => s.drives);
+}
+
+/** The drive `<storageId>:<driveId>`; throws a RangeError naming it and the drives `owner` has. */
+export function findDrive(hardware: Hardware, storageId: string, driveId: string, owner: string): DriveState {
+  const drive = allDrives(hardware).find((d) => d.storageId === storageId && d.id === driveId);
+  if (!drive) {
+    const known = allDrives(hardware).map((d) => `${d.storageId}:${d.id}`).join(", ");
+    throw new RangeError(`${owner} has no drive ${storageId}:${driveId}; it has ${known || "none"}`);
+  }
+  return drive;
 }
 
 /** `LocationIndicatorActive` for an `IndicatorLED` value (Redfish 2020.3: Lit and Blinking are active). */

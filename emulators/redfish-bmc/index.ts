@@ -15,21 +15,19 @@
  * @module
  */
 import { Agent } from "undici";
+import type { BmcLogger } from "./bmc-settings.ts";
 import { EmulatedBmc } from "./emulated-bmc.ts";
-import type { BmcLogger, EmulatedBmcInfo } from "./emulated-bmc.ts";
+import type { EmulatedBmcInfo } from "./emulated-bmc.ts";
 import { startControlServer, sumStats } from "./control-server.ts";
 import type { FleetStats } from "./control-server.ts";
 import { selfSignedCertificate } from "./tls.ts";
 
 export { EmulatedBmc } from "./emulated-bmc.ts";
-export type {
-  BmcLogger,
-  EmulatedBmcInfo,
-  EmulatedDriveInfo,
-  LightStates,
-  SubscriptionInfo,
-  TestEventParameters,
-} from "./emulated-bmc.ts";
+export type { BmcLogger } from "./bmc-settings.ts";
+export type { EmulatedBmcInfo, EmulatedDriveInfo } from "./emulated-bmc.ts";
+export type { SubscriptionInfo } from "./event-subscriptions.ts";
+export type { LightStates } from "./lights.ts";
+export type { TestEventParameters } from "./test-event.ts";
 export type { DeliveryAttempt } from "./event-delivery.ts";
 export type { EventRecord } from "./events.ts";
 export type { FaultSettings } from "./faults.ts";

@@ -8,15 +8,32 @@
  */
 import { createHash } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
-import type { EmulatedBmc } from "./emulated-bmc.ts";
-import { TestEventError, validateTestEvent } from "./emulated-bmc.ts";
+import type { EventService } from "./event-service.ts";
 import { LED_STATES, allDrives } from "./hardware.ts";
-import type { LedState } from "./hardware.ts";
+import type { Hardware, LedState } from "./hardware.ts";
+import type { Lights } from "./lights.ts";
+import type { Machine } from "./machine.ts";
 import { RedfishError, badRequest, baseMessages, notFound } from "./redfish-errors.ts";
 import type { RedfishMessage } from "./redfish-errors.ts";
 import * as render from "./resources.ts";
+import type { SessionStore } from "./sessions.ts";
 import { DELIVERY_RETRY_POLICIES, parseSubscriptionRequest, renderSubscription } from "./subscriptions.ts";
 import type { DeliveryRetryPolicy } from "./subscriptions.ts";
+import { TestEventError, validateTestEvent } from "./test-event.ts";
+
+/** The parts of one BMC the Redfish service reads and changes. */
+export interface RedfishBackend {
+  /** The hardware the resources describe. */
+  hardware: Hardware;
+  /** Whether the System links a `SimpleStorage` collection. */
+  simpleStorage: boolean;
+  sessions: SessionStore;
+  lights: Lights;
+  machine: Machine;
+  events: EventService;
+  /** Resets the BMC (`Manager.Reset`); called once its response is sent. */
+  resetBmc(): void;
+}
 
 /** A request as the service sees it. */
 export interface ServiceRequest {
@@ -156,10 +173,10 @@ const BOOT_VALUES: Record<string, readonly string[]> = {
 
 /** The Redfish service of one BMC. */
 export class RedfishService {
-  readonly #bmc: EmulatedBmc;
+  readonly #bmc: RedfishBackend;
   readonly #routes: Route[];
 
-  constructor(bmc: EmulatedBmc) {
+  constructor(bmc: RedfishBackend) {
     this.#bmc = bmc;
     this.#routes = this.#buildRoutes();
   }
@@ -208,14 +225,14 @@ export class RedfishService {
     const bmc = this.#bmc;
     const token = request.headers["x-auth-token"];
     if (typeof token === "string" && token !== "") {
-      if (bmc.sessionByToken(token)) return;
+      if (bmc.sessions.byToken(token)) return;
       throw new RedfishError(401, [baseMessages.resourceAtUriUnauthorized(request.path, "the X-Auth-Token names no live session")]);
     }
     const authorization = request.headers.authorization;
     if (typeof authorization === "string" && /^basic /i.test(authorization)) {
       const decoded = Buffer.from(authorization.slice(6).trim(), "base64").toString("utf8");
       const colon = decoded.indexOf(":");
-      if (colon >= 0 && bmc.credentialsMatch(decoded.slice(0, colon), decoded.slice(colon + 1))) return;
+      if (colon >= 0 && bmc.sessions.credentialsMatch(decoded.slice(0, colon), decoded.slice(colon + 1))) return;
       throw new RedfishError(
         401,
         [baseMessages.resourceAtUriUnauthorized(request.path, "the user name or password is wrong")],
@@ -252,7 +269,7 @@ export class RedfishService {
       {
         segments: seg(paths.system),
         methods: {
-          GET: (r) => resource(r, render.computerSystem(hw, bmc.settings.simpleStorage)),
+          GET: (r) => resource(r, render.computerSystem(hw, bmc.simpleStorage)),
           PATCH: (r) => this.#patchSystem(r),
         },
       },
@@ -307,7 +324,7 @@ export class RedfishService {
       { segments: seg(`${paths.manager}/Actions/Manager.Reset`), methods: { POST: (r) => this.#managerReset(r) } },
       {
         segments: seg(paths.sessionService),
-        methods: { GET: (r) => resource(r, render.sessionService(bmc.settings.sessionTimeoutSeconds)) },
+        methods: { GET: (r) => resource(r, render.sessionService(bmc.sessions.timeoutSeconds)) },
       },
       {
         segments: seg(paths.sessions),
@@ -316,7 +333,7 @@ export class RedfishService {
           GET: (r) =>
             resource(
               r,
-              render.collection("SessionCollection", paths.sessions, "Session Collection", bmc.sessionList().map((s) => `${paths.sessions}/${s.id}`)),
+              render.collection("SessionCollection", paths.sessions, "Session Collection", bmc.sessions.list().map((s) => `${paths.sessions}/${s.id}`)),
             ),
           POST: (r) => this.#openSession(r),
         },
@@ -325,12 +342,12 @@ export class RedfishService {
         segments: [...seg(paths.sessions), "*"],
         methods: {
           GET: (r, [id]) => {
-            const s = bmc.sessionList().find((x) => x.id === id);
+            const s = bmc.sessions.list().find((x) => x.id === id);
             if (!s) throw notFound(r.path);
             return resource(r, render.session(s.id, s.username));
           },
           DELETE: (r, [id]) => {
-            if (!bmc.closeSession(id!)) throw notFound(r.path);
+            if (!bmc.sessions.close(id!)) throw notFound(r.path);
             return { status: 204, headers: {} };
           },
         },
@@ -338,7 +355,7 @@ export class RedfishService {
       {
         segments: seg(paths.eventService),
         methods: {
-          GET: (r) => resource(r, render.eventService(bmc.eventServiceSettings)),
+          GET: (r) => resource(r, render.eventService(bmc.events.settings)),
           PATCH: (r) => this.#patchEventService(r),
         },
       },
@@ -356,7 +373,7 @@ export class RedfishService {
                 "EventDestinationCollection",
                 paths.subscriptions,
                 "Event Subscriptions Collection",
-                [...bmc.subscriptionRecords.keys()].map((id) => `${paths.subscriptions}/${id}`),
+                bmc.events.subscriptions.ids().map((id) => `${paths.subscriptions}/${id}`),
               ),
             ),
           POST: (r) => this.#createSubscription(r),
@@ -369,7 +386,7 @@ export class RedfishService {
           PATCH: (r, [id]) => this.#patchSubscription(r, id!),
           DELETE: (r, [id]) => {
             this.#subscription(r, id!);
-            bmc.deleteSubscription(id!);
+            bmc.events.subscriptions.delete(id!);
             return { status: 204, headers: {} };
           },
         },
@@ -379,7 +396,7 @@ export class RedfishService {
         methods: { POST: (r, [id, action]) => this.#subscriptionAction(r, id!, action!) },
       },
     ];
-    if (bmc.settings.simpleStorage) {
+    if (bmc.simpleStorage) {
       routes.push(
         {
           segments: seg(paths.simpleStorageCollection),
@@ -418,7 +435,7 @@ export class RedfishService {
   }
 
   #subscription(request: ParsedRequest, id: string) {
-    const s = this.#bmc.subscriptionRecords.get(id);
+    const s = this.#bmc.events.subscriptions.get(id);
     if (!s) throw notFound(request.path);
     return s;
   }
@@ -448,7 +465,7 @@ export class RedfishService {
     const hw = bmc.hardware;
     return this.#patch(
       request,
-      () => render.computerSystem(hw, bmc.settings.simpleStorage),
+      () => render.computerSystem(hw, bmc.simpleStorage),
       (body, current, errors) => {
         rejectOthers(body, [...LIGHT_PROPERTIES, "Boot"], current, errors);
         const led = requestedLed(body, hw.systemLed, errors);
@@ -469,7 +486,7 @@ export class RedfishService {
         }
         return () => {
           Object.assign(hw.boot, boot);
-          if (led !== undefined) bmc.setSystemLed(led);
+          if (led !== undefined) bmc.lights.setSystem(led);
         };
       },
     );
@@ -484,7 +501,7 @@ export class RedfishService {
         rejectOthers(body, LIGHT_PROPERTIES, current, errors);
         const led = requestedLed(body, bmc.hardware.chassisLed, errors);
         return () => {
-          if (led !== undefined) bmc.setChassisLed(led);
+          if (led !== undefined) bmc.lights.setChassis(led);
         };
       },
     );
@@ -500,7 +517,7 @@ export class RedfishService {
         rejectOthers(body, LIGHT_PROPERTIES, current, errors);
         const led = requestedLed(body, drive.led, errors);
         return () => {
-          if (led !== undefined) bmc.setDriveLed(drive, led);
+          if (led !== undefined) bmc.lights.setDrive(drive, led);
         };
       },
     );
@@ -510,10 +527,10 @@ export class RedfishService {
     const bmc = this.#bmc;
     return this.#patch(
       request,
-      () => render.eventService(bmc.eventServiceSettings),
+      () => render.eventService(bmc.events.settings),
       (body, current, errors) => {
         rejectOthers(body, ["ServiceEnabled", "DeliveryRetryAttempts", "DeliveryRetryIntervalSeconds"], current, errors);
-        const next = { ...bmc.eventServiceSettings };
+        const next = { ...bmc.events.settings };
         if (body.ServiceEnabled !== undefined) {
           if (typeof body.ServiceEnabled === "boolean") next.serviceEnabled = body.ServiceEnabled;
           else errors.push(baseMessages.propertyValueTypeError("ServiceEnabled", body.ServiceEnabled));
@@ -533,7 +550,7 @@ export class RedfishService {
           }
         }
         return () => {
-          bmc.eventServiceSettings = next;
+          bmc.events.settings = next;
         };
       },
     );
@@ -570,9 +587,9 @@ export class RedfishService {
   #createSubscription(request: ParsedRequest): ServiceResponse {
     const bmc = this.#bmc;
     const parsed = parseSubscriptionRequest(request.json);
-    const record = bmc.addSubscription(parsed);
+    const record = bmc.events.subscriptions.add(parsed);
     if (!record) {
-      throw badRequest(baseMessages.createLimitReachedForResource("event subscriptions", bmc.settings.maxSubscriptions));
+      throw badRequest(baseMessages.createLimitReachedForResource("event subscriptions", bmc.events.subscriptions.limit));
     }
     const collectionPath = render.resourcePaths(bmc.hardware).subscriptions;
     const body = renderSubscription(record, collectionPath);
@@ -582,9 +599,9 @@ export class RedfishService {
   #subscriptionAction(request: ParsedRequest, id: string, action: string): ServiceResponse {
     const record = this.#subscription(request, id);
     if (action === "EventDestination.ResumeSubscription") {
-      this.#bmc.setSubscriptionState(record, "Enabled");
+      this.#bmc.events.subscriptions.setState(record, "Enabled");
     } else if (action === "EventDestination.SuspendSubscription") {
-      this.#bmc.setSubscriptionState(record, "Disabled");
+      this.#bmc.events.subscriptions.setState(record, "Disabled");
     } else throw notFound(request.path);
     return { status: 204, headers: {} };
   }
@@ -599,7 +616,7 @@ export class RedfishService {
     if (typeof body.ResetType !== "string" || !(render.RESET_TYPES as readonly string[]).includes(body.ResetType)) {
       throw badRequest(baseMessages.actionParameterValueNotInList(action, "ResetType", body.ResetType));
     }
-    this.#bmc.applyResetType(body.ResetType);
+    this.#bmc.machine.applyResetType(body.ResetType);
     return { status: 204, headers: {} };
   }
 
@@ -612,14 +629,14 @@ export class RedfishService {
     if (body.ResetType !== undefined && body.ResetType !== "GracefulRestart" && body.ResetType !== "ForceRestart") {
       throw badRequest(baseMessages.actionParameterValueNotInList(action, "ResetType", body.ResetType));
     }
-    return { status: 204, headers: {}, afterSend: () => this.#bmc.reset() };
+    return { status: 204, headers: {}, afterSend: () => this.#bmc.resetBmc() };
   }
 
   #submitTestEvent(request: ParsedRequest): ServiceResponse {
     const action = "EventService.SubmitTestEvent";
     const body = requireObject(request.json, action);
     try {
-      this.#bmc.submitEvent(validateTestEvent(body));
+      this.#bmc.events.submit(validateTestEvent(body));
     } catch (error) {
       if (error instanceof TestEventError) {
         if (error.value === undefined) throw badRequest(baseMessages.actionParameterMissing(action, error.parameter));
@@ -643,11 +660,11 @@ export class RedfishService {
     }
     if (errors.length > 0) throw new RedfishError(400, errors);
     const username = body.UserName as string;
-    if (!bmc.credentialsMatch(username, body.Password as string)) {
+    if (!bmc.sessions.credentialsMatch(username, body.Password as string)) {
       throw new RedfishError(401, [baseMessages.resourceAtUriUnauthorized(request.path, "the user name or password is wrong")]);
     }
-    const opened = bmc.openSession(username);
-    if (!opened) throw new RedfishError(503, [baseMessages.sessionLimitExceeded(bmc.settings.maxSessions)]);
+    const opened = bmc.sessions.open(username);
+    if (!opened) throw new RedfishError(503, [baseMessages.sessionLimitExceeded(bmc.sessions.limit)]);
     const sessions = render.resourcePaths(bmc.hardware).sessions;
     return json(201, render.session(opened.id, username), {
       Location: `${sessions}/${opened.id}`,

@@ -1,0 +1,40 @@
+/**
+ * What the fleet decides for each emulated BMC (its settings) and what the
+ * BMCs of a fleet share (HTTP clients for event delivery, the logger, the
+ * TLS certificate).
+ *
+ * @module
+ */
+import type { Dispatcher } from "undici";
+
+/** A pino-compatible logger; the emulator never passes it a password or header value. */
+export interface BmcLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+/** The settings of one BMC, filled in by the fleet. */
+export interface BmcSettings {
+  index: number;
+  username: string;
+  password: string;
+  drivesPerSystem: number;
+  /** Whether the System links a `SimpleStorage` collection. */
+  simpleStorage: boolean;
+  maxSubscriptions: number;
+  maxSessions: number;
+  sessionTimeoutSeconds: number;
+  /** Defaults of the EventService, restored by a reset. */
+  eventService: { retryAttempts: number; retryIntervalSeconds: number };
+  /** Milliseconds before an event POST without response headers counts as failed. */
+  deliveryTimeoutMs: number;
+}
+
+/** What the BMCs of a fleet share. */
+export interface SharedResources {
+  verifyingDispatcher: Dispatcher;
+  trustingDispatcher: Dispatcher;
+  logger?: BmcLogger;
+  /** A certificate and key to serve HTTPS with, if TLS is on. */
+  tls?: { cert: string; key: string };
+}
