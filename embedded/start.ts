@@ -31,11 +31,12 @@ import { startOperator } from "../src/cli/run-operator.ts";
 
 const NAMESPACE = "demo";
 
+/** A port flag's parser: 0 takes free ports. */
 function port(flag: string) {
   return (text: string) => {
     const value = Number(text);
-    if (!Number.isInteger(value) || value < 1 || value > 65535) {
-      throw new InvalidArgumentError(`${flag} must be a port from 1 to 65535, got ${JSON.stringify(text)}`);
+    if (!Number.isInteger(value) || value < 0 || value > 65535) {
+      throw new InvalidArgumentError(`${flag} must be a port from 0 (any free one) to 65535, got ${JSON.stringify(text)}`);
     }
     return value;
   };
@@ -49,8 +50,8 @@ const command = new Command("npm start")
     if (!Number.isInteger(n) || n < 1 || n > 100) throw new InvalidArgumentError(`--bmcs must be from 1 to 100, got ${JSON.stringify(t)}`);
     return n;
   }).default(3))
-  .addOption(new Option("--bmc-port <port>", "port of the first BMC; BMC i listens on port + i").argParser(port("--bmc-port")).default(18000))
-  .addOption(new Option("--sink-port <port>", "port of the event sink").argParser(port("--sink-port")).default(18900))
+  .addOption(new Option("--bmc-port <port>", "port of the first BMC; BMC i listens on port + i (0: free ports)").argParser(port("--bmc-port")).default(18000))
+  .addOption(new Option("--sink-port <port>", "port of the event sink (0: a free port)").argParser(port("--sink-port")).default(18900))
   .addOption(new Option("--log-level <level>", "the operator's log level").default("info"))
   .parse(process.argv);
 const flags = command.opts<{ dataDir: string; bmcs: number; bmcPort: number; sinkPort: number; logLevel: string }>();

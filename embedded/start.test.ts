@@ -1,0 +1,72 @@
+/**
+ * `npm start` as a user runs it: `embedded/start.ts` in its own process
+ * prints the KUBECONFIG to use, the operator on the emulated cluster lists the
+ * sample hosts' lights and switches one at the emulated BMC, and Ctrl-C
+ * (SIGINT) stops everything with exit code 0.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { BARE_METAL_HOSTS, SERVICE_INDICATORS } from "../src/controllers/resources.ts";
+import { KubeClient, kubeConfigFromString } from "../src/runtime/index.ts";
+import { indicatorObject, isReady, waitFor } from "../test/support/operator-stack.ts";
+
+let dir: string;
+let child: ChildProcess;
+let output = "";
+let client: KubeClient | undefined;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "bmc-operator-start-"));
+  child = spawn(
+    process.execPath,
+    [join(import.meta.dirname, "start.ts"), "--data-dir", dir, "--bmcs", "1", "--bmc-port", "0", "--sink-port", "0", "--log-level", "warn"],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+});
+
+after(async () => {
+  await client?.close();
+  if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("npm start", () => {
+  it("prints its KUBECONFIG, runs the operator on the emulators, and stops on Ctrl-C", async () => {
+    const ready = (text: string) => text.includes("Press Ctrl-C to stop.");
+    await waitFor("the instructions on standard output", () => Promise.resolve(output), (text) => ready(text) || child.exitCode !== null, 60_000);
+    assert.ok(ready(output), `npm start exited with code ${child.exitCode}:\n${output}`);
+    const kubeconfig = /export KUBECONFIG=(\S+)/.exec(output)?.[1];
+    assert.equal(kubeconfig, join(dir, "kubeconfig"), output);
+    const controlUrl = /BMC control API\s+(http:\/\/\S+)/.exec(output)?.[1];
+    assert.ok(controlUrl, output);
+
+    client = new KubeClient(kubeConfigFromString(readFileSync(kubeconfig, "utf8")));
+    const host = await waitFor(
+      "worker-0 to list its lights",
+      () => client!.get(BARE_METAL_HOSTS, { namespace: "demo", name: "worker-0" }),
+      (h) => isReady(h) && (h.status?.hardware?.indicators?.length ?? 0) > 0,
+    );
+    const chassis = host.status?.hardware?.indicators?.find((indicator) => indicator.component === "chassis");
+    assert.ok(chassis, JSON.stringify(host.status));
+    await client.create(SERVICE_INDICATORS, indicatorObject("demo", "worker-0-chassis", "worker-0", chassis.id, true));
+    await waitFor(
+      "the chassis light of BMC 0 to be lit",
+      () => fetch(`${controlUrl}/bmcs/0/lights`).then((r) => r.json() as Promise<{ chassis: string }>),
+      (lights) => lights.chassis === "Lit",
+    );
+
+    const exited = once(child, "exit");
+    child.kill("SIGINT");
+    const [code] = (await exited) as [number | null];
+    assert.equal(code, 0, output);
+    assert.match(output, /Stopped\.\n$/);
+  });
+});
