@@ -16,7 +16,7 @@ import type { BareMetalHost, HostIndicator } from "../api/baremetalhost.ts";
 import type { BareMetalHostServiceIndicator } from "../api/baremetalhost-service-indicator.ts";
 import type { BMCEventSubscription } from "../api/bmc-event-subscription.ts";
 import type { HostIndicators } from "../api/host-indicators.ts";
-import { type HostRegistration, type Provisioner, ProvisionerError } from "../provisioner/provisioner.ts";
+import type { HostRegistration, Provisioner } from "../provisioner/provisioner.ts";
 import {
   annotationsChanged,
   type Controller,
@@ -30,6 +30,7 @@ import {
   refOf,
   resourceVersionChanged,
   SECRETS,
+  TerminalError,
 } from "../runtime/index.ts";
 import { BareMetalHostReconciler, credentialsKey, HOSTS_BY_CREDENTIALS, REFRESH_ANNOTATION } from "./baremetalhost-controller.ts";
 import {
@@ -241,7 +242,10 @@ function setUpMetal3Mode(manager: Manager, options: OperatorOptions): Operator {
     lightsOf: (host) => {
       const list = published.get(refOf(host));
       if (list?.status?.errorMessage && !list.status.indicators) {
-        throw new ProvisionerError("HostNotFound", `the lights of BareMetalHost "${objectKey(host)}" cannot be read: ${list.status.errorMessage}`);
+        // Terminal: retrying cannot help; the light list's next change requeues the indicator (watch below).
+        throw new TerminalError(
+          `the lights of BareMetalHost "${objectKey(host)}" could not be read (see HostIndicators "${objectKey(host)}"): ${list.status.errorMessage}`,
+        );
       }
       return list?.status?.indicators;
     },

@@ -421,6 +421,45 @@ describe("metal3 mode next to BMO's CRDs and a real Ironic", { skip }, () => {
     assert.equal(fleet.bmc(host.bmc).lights().chassis, "Off");
   });
 
+  it("a host without an Ironic node (registering): looked up by name, its light list and its indicator say so", async () => {
+    const name = "worker-registering";
+    const host = await client.create(BARE_METAL_HOSTS, {
+      apiVersion: "metal3.io/v1alpha1",
+      kind: "BareMetalHost",
+      metadata: { name, namespace: NS },
+      spec: { online: true, bmc: { address: "redfish+http://192.0.2.1/redfish/v1/Systems/1", credentialsName: `${name}-bmc` } },
+    });
+    bmoHostWrites++;
+    const status = { ...bmoStatus(HOSTS[0], "", 0), provisioning: { ID: "", state: "registering" } };
+    await client.updateStatus(BARE_METAL_HOSTS, { ...host, status } as unknown as BareMetalHost);
+    bmoHostWrites++;
+    const list = await published(name, (o) => o.status?.errorMessage !== undefined, "an error");
+    assert.match(list.status?.errorMessage ?? "", new RegExp(`Ironic has no node "${NS}~${name}"`));
+    assert.equal(list.status?.indicators, undefined);
+    assert.ok(
+      ironicSince(0).some((r) => r.method === "GET" && r.path === `/v1/nodes/${NS}~${name}` && r.status === 404),
+      "the node was looked up by its name",
+    );
+    await client.create(SERVICE_INDICATORS, indicator("waiting", name, "abc@system", true));
+    const failed = await waitFor(
+      "the indicator to say why",
+      () => client.get(SERVICE_INDICATORS, { namespace: NS, name: "waiting" }),
+      (i) => findStatusCondition(i.status?.conditions, "Ready")?.status === "False",
+    );
+    assert.match(failed.status?.errorMessage ?? "", new RegExp(`could not be read \\(see HostIndicators "${NS}/${name}"\\): .*Ironic has no node`));
+  });
+
+  it("an indicator for a light the host does not have names the host's lights", async () => {
+    const host = HOSTS[1];
+    await client.create(SERVICE_INDICATORS, indicator("unknown-light", host.name, "nope@system", true));
+    const failed = await waitFor(
+      "the indicator to be refused",
+      () => client.get(SERVICE_INDICATORS, { namespace: NS, name: "unknown-light" }),
+      (i) => findStatusCondition(i.status?.conditions, "Ready")?.status === "False",
+    );
+    assert.match(failed.status?.errorMessage ?? "", new RegExp(`spec.id "nope@system" is not an indicator of BareMetalHost "${host.name}"; its indicators are: .*${fleet.bmcs[host.bmc]!.systemUUID}@system`));
+  });
+
   it("BMO's periodic full-status rewrites cost no Ironic request and no API write", async () => {
     await idle();
     const mark = ironicLog.mark();
@@ -463,17 +502,19 @@ describe("metal3 mode next to BMO's CRDs and a real Ironic", { skip }, () => {
     );
   });
 
-  it("a restart costs no Ironic request and no API write", async () => {
+  it("a restart costs no Ironic request and no write of a light list", async () => {
     await idle();
     await stopOperator!();
     const mark = ironicLog.mark();
-    const writes = api.stats().writes;
+    const writes = writesTo("metal3.io/hostindicators");
     await start();
-    await waitFor("the restarted operator to reconcile every host", () => reconcileTotal("hostindicators"), (n) => n >= HOSTS.length);
-    await waitFor("the restarted operator to reconcile every indicator", () => reconcileTotal("baremetalhostserviceindicator"), (n) => n >= HOSTS.length);
+    const hosts = (await client.list(BARE_METAL_HOSTS, { namespace: NS })).items.length;
+    const indicators = (await client.list(SERVICE_INDICATORS, { namespace: NS })).items.length;
+    await waitFor("the restarted operator to reconcile every host", () => reconcileTotal("hostindicators"), (n) => n >= hosts);
+    await waitFor("the restarted operator to reconcile every indicator", () => reconcileTotal("baremetalhostserviceindicator"), (n) => n >= indicators);
     await idle();
     assert.deepEqual(ironicSince(mark), []);
-    assert.equal(api.stats().writes, writes);
+    assert.equal(writesTo("metal3.io/hostindicators"), writes);
   });
 
   it("wrote nothing to BMO's hosts, their Secrets or BMCEventSubscriptions, and labelled no Secret", async () => {
@@ -492,5 +533,13 @@ describe("metal3 mode next to BMO's CRDs and a real Ironic", { skip }, () => {
       assert.deepEqual(stored.metadata.finalizers, ["baremetalhost.metal3.io"]);
       assert.equal(stored.metadata.annotations, undefined);
     }
+  });
+
+  it("deletes a host's light list once BMO has deleted the host", async () => {
+    const name = "worker-registering";
+    await client.delete(BARE_METAL_HOSTS, { namespace: NS, name });
+    bmoHostWrites++;
+    await waitFor("the light list to go", () => client.list(HOST_INDICATORS, { namespace: NS }), (l) => !l.items.some((o) => o.metadata.name === name));
+    assert.equal(writesTo("metal3.io/baremetalhosts"), bmoHostWrites);
   });
 });
