@@ -69,8 +69,8 @@ export const hostIndicatorsKind: KindDefinition = {
   spec: HostIndicatorsSpecSchema,
   status: HostIndicatorsStatusSchema,
   printerColumns: [
-    { name: "Lights", type: "string", jsonPath: ".status.indicators[*].id", description: "The lights' IDs" },
-    { name: "Node", type: "string", jsonPath: ".status.nodeID", description: "The Ironic node", priority: 1 },
+    { name: "Node", type: "string", jsonPath: ".status.nodeID", description: "The Ironic node the lights were read from" },
+    { name: "Read", type: "date", jsonPath: ".status.lastRead", description: "When the lights were last read" },
     { name: "Error", type: "string", jsonPath: ".status.errorMessage", description: "The last error" },
     AGE_COLUMN,
   ],
