@@ -120,6 +120,10 @@ describe("mode detection against the API emulator", () => {
     assert.deepEqual(await lookUpBareMetalHostCrd(client), { found: "ours" });
     const running = await start([]);
     assert.equal(running.mode, "standalone");
+    assert.deepEqual(running.manager.controllers.map((c) => c.name), ["baremetalhost", "bmceventsubscription", "baremetalhostserviceindicator"]);
+    const some = await start(["--controllers", "indicators"]);
+    assert.deepEqual(some.manager.controllers.map((c) => c.name), ["baremetalhostserviceindicator"]);
+    assert.equal(some.subscriptions, undefined);
     await client.delete(CRDS, { name: "baremetalhosts.metal3.io" });
   });
 
