@@ -88,5 +88,11 @@ describe("config/default: the standalone install", () => {
     const crds = docs.filter((d) => d.kind === "CustomResourceDefinition").map((d) => d.metadata.name).sort();
     assert.deepEqual(crds, ["baremetalhosts.metal3.io", "baremetalhostserviceindicators.metal3.io", "bmceventsubscriptions.metal3.io"]);
     assert.match(readFileSync(join(root, "config/default/kustomization.yaml"), "utf8"), /Do NOT apply it where the Metal3 baremetal-operator runs/);
+    const deployment = docs.find((d) => d.kind === "Deployment") as Doc & { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
+    assert.equal(deployment.spec.template.spec.containers[0]!.env.find((e) => e.name === "BMC_OPERATOR_MODE")?.value, "standalone");
+    // The start-up check that refuses to run next to BMO may read the BareMetalHost CRD, and only it.
+    const rules = docs.filter((d) => d.kind === "ClusterRole").flatMap((d) => d.rules as (Rule & { resourceNames?: string[] })[]);
+    const crdRules = rules.filter((r) => r.resources.includes("customresourcedefinitions"));
+    assert.deepEqual(crdRules.map((r) => [r.verbs, r.resourceNames]), [[["get"], ["baremetalhosts.metal3.io"]]]);
   });
 });
