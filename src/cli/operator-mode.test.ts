@@ -6,7 +6,10 @@
  * `../shared/metal3-baremetal-operator/crds/`).
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
@@ -144,5 +147,23 @@ describe("mode detection against the API emulator", () => {
     assert.deepEqual(running.controllers, ["indicators"]);
     assert.deepEqual(running.manager.controllers.map((c) => c.name).sort(), ["baremetalhostserviceindicator", "hostindicators"]);
     assert.equal(running.subscriptions, undefined);
+  });
+
+  it("the operator process given --mode standalone next to BMO's CRD exits with a message naming --mode metal3", { skip: noBmo }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), "bmc-operator-mode-"));
+    try {
+      await writeFile(join(dir, "kubeconfig"), api.kubeconfig);
+      const child = spawn(process.execPath, [join(root, "src/cli/operator.ts"), "--kubeconfig", join(dir, "kubeconfig"), "--mode", "standalone"], {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { PATH: process.env.PATH ?? "", HOME: dir },
+      });
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+      assert.equal(code, 3, stderr);
+      assert.match(stderr, /^bmc-operator: --mode standalone refused: .*Run with --mode metal3/m);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
