@@ -127,7 +127,7 @@ const settings = parseOperatorArgs([
   "--subscription-check-interval",
   "1m",
 ]);
-const operator = startOperator(settings, { signal, kubeConfig: kubeConfigFromString(api.kubeconfig), logger: log });
+const operator = await startOperator(settings, { signal, kubeConfig: kubeConfigFromString(api.kubeconfig), logger: log });
 
 const drive = fleet.bmcs[0]?.drives[0];
 say(`

@@ -86,8 +86,9 @@ export const HostIndicatorSchema = Type.Object(
 );
 export type HostIndicator = Static<typeof HostIndicatorSchema>;
 
-/** Operational statuses, as in Metal3. */
+/** Operational statuses, as in Metal3 (whose schema also accepts "", the status of a host not yet looked at). */
 export const OPERATIONAL_STATUSES = [
+  "",
   "OK",
   "discovered",
   "error",

@@ -39,11 +39,17 @@ const RESOURCES: Record<string, typeof POLICIES> = {
 };
 
 /** Creates every generated manifest that does not exist yet, then waits (at most `timeoutMs`) for the CRDs to be established. */
-export async function installManifests(client: KubeClient, options: { timeoutMs?: number; policies?: boolean } = {}): Promise<void> {
+export async function installManifests(
+  client: KubeClient,
+  options: { timeoutMs?: number; policies?: boolean; install?: "standalone" | "metal3" } = {},
+): Promise<void> {
   const crdNames: string[] = [];
+  // The standalone install is config/crd and config/policy; the metal3 one, config/metal3/crd and config/metal3/policy.
+  const folders = options.install === "metal3" ? ["config/metal3/"] : ["config/crd/", "config/policy/"];
   for (const [path, text] of renderManifests()) {
     if (path.endsWith("kustomization.yaml")) continue;
-    if (path.startsWith("config/policy/") && options.policies === false) continue;
+    if (!folders.some((folder) => path.startsWith(folder))) continue;
+    if (path.includes("/policy/") && options.policies === false) continue;
     for (const document of parseAllDocuments(text)) {
       const object = document.toJS() as KubeObject;
       const resource = object.kind ? RESOURCES[object.kind] : undefined;

@@ -5,7 +5,7 @@
  */
 import { stringify } from "yaml";
 import { admissionPolicy, customResourceDefinition } from "./crd.ts";
-import { KINDS } from "./kinds.ts";
+import { KINDS, METAL3_MODE_KINDS } from "./kinds.ts";
 import { GROUP } from "./meta.ts";
 
 const HEADER = "# Generated from src/api by `npm run generate`. Do not edit.\n";
@@ -40,6 +40,31 @@ export function renderManifests(): Map<string, string> {
         apiVersion: "kustomize.config.k8s.io/v1beta1",
         kind: "Kustomization",
         resources: crdFiles,
+      }),
+  );
+  const metal3Files: string[] = [];
+  for (const def of METAL3_MODE_KINDS) {
+    const file = `${GROUP}_${def.plural}.yaml`;
+    metal3Files.push(file);
+    files.set(`config/metal3/crd/${file}`, toYaml([customResourceDefinition(def)]));
+  }
+  files.set(
+    "config/metal3/crd/kustomization.yaml",
+    HEADER +
+      yamlDocument({
+        apiVersion: "kustomize.config.k8s.io/v1beta1",
+        kind: "Kustomization",
+        resources: metal3Files,
+      }),
+  );
+  files.set("config/metal3/policy/same-namespace-references.yaml", toYaml(METAL3_MODE_KINDS.flatMap((def) => admissionPolicy(def))));
+  files.set(
+    "config/metal3/policy/kustomization.yaml",
+    HEADER +
+      yamlDocument({
+        apiVersion: "kustomize.config.k8s.io/v1beta1",
+        kind: "Kustomization",
+        resources: ["same-namespace-references.yaml"],
       }),
   );
   const policies = KINDS.flatMap((def) => admissionPolicy(def));

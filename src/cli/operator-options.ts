@@ -8,12 +8,19 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import type { IronicSettings } from "../provisioner/ironic/mod.ts";
 import { parseBoolean } from "../provisioner/ironic/options.ts";
 import { parseDuration } from "./duration.ts";
+import { type ControllerName, MODE_CHOICES, type ModeChoice, parseControllers } from "./operator-mode.ts";
 
 /** The operator's settings, after parsing. */
 export interface OperatorSettings {
   kubeconfig?: string;
   context?: string;
+  /** `--mode`: standalone, metal3, or auto (chosen from the cluster's BareMetalHost CRD). */
+  mode: ModeChoice;
+  /** `--controllers`; undefined: the mode's default. */
+  controllers?: ControllerName[];
   provisioner: "redfish" | "ironic";
+  /** Whether `--provisioner` (or its variable) was given, rather than defaulted; metal3 mode defaults to ironic. */
+  provisionerGiven: boolean;
   /** Watched namespaces; empty means all. */
   namespaces: string[];
   concurrency: number;
@@ -75,7 +82,25 @@ export function operatorCommand(): Command {
     .addOption(new Option("--kubeconfig <file>", "kubeconfig file; else $KUBECONFIG, the in-cluster config, or ~/.kube/config"))
     .addOption(new Option("--context <name>", "kubeconfig context to use").env("KUBECONTEXT"))
     .addOption(
-      new Option("--provisioner <name>", "who talks to the BMCs: redfish (directly) or ironic")
+      new Option(
+        "--mode <mode>",
+        "standalone: bmc-operator owns BareMetalHosts (config/default); metal3: next to the Metal3 baremetal-operator, " +
+          "which owns them, lights through its Ironic (config/metal3); auto: metal3 when the cluster's BareMetalHost CRD is not bmc-operator's",
+      )
+        .choices(MODE_CHOICES)
+        .default("auto")
+        .env("BMC_OPERATOR_MODE"),
+    )
+    .addOption(
+      new Option(
+        "--controllers <list>",
+        "comma-separated controllers to run, of hosts, subscriptions, indicators; default all in standalone mode, indicators in metal3 mode",
+      )
+        .default("")
+        .env("BMC_OPERATOR_CONTROLLERS"),
+    )
+    .addOption(
+      new Option("--provisioner <name>", "who talks to the BMCs: redfish (directly) or ironic; always ironic in metal3 mode")
         .choices(["redfish", "ironic"])
         .default("redfish")
         .env("BMC_OPERATOR_PROVISIONER"),
@@ -174,8 +199,16 @@ export function parseOperatorArgs(args: readonly string[], command: Command = op
   if (o.ironicInsecure !== undefined) ironic.insecure = o.ironicInsecure === true;
   if (o.ironicTimeout !== undefined) ironic.timeoutMs = o.ironicTimeout as number;
   if (o.ironicRegisterHosts !== undefined) ironic.registerHosts = o.ironicRegisterHosts === true;
+  let controllers: ControllerName[] | undefined;
+  try {
+    controllers = parseControllers(typeof o.controllers === "string" ? o.controllers : "");
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
   const settings: OperatorSettings = {
+    mode: o.mode as ModeChoice,
     provisioner: o.provisioner as OperatorSettings["provisioner"],
+    provisionerGiven: command.getOptionValueSource("provisioner") !== "default",
     namespaces: (typeof o.namespaces === "string" ? o.namespaces : "")
       .split(",")
       .map((n) => n.trim())
@@ -196,6 +229,7 @@ export function parseOperatorArgs(args: readonly string[], command: Command = op
     logLevel: String(o.logLevel),
     logFormat: o.logFormat as OperatorSettings["logFormat"],
   };
+  if (controllers) settings.controllers = controllers;
   if (typeof o.kubeconfig === "string") settings.kubeconfig = o.kubeconfig;
   if (typeof o.context === "string") settings.context = o.context;
   if (typeof o.leaderElectionNamespace === "string") settings.leaderElectionNamespace = o.leaderElectionNamespace;

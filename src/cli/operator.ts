@@ -26,7 +26,7 @@ try {
 }
 
 try {
-  const operator = startOperator(settings, { signal: setupSignalHandler() });
+  const operator = await startOperator(settings, { signal: setupSignalHandler() });
   await operator.done;
 } catch (error) {
   console.error(`bmc-operator: ${(error as Error).message}`);

@@ -142,7 +142,8 @@ export class BareMetalHostReconciler {
       status.provisioning = { ...status.provisioning, ID: registration.provisioningID };
       status.hardware = { ...status.hardware, indicators: registration.indicators };
       status.operationalStatus = "OK";
-      delete status.errorMessage;
+      // "", not absent: Metal3's schema requires the field, and tools written for it read "" as no error.
+      status.errorMessage = "";
       status.goodCredentials = {
         credentials: { name: host.spec.bmc?.credentialsName ?? "", namespace: host.metadata.namespace ?? "" },
         credentialsVersion,

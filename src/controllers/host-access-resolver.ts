@@ -7,15 +7,22 @@
 import type { BareMetalHost } from "../api/baremetalhost.ts";
 import type { HostAccess } from "../provisioner/provisioner.ts";
 import type { Secret } from "../runtime/index.ts";
-import { hostAccessFrom } from "./host-access.ts";
+import { hostAccessFrom, lookUpAccessFrom } from "./host-access.ts";
 import type { SecretReader } from "./secret-reader.ts";
 
-/** Turns hosts into {@link HostAccess}. */
+/**
+ * Turns hosts into {@link HostAccess}. With `lookUpOnly` (metal3 mode, where
+ * Ironic holds the BMC credentials and the operator only looks nodes up) the
+ * credentials are optional: read, when the Secret exists, only so that they
+ * can be kept out of error messages.
+ */
 export class HostAccessResolver {
   readonly #secrets: SecretReader;
+  readonly #lookUpOnly: boolean;
 
-  constructor(secrets: SecretReader) {
+  constructor(secrets: SecretReader, options: { lookUpOnly?: boolean } = {}) {
     this.#secrets = secrets;
+    this.#lookUpOnly = options.lookUpOnly ?? false;
   }
 
   /** The host's credentials Secret, or undefined when it is missing or the host names none. */
@@ -27,6 +34,7 @@ export class HostAccessResolver {
 
   /** The host's access; throws `HostAccessError` when its spec or credentials are incomplete. */
   async forHost(host: BareMetalHost, signal?: AbortSignal): Promise<HostAccess> {
+    if (this.#lookUpOnly) return lookUpAccessFrom(host, await this.credentialsOf(host, signal));
     return hostAccessFrom(host, await this.credentialsOf(host, signal));
   }
 }

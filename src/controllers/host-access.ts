@@ -71,3 +71,24 @@ export function hostAccessFrom(host: BareMetalHost, secret: V1Secret | undefined
   if (host.spec.bootMACAddress) access.bootMACAddress = host.spec.bootMACAddress;
   return access;
 }
+
+/**
+ * The {@link HostAccess} of a host whose provisioner node someone else (the
+ * Metal3 baremetal-operator) enrolled and keeps: enough to find the node (its
+ * namespace, name and `status.provisioning.ID`). The credentials, when the
+ * Secret exists, are carried only so that they are redacted from messages;
+ * nothing is sent with them.
+ */
+export function lookUpAccessFrom(host: BareMetalHost, secret: V1Secret | undefined): HostAccess {
+  const access: HostAccess = {
+    namespace: host.metadata.namespace ?? "",
+    name: host.metadata.name ?? "",
+    address: host.spec.bmc?.address ?? "",
+    disableCertificateVerification: host.spec.bmc?.disableCertificateVerification === true,
+    username: secret ? (secretValue(secret, "username") ?? "") : "",
+    password: secret ? (secretValue(secret, "password") ?? "") : "",
+  };
+  const provisioningID = host.status?.provisioning?.ID;
+  if (provisioningID) access.provisioningID = provisioningID;
+  return access;
+}

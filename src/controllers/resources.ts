@@ -6,6 +6,7 @@
 import type { BareMetalHost } from "../api/baremetalhost.ts";
 import type { BareMetalHostServiceIndicator } from "../api/baremetalhost-service-indicator.ts";
 import type { BMCEventSubscription } from "../api/bmc-event-subscription.ts";
+import type { HostIndicators } from "../api/host-indicators.ts";
 import { GROUP, VERSION } from "../api/meta.ts";
 import { defineResource } from "../runtime/index.ts";
 
@@ -33,5 +34,14 @@ export const SERVICE_INDICATORS = defineResource<BareMetalHostServiceIndicator>(
   version: VERSION,
   plural: "baremetalhostserviceindicators",
   kind: "BareMetalHostServiceIndicator",
+  namespaced: true,
+});
+
+/** `metal3.io/v1alpha1` HostIndicators: the light list of each host, in metal3 mode. */
+export const HOST_INDICATORS = defineResource<HostIndicators>({
+  group: GROUP,
+  version: VERSION,
+  plural: "hostindicators",
+  kind: "HostIndicators",
   namespaced: true,
 });

@@ -7,6 +7,9 @@
  * watch delivers its changes. The labelling merge patch answers with the
  * Secret, so reading and labelling cost one request, not a GET and a PATCH.
  *
+ * Where the Metal3 baremetal-operator owns the Secrets (metal3 mode) the
+ * reader is read-only: no informer, no label, one GET per read.
+ *
  * @module
  */
 import { isNotFound, type Informer, type KubeClient, type Logger, type ObjectRef, SECRETS, type Secret } from "../runtime/index.ts";
@@ -19,13 +22,16 @@ export const SECRET_WATCH_LABEL_VALUE = "baremetal";
 /** The label selector of the Secrets informer. */
 export const SECRET_LABEL_SELECTOR = `${SECRET_WATCH_LABEL}=${SECRET_WATCH_LABEL_VALUE}`;
 
-/** Reads Secrets from the labelled cache, falling back to the API (and labelling). */
+/**
+ * Reads Secrets from the labelled cache, falling back to the API (and
+ * labelling); without an informer, reads each one with a GET and never writes.
+ */
 export class SecretReader {
   readonly #client: KubeClient;
-  readonly #informer: Informer<Secret>;
+  readonly #informer: Informer<Secret> | undefined;
   readonly #logger: Logger;
 
-  constructor(client: KubeClient, informer: Informer<Secret>, logger: Logger) {
+  constructor(client: KubeClient, informer: Informer<Secret> | undefined, logger: Logger) {
     this.#client = client;
     this.#informer = informer;
     this.#logger = logger;
@@ -33,6 +39,14 @@ export class SecretReader {
 
   /** The Secret, or undefined when it does not exist. */
   async get(ref: Required<ObjectRef>, signal?: AbortSignal): Promise<Secret | undefined> {
+    if (this.#informer === undefined) {
+      try {
+        return await this.#client.get(SECRETS, ref, { signal });
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    }
     const cached = this.#informer.get(ref);
     if (cached) return cached;
     // Not in the cache: unlabelled (or labelled a moment ago and not yet

@@ -58,6 +58,11 @@ export interface ServiceIndicatorControllerDeps {
   access: HostAccessResolver;
   events: EventRecorder;
   now?: () => Date;
+  /**
+   * The host's lights; undefined when not listed yet. Default: the host's
+   * `status.hardware.indicators`. In metal3 mode, its HostIndicators object's.
+   */
+  lightsOf?: (host: BareMetalHost) => HostIndicator[] | undefined;
 }
 
 type Indicator = BareMetalHostServiceIndicator;
@@ -163,7 +168,7 @@ export class ServiceIndicatorReconciler {
     }
     const host = this.#d.hosts.get({ namespace, name: hostRef.name });
     if (!host) throw new MissingHostError(`BareMetalHost "${namespace}/${hostRef.name}" not found`, { reason: "HostNotFound" });
-    const entries = host.status?.hardware?.indicators;
+    const entries = this.#d.lightsOf ? this.#d.lightsOf(host) : host.status?.hardware?.indicators;
     if (!entries) {
       throw new MissingHostError(`BareMetalHost "${namespace}/${hostRef.name}" has not listed its indicators yet`, {
         registering: findStatusCondition(host.status?.conditions, "Ready") === undefined,

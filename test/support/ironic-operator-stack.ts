@@ -190,11 +190,11 @@ export async function startIronicOperatorStack(options: IronicOperatorStackOptio
       ]);
       const abort = new AbortController();
       // `env: {}`: the test's settings are the flags alone, whatever IRONIC_* the environment holds.
-      const operator = startOperator(settings, { signal: abort.signal, kubeConfig, logger, env: {} });
+      const operator = await startOperator(settings, { signal: abort.signal, kubeConfig, logger, env: {} });
       running = { abort, operator };
       stack.operator = operator;
       const deadline = Date.now() + 10_000;
-      while (![operator.hosts, operator.subscriptions, operator.indicators].every((i) => i.hasSynced())) {
+      while (![operator.hosts, operator.subscriptions, operator.indicators].every((i) => i?.hasSynced() ?? true)) {
         if (Date.now() > deadline) throw new Error("the operator's caches did not sync within 10 s");
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
@@ -233,8 +233,8 @@ export async function startIronicOperatorStack(options: IronicOperatorStackOptio
       const registry = operator.manager.registry;
       const expected = (): Record<string, number> => ({
         baremetalhost: operator.hosts.list().length,
-        bmceventsubscription: operator.subscriptions.list().length,
-        baremetalhostserviceindicator: operator.indicators.list().length,
+        bmceventsubscription: operator.subscriptions?.list().length ?? 0,
+        baremetalhostserviceindicator: operator.indicators?.list().length ?? 0,
       });
       await waitFor(
         "every object to be reconciled and the queues to be empty",

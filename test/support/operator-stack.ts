@@ -111,7 +111,7 @@ export async function startOperatorStack(options: OperatorStackOptions = {}): Pr
       running = { abort, done, provisioner: redfish };
       stack.operator = { ...operator, manager };
       const deadline = Date.now() + 10_000;
-      while (![operator.hosts, operator.subscriptions, operator.indicators].every((i) => i.hasSynced())) {
+      while (![operator.hosts, operator.subscriptions, operator.indicators].every((i) => i?.hasSynced() ?? true)) {
         if (Date.now() > deadline) throw new Error("the operator's caches did not sync within 10 s");
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
