@@ -14,7 +14,7 @@ import { parse } from "yaml";
 import { customResourceDefinition, objectSchema, type OpenAPISchema } from "./crd.ts";
 import { bareMetalHostKind } from "./baremetalhost.ts";
 import { bmcEventSubscriptionKind } from "./bmc-event-subscription.ts";
-import { validateCustomResource } from "../schema/validate.ts";
+import { validateCustomResource } from "../../emulators/kube-apiserver/schema/validate.ts";
 
 
 const root = join(import.meta.dirname, "..", "..");
