@@ -54,6 +54,8 @@ export interface OperatorProcess {
    * (the operator exits at once on a second signal), then SIGKILL.
    */
   stop(graceMs?: number): Promise<OperatorStop>;
+  /** SIGKILL, as a crash would; settles once the process has exited and its log is written. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -115,7 +117,8 @@ export async function startOperatorProcess(options: OperatorProcessOptions): Pro
     });
     void exited.then(() => reject(new Error(`the operator exited (code ${child.exitCode}) before it started; log ${options.logPath}:\n${tail}`)));
   });
-  void exited.then(() => log.end());
+  // Once its output has ended too (which can be after the exit), the log is complete on disk.
+  const logWritten = new Promise<void>((resolve) => child.once("close", () => log.end(() => resolve())));
 
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const deadline = Date.now() + readyTimeoutMs;
@@ -175,6 +178,11 @@ export async function startOperatorProcess(options: OperatorProcessOptions): Pro
       if (!(await within(5_000))) child.kill("SIGKILL");
       await exited;
       return { ms: performance.now() - t0, graceful: false };
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+      await logWritten;
     },
   };
 }
