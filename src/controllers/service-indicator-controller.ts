@@ -1,8 +1,10 @@
 /**
  * The BareMetalHostServiceIndicator controller, as the design says: it talks
- * to the BMC only when `spec.on` differs from `status.on`; before switching a
- * light it reads it and skips the write when it already matches; it never
- * polls; deleting the resource turns the light off before the finalizer goes.
+ * to the BMC only when `spec.on` differs from `status.on`, or when the record
+ * does not prove the light (see {@link provesLight}: a crash between a switch
+ * and its record leaves `status.on` wrong); before switching a light it reads
+ * it and skips the write when it already matches; it never polls; deleting
+ * the resource turns the light off before the finalizer goes.
  *
  * @module
  */
@@ -116,8 +118,8 @@ export class ServiceIndicatorReconciler {
       const finalized = hasFinalizer(indicator, SERVICE_INDICATOR_FINALIZER)
         ? undefined
         : addFinalizer(this.#d.client, SERVICE_INDICATORS, indicator, SERVICE_INDICATOR_FINALIZER, { signal: ctx.signal });
-      if (status.on === spec.on) {
-        // The light is believed to be in the desired state already: no BMC call, just record it.
+      if (status.on === spec.on && provesLight(indicator)) {
+        // The record proves the light is as asked (only the finalizer was missing): no BMC call.
         if (finalized) {
           indicator = await finalized;
           this.#written.record(indicator);
@@ -224,10 +226,14 @@ export class ServiceIndicatorReconciler {
     throw error;
   }
 
-  /** Turns the light off (reading it first) and releases the finalizer. */
+  /**
+   * Turns the light off (reading it first) and releases the finalizer. The
+   * light is left alone only when the record proves it off: after a crash
+   * between a switch and its record, `status.on` may say off while it is lit.
+   */
   async #finalize(indicator: Indicator, ctx: ReconcileContext): Promise<Result> {
     if (!hasFinalizer(indicator, SERVICE_INDICATOR_FINALIZER)) return {};
-    if (indicator.status?.on !== false) {
+    if (!(indicator.status?.on === false && provesLight(indicator))) {
       try {
         const { host, entry } = this.#lookUp(indicator);
         const access = await this.#d.access.forHost(host, ctx.signal);
@@ -261,6 +267,24 @@ export class ServiceIndicatorReconciler {
     this.#written.record(released);
     return {};
   }
+}
+
+/**
+ * Whether the indicator's record proves its light is as `status.on` says. It
+ * does when the status was written, Ready, for the spec's current generation:
+ * a switch is recorded with the generation it served, and every switch serves
+ * a newer generation than the last record, so a crash between a switch and
+ * its record always leaves `observedGeneration` behind. Otherwise the light
+ * must be read before `status.on` is trusted. Kubernetes counts the start of a
+ * deletion as a new generation; while deleting, a record of the generation
+ * before it proves the light too.
+ */
+export function provesLight(indicator: Indicator): boolean {
+  const { status, metadata } = indicator;
+  if (status?.on === undefined || !isStatusConditionTrue(status.conditions, "Ready")) return false;
+  const generation = metadata.generation ?? 0;
+  const observed = status.observedGeneration;
+  return observed === generation || (isDeleting(indicator) && observed === generation - 1);
 }
 
 /** The host is missing or not registered yet; its next change requeues the indicator. */
