@@ -34,7 +34,13 @@ import { HostAccessResolver } from "./host-access-resolver.ts";
 import { instrumentProvisioner } from "./instrumented-provisioner.ts";
 import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS, SERVICE_INDICATORS } from "./resources.ts";
 import { SECRET_LABEL_SELECTOR, SecretReader } from "./secret-reader.ts";
-import { INDICATORS_BY_HOST, indicatorHostKey, ServiceIndicatorReconciler } from "./service-indicator-controller.ts";
+import {
+  INDICATORS_BY_HOST,
+  INDICATORS_BY_LIGHT,
+  indicatorHostKey,
+  indicatorLightKey,
+  ServiceIndicatorReconciler,
+} from "./service-indicator-controller.ts";
 
 /** Options of {@link setUpOperator}. */
 export interface OperatorOptions {
@@ -79,6 +85,7 @@ export function setUpOperator(manager: Manager, options: OperatorOptions): Opera
   subscriptions.addIndex(SUBSCRIPTIONS_BY_SECRET, subscriptionSecretKeys);
   const indicators = manager.informer(SERVICE_INDICATORS);
   indicators.addIndex(INDICATORS_BY_HOST, (i) => [indicatorHostKey(i)]);
+  indicators.addIndex(INDICATORS_BY_LIGHT, (i) => [indicatorLightKey(i)]);
 
   const secrets = new SecretReader(manager.client, secretInformer, manager.logger);
   const access = new HostAccessResolver(secrets);
@@ -157,6 +164,11 @@ export function setUpOperator(manager: Manager, options: OperatorOptions): Opera
     .watch(hosts, {
       map: (host) => indicators.byIndex(INDICATORS_BY_HOST, objectKey(host)).map(refOf),
       predicates: [resourceVersionChanged],
+    })
+    .watch(indicators, {
+      // An indicator created or gone changes which indicator of its light switches it.
+      map: (indicator) => indicators.byIndex(INDICATORS_BY_LIGHT, indicatorLightKey(indicator)).map(refOf),
+      predicates: [{ update: () => false }],
     });
 
   return { hosts, subscriptions, indicators, provisioner };
