@@ -120,6 +120,10 @@ export const serviceIndicatorKind: KindDefinition = {
       message:
         "spec.hostRef.namespace must be empty or the BareMetalHostServiceIndicator's own namespace: " +
         "a light may only be switched for a host of the same namespace",
+      messageExpression:
+        "'spec.hostRef.namespace must be empty or the BareMetalHostServiceIndicator\\'s own namespace \\'' + " +
+        "object.metadata.namespace + '\\', got \\'' + object.spec.hostRef.namespace + " +
+        "'\\': a light may only be switched for a host of the same namespace'",
     },
   ],
   printerColumns: [
