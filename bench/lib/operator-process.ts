@@ -51,7 +51,8 @@ export interface OperatorProcess {
   metrics(): Promise<string>;
   /**
    * SIGTERM, then, when it is still running after `graceMs`, a second SIGTERM
-   * (the operator exits at once on a second signal), then SIGKILL.
+   * (the operator exits at once on a second signal), then SIGKILL; settles
+   * once its log is written.
    */
   stop(graceMs?: number): Promise<OperatorStop>;
   /** SIGKILL, as a crash would; settles once the process has exited and its log is written. */
@@ -173,11 +174,17 @@ export async function startOperatorProcess(options: OperatorProcessOptions): Pro
             resolve(true);
           });
         });
-      if (await within(graceMs)) return { ms: performance.now() - t0, graceful: true };
+      if (await within(graceMs)) {
+        const ms = performance.now() - t0;
+        await logWritten;
+        return { ms, graceful: true };
+      }
       child.kill("SIGTERM");
       if (!(await within(5_000))) child.kill("SIGKILL");
       await exited;
-      return { ms: performance.now() - t0, graceful: false };
+      const ms = performance.now() - t0;
+      await logWritten;
+      return { ms, graceful: false };
     },
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
