@@ -337,13 +337,13 @@ const invalid: Case[] = [
     name: "id changed",
     old: indicator,
     object: variant(indicator, (o) => (o.spec.id = "other@system")),
-    expect: 'spec.id: Invalid value: "string": id is immutable',
+    expect: "spec.id: Invalid value: \"string\": id is immutable (was '6e3c1b2a-4f5d-4c1e-9a7b-0c2d3e4f5a6b@chassis', now 'other@system')",
   },
   {
     name: "hostRef changed",
     old: indicator,
     object: variant(indicator, (o) => (o.spec.hostRef.name = "ostest-worker-2")),
-    expect: 'spec.hostRef: Invalid value: "object": hostRef is immutable',
+    expect: "spec.hostRef: Invalid value: \"object\": hostRef is immutable (was BareMetalHost 'ostest-worker-1', now BareMetalHost 'ostest-worker-2')",
   },
   {
     name: "condition status not True/False/Unknown",

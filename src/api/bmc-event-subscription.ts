@@ -14,6 +14,7 @@ import {
   type KindDefinition,
   type KubernetesObject,
   ObservedGeneration,
+  quoted,
   quotedUnlessUserinfo,
   READY_COLUMN,
   URL_USERINFO,
@@ -44,7 +45,6 @@ function immutableField(field: string, show: (value: string) => string, optional
     fieldPath: `.${field}`,
   };
 }
-const quoted = (value: string) => `'\\'' + ${value} + '\\''`;
 
 /** A reference to the Secret whose data become HTTP headers of every event delivery. */
 export const SecretReferenceSchema = withRules(

@@ -55,10 +55,19 @@ export function quotedUnlessUserinfo(expr: string): string {
   return `(${expr}.matches('${URL_USERINFO}') ? '(a URL with user information, not shown)' : '\\'' + ${expr} + '\\'')`;
 }
 
-/** A CEL rule that makes the value immutable once the object exists. */
-export function immutable(field: string, advice: string): ValidationRule {
-  return { rule: "self == oldSelf", message: `${field} is immutable: ${advice}` };
+/**
+ * A CEL rule that makes the value immutable once the object exists. With
+ * `show` (CEL quoting a value for a message), the message names the old and
+ * the new value.
+ */
+export function immutable(field: string, advice: string, show?: (value: string) => string): ValidationRule {
+  const rule: ValidationRule = { rule: "self == oldSelf", message: `${field} is immutable: ${advice}` };
+  if (show) rule.messageExpression = `'${field} is immutable (was ' + ${show("oldSelf")} + ', now ' + ${show("self")} + '): ${advice.replaceAll("'", "\\'")}'`;
+  return rule;
 }
+
+/** CEL quoting the string `expr` for a message. */
+export const quoted = (expr: string): string => `'\\'' + ${expr} + '\\''`;
 
 /** A CEL rule requiring a DNS-1123 subdomain name, with a message naming the field and the value. */
 export function dns1123SubdomainRule(field: string, what: string): ValidationRule {
