@@ -51,9 +51,12 @@ export interface OperatorProcess {
   metrics(): Promise<string>;
   /**
    * SIGTERM, then, when it is still running after `graceMs`, a second SIGTERM
-   * (the operator exits at once on a second signal), then SIGKILL.
+   * (the operator exits at once on a second signal), then SIGKILL; settles
+   * once its log is written.
    */
   stop(graceMs?: number): Promise<OperatorStop>;
+  /** SIGKILL, as a crash would; settles once the process has exited and its log is written. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -115,7 +118,8 @@ export async function startOperatorProcess(options: OperatorProcessOptions): Pro
     });
     void exited.then(() => reject(new Error(`the operator exited (code ${child.exitCode}) before it started; log ${options.logPath}:\n${tail}`)));
   });
-  void exited.then(() => log.end());
+  // Once its output has ended too (which can be after the exit), the log is complete on disk.
+  const logWritten = new Promise<void>((resolve) => child.once("close", () => log.end(() => resolve())));
 
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const deadline = Date.now() + readyTimeoutMs;
@@ -170,11 +174,22 @@ export async function startOperatorProcess(options: OperatorProcessOptions): Pro
             resolve(true);
           });
         });
-      if (await within(graceMs)) return { ms: performance.now() - t0, graceful: true };
+      if (await within(graceMs)) {
+        const ms = performance.now() - t0;
+        await logWritten;
+        return { ms, graceful: true };
+      }
       child.kill("SIGTERM");
       if (!(await within(5_000))) child.kill("SIGKILL");
       await exited;
-      return { ms: performance.now() - t0, graceful: false };
+      const ms = performance.now() - t0;
+      await logWritten;
+      return { ms, graceful: false };
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+      await logWritten;
     },
   };
 }

@@ -210,32 +210,89 @@ const invalid: Case[] = [
   {
     name: "httpHeadersRef in another namespace (CVE-2025-29781)",
     object: variant(subscription, (o) => (o.spec.httpHeadersRef.namespace = "other-tenant")),
-    expect: "spec.httpHeadersRef.namespace must be empty or the BMCEventSubscription's own namespace",
+    expect:
+      "spec.httpHeadersRef.namespace must be empty or the BMCEventSubscription's own namespace 'some-namespace', got 'other-tenant'",
   },
   {
     name: "httpHeadersRef namespace not a namespace name",
     object: variant(subscription, (o) => (o.spec.httpHeadersRef.namespace = "Not A Namespace")),
     expect: "httpHeadersRef.namespace must be empty or a namespace name, got 'Not A Namespace'",
   },
-  // BMCEventSubscription, on update: the spec is immutable.
+  {
+    name: "destination with user information (refused without echoing the password)",
+    object: variant(subscription, (o) => (o.spec.destination = "https://hook-user:Pa55-w0rd@events.example.com/x?y=1")),
+    expect:
+      'spec.destination: Invalid value: "string": destination must not contain user information (user:password@ before the host)',
+  },
+  {
+    name: "destination with user information names the URL with it elided",
+    object: variant(subscription, (o) => (o.spec.destination = "https://hook-user:Pa55-w0rd@events.example.com/x")),
+    expect: "got https://[redacted]@events.example.com/x",
+  },
+  {
+    name: "destination with a user name only",
+    object: variant(subscription, (o) => (o.spec.destination = "http://token@10.0.0.1:8080/hook")),
+    expect: "got http://[redacted]@10.0.0.1:8080/hook",
+  },
+  {
+    name: "destination invalid and with user information: not echoed",
+    object: variant(subscription, (o) => (o.spec.destination = "ftp://hook-user:Pa55-w0rd@events.example.com/x")),
+    expect: "destination must be an absolute http or https URL with a host and a path (a bare host needs a trailing slash, as in https://host/), got (a URL with user information, not shown)",
+  },
+  {
+    name: "context of 257 bytes in 129 characters",
+    object: variant(subscription, (o) => (o.spec.context = `${"é".repeat(128)}a`)),
+    expect: 'spec.context: Invalid value: "string": context must be at most 256 bytes of UTF-8, got 257 bytes (129 characters)',
+  },
+  {
+    name: "context of 258 bytes in 86 characters",
+    object: variant(subscription, (o) => (o.spec.context = `${"€".repeat(86)}`)),
+    expect: "got 258 bytes (86 characters)",
+  },
+  // BMCEventSubscription, on update: the spec is immutable, field by field.
   {
     name: "destination changed",
     old: subscription,
     object: variant(subscription, (o) => (o.spec.destination = "https://elsewhere.example.com/hook")),
     expect:
-      'spec: Invalid value: "object": spec is immutable: a BMC cannot update a subscription, so delete this BMCEventSubscription and create it again',
+      "spec.destination: Invalid value: \"object\": destination is immutable (was 'https://events.apps.corp.example.com/webhook', " +
+      "now 'https://elsewhere.example.com/hook'): a BMC cannot update a subscription, so delete this BMCEventSubscription and create it again",
+  },
+  {
+    name: "hostName changed",
+    old: subscription,
+    object: variant(subscription, (o) => (o.spec.hostName = "ostest-worker-2")),
+    expect: "spec.hostName: Invalid value: \"object\": hostName is immutable (was 'ostest-worker-1', now 'ostest-worker-2')",
   },
   {
     name: "context changed",
     old: subscription,
     object: variant(subscription, (o) => (o.spec.context = "other")),
-    expect: "spec is immutable",
+    expect: "spec.context: Invalid value: \"object\": context is immutable (was 'SomeUserContext', now 'other')",
+  },
+  {
+    name: "context removed",
+    old: subscription,
+    object: variant(subscription, (o) => delete o.spec.context),
+    expect: "context is immutable (was 'SomeUserContext', now unset)",
   },
   {
     name: "httpHeadersRef removed",
     old: subscription,
     object: variant(subscription, (o) => delete o.spec.httpHeadersRef),
-    expect: "spec is immutable",
+    expect: "spec.httpHeadersRef: Invalid value: \"object\": httpHeadersRef is immutable (was Secret 'some-secret-name', now unset)",
+  },
+  {
+    name: "httpHeadersRef added",
+    old: variant(subscription, (o) => delete o.spec.httpHeadersRef),
+    object: subscription,
+    expect: "httpHeadersRef is immutable (was unset, now Secret 'some-secret-name')",
+  },
+  {
+    name: "destination changed to one with user information: not echoed",
+    old: subscription,
+    object: variant(subscription, (o) => (o.spec.destination = "https://u:Pa55-w0rd@events.apps.corp.example.com/webhook")),
+    expect: "destination is immutable (was 'https://events.apps.corp.example.com/webhook', now (a URL with user information, not shown))",
   },
   // BareMetalHostServiceIndicator.
   {
@@ -274,19 +331,19 @@ const invalid: Case[] = [
   {
     name: "hostRef in another namespace",
     object: variant(indicator, (o) => (o.spec.hostRef.namespace = "elsewhere")),
-    expect: "spec.hostRef.namespace must be empty or the BareMetalHostServiceIndicator's own namespace",
+    expect: "spec.hostRef.namespace must be empty or the BareMetalHostServiceIndicator's own namespace 'some-namespace', got 'elsewhere'",
   },
   {
     name: "id changed",
     old: indicator,
     object: variant(indicator, (o) => (o.spec.id = "other@system")),
-    expect: 'spec.id: Invalid value: "string": id is immutable',
+    expect: "spec.id: Invalid value: \"string\": id is immutable (was '6e3c1b2a-4f5d-4c1e-9a7b-0c2d3e4f5a6b@chassis', now 'other@system')",
   },
   {
     name: "hostRef changed",
     old: indicator,
     object: variant(indicator, (o) => (o.spec.hostRef.name = "ostest-worker-2")),
-    expect: 'spec.hostRef: Invalid value: "object": hostRef is immutable',
+    expect: "spec.hostRef: Invalid value: \"object\": hostRef is immutable (was BareMetalHost 'ostest-worker-1', now BareMetalHost 'ostest-worker-2')",
   },
   {
     name: "condition status not True/False/Unknown",
@@ -405,8 +462,29 @@ describe("allowed updates", () => {
     assert.deepEqual(reject(updated, subscription), []);
   });
 
+  it("a context of 256 bytes passes, in multi-byte characters too", () => {
+    for (const context of ["a".repeat(256), "é".repeat(128), `${"€".repeat(85)}a`]) {
+      assert.equal(Buffer.byteLength(context), 256);
+      assert.deepEqual(reject(variant(subscription, (o) => (o.spec.context = context))), [], context);
+    }
+  });
+
+  it("a message refusing a destination with user information never holds the password", () => {
+    for (const destination of [
+      "https://hook-user:Pa55-w0rd@events.example.com/x",
+      "ftp://hook-user:Pa55-w0rd@events.example.com/x",
+      "https://hook-user:Pa55-w0rd@/x",
+    ]) {
+      const messages = reject(variant(subscription, (o) => (o.spec.destination = destination)));
+      assert.ok(messages.length > 0, destination);
+      for (const message of messages) assert.doesNotMatch(message, /Pa55-w0rd/, message);
+      const changed = reject(variant(subscription, (o) => (o.spec.destination = destination)), subscription);
+      for (const message of changed) assert.doesNotMatch(message, /Pa55-w0rd/, message);
+    }
+  });
+
   it("destinations with a host and a path pass, including a bare host with a trailing slash", () => {
-    for (const destination of ["https://host/", "http://10.0.0.1:8080/hook", "https://[::1]:443/e?x=1"]) {
+    for (const destination of ["https://host/", "http://10.0.0.1:8080/hook", "https://[::1]:443/e?x=1", "https://host/a@b?c=d@e"]) {
       assert.deepEqual(
         reject(variant(subscription, (o) => (o.spec.destination = destination))),
         [],

@@ -15,6 +15,7 @@ import {
   type KindDefinition,
   type KubernetesObject,
   ObservedGeneration,
+  quoted,
   READY_COLUMN,
   Timestamp,
   withRules,
@@ -55,7 +56,9 @@ export const ServiceIndicatorSpecSchema = Type.Object(
   {
     hostRef: withRules(
       HostReferenceSchema,
-      immutable("hostRef", "delete this resource (which turns its light off) and create a new one"),
+      immutable("hostRef", "delete this resource (which turns its light off) and create a new one", (ref) =>
+        `'BareMetalHost ' + ${quoted(`(has(${ref}.namespace) && ${ref}.namespace != '' ? ${ref}.namespace + '/' : '') + ${ref}.name`)}`,
+      ),
     ),
     id: withRules(
       Type.String({
@@ -70,7 +73,7 @@ export const ServiceIndicatorSpecSchema = Type.Object(
           "'id must have the form <name>@<component> with component system, chassis or disk " +
           "(see the BareMetalHost\\'s status.hardware.indicators), got \\'' + self + '\\''",
       },
-      immutable("id", "delete this resource (which turns its light off) and create one for the other light"),
+      immutable("id", "delete this resource (which turns its light off) and create one for the other light", quoted),
     ),
     on: Type.Boolean({ description: "Whether the light should be on." }),
   },
@@ -120,6 +123,10 @@ export const serviceIndicatorKind: KindDefinition = {
       message:
         "spec.hostRef.namespace must be empty or the BareMetalHostServiceIndicator's own namespace: " +
         "a light may only be switched for a host of the same namespace",
+      messageExpression:
+        "'spec.hostRef.namespace must be empty or the BareMetalHostServiceIndicator\\'s own namespace \\'' + " +
+        "object.metadata.namespace + '\\', got \\'' + object.spec.hostRef.namespace + " +
+        "'\\': a light may only be switched for a host of the same namespace'",
     },
   ],
   printerColumns: [

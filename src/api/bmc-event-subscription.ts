@@ -11,19 +11,40 @@ import {
   DNS1123_LABEL,
   dns1123SubdomainRule,
   ErrorMessage,
-  immutable,
   type KindDefinition,
   type KubernetesObject,
   ObservedGeneration,
+  quoted,
+  quotedUnlessUserinfo,
   READY_COLUMN,
+  URL_USERINFO,
+  type ValidationRule,
   withRules,
 } from "./meta.ts";
 
 /** The finalizer that keeps a subscription until its BMC subscription is gone. */
 export const BMC_EVENT_SUBSCRIPTION_FINALIZER = "bmceventsubscription.metal3.io";
 
-/** Longest `spec.context` accepted; Redfish BMCs store it verbatim. */
+/** Longest `spec.context` accepted, in bytes of UTF-8; Redfish BMCs store it verbatim. */
 export const MAX_CONTEXT_LENGTH = 256;
+
+const RECREATE = "a BMC cannot update a subscription, so delete this BMCEventSubscription and create it again with the new value";
+
+/**
+ * A rule on the spec that keeps one of its fields as it was, with a message
+ * naming the field, its old and its new value (`show` quotes a value in CEL).
+ */
+function immutableField(field: string, show: (value: string) => string, optional = false): ValidationRule {
+  const same = `self.${field} == oldSelf.${field}`;
+  const shown = (side: string) =>
+    optional ? `(has(${side}.${field}) ? ${show(`${side}.${field}`)} : 'unset')` : show(`${side}.${field}`);
+  return {
+    rule: optional ? `has(self.${field}) == has(oldSelf.${field}) && (!has(self.${field}) || ${same})` : same,
+    message: `${field} is immutable: ${RECREATE}`,
+    messageExpression: `'${field} is immutable (was ' + ${shown("oldSelf")} + ', now ' + ${shown("self")} + '): ${RECREATE}'`,
+    fieldPath: `.${field}`,
+  };
+}
 
 /** A reference to the Secret whose data become HTTP headers of every event delivery. */
 export const SecretReferenceSchema = withRules(
@@ -77,25 +98,49 @@ export const BMCEventSubscriptionSpecSchema = withRules(
           rule:
             "isURL(self) && url(self).getScheme() in ['http', 'https'] && " +
             "url(self).getHostname() != '' && url(self).getEscapedPath() != ''",
+          message:
+            "destination must be an absolute http or https URL with a host and a path " +
+            "(a bare host needs a trailing slash, as in https://host/)",
           messageExpression:
             "'destination must be an absolute http or https URL with a host and a path " +
-            "(a bare host needs a trailing slash, as in https://host/), got \\'' + self + '\\''",
+            `(a bare host needs a trailing slash, as in https://host/), got ' + ${quotedUnlessUserinfo("self")}`,
+        },
+        {
+          // A BMC shows every subscription's destination to whoever can read its event service.
+          rule: `!self.matches('${URL_USERINFO}')`,
+          message:
+            "destination must not contain user information (user:password@ before the host): " +
+            "the BMC would show the password to anyone who can read its subscriptions; " +
+            "send credentials as a header from the httpHeadersRef Secret instead",
+          messageExpression:
+            "'destination must not contain user information (user:password@ before the host): " +
+            "the BMC would show the password to anyone who can read its subscriptions; " +
+            "send credentials as a header from the httpHeadersRef Secret instead; got ' + " +
+            "url(self).getScheme() + '://[redacted]@' + url(self).getHost() + url(self).getEscapedPath()",
         },
       ),
       context: Type.Optional(
-        Type.String({
-          maxLength: MAX_CONTEXT_LENGTH,
-          description: "An arbitrary string the BMC sends back with every event of this subscription.",
-        }),
+        withRules(
+          Type.String({
+            // In characters, as every maxLength: a bound for the rule's cost; the rule counts bytes.
+            maxLength: MAX_CONTEXT_LENGTH,
+            description: `An arbitrary string the BMC sends back with every event of this subscription; at most ${MAX_CONTEXT_LENGTH} bytes of UTF-8.`,
+          }),
+          {
+            rule: `bytes(self).size() <= ${MAX_CONTEXT_LENGTH}`,
+            messageExpression: `'context must be at most ${MAX_CONTEXT_LENGTH} bytes of UTF-8, got ' + string(bytes(self).size()) + ' bytes (' + string(self.size()) + ' characters)'`,
+          },
+        ),
       ),
       httpHeadersRef: Type.Optional(SecretReferenceSchema),
     },
     { description: "BMCEventSubscriptionSpec is the desired subscription. It cannot be changed." },
   ),
-  immutable(
-    "spec",
-    "a BMC cannot update a subscription, so delete this BMCEventSubscription and create it again with the new spec",
-  ),
+  // One rule per field, so that a refused change names the field and both values.
+  immutableField("hostName", quoted),
+  immutableField("destination", quotedUnlessUserinfo),
+  immutableField("context", quoted, true),
+  immutableField("httpHeadersRef", (ref) => `'Secret \\'' + ${ref}.name + '\\''`, true),
 );
 export type BMCEventSubscriptionSpec = Static<typeof BMCEventSubscriptionSpecSchema>;
 
@@ -155,6 +200,10 @@ export const bmcEventSubscriptionKind: KindDefinition = {
       message:
         "spec.httpHeadersRef.namespace must be empty or the BMCEventSubscription's own namespace: " +
         "a subscription may only read a Secret of its own namespace",
+      messageExpression:
+        "'spec.httpHeadersRef.namespace must be empty or the BMCEventSubscription\\'s own namespace \\'' + " +
+        "object.metadata.namespace + '\\', got \\'' + object.spec.httpHeadersRef.namespace + " +
+        "'\\': a subscription may only read a Secret of its own namespace'",
     },
   ],
   printerColumns: [

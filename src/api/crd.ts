@@ -112,6 +112,7 @@ export function admissionPolicy(def: KindDefinition) {
         validations: def.admissionRules.map((rule) => ({
           expression: rule.expression,
           message: rule.message,
+          ...(rule.messageExpression ? { messageExpression: rule.messageExpression } : {}),
           reason: "Invalid",
         })),
       },

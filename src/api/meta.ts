@@ -41,10 +41,33 @@ export function withRules<T extends TSchema>(schema: T, ...rules: ValidationRule
   return Object.assign(schema, { "x-kubernetes-validations": [...(existing ?? []), ...rules] });
 }
 
-/** A CEL rule that makes the value immutable once the object exists. */
-export function immutable(field: string, advice: string): ValidationRule {
-  return { rule: "self == oldSelf", message: `${field} is immutable: ${advice}` };
+/**
+ * A regular expression (RE2) matching a URL with user information
+ * (`scheme://user:password@host`): the part before `@` in its authority.
+ */
+export const URL_USERINFO = "^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*@";
+
+/**
+ * CEL giving the string `expr` quoted for a message, or a note that it was
+ * left out when it is a URL with user information (which may hold a password).
+ */
+export function quotedUnlessUserinfo(expr: string): string {
+  return `(${expr}.matches('${URL_USERINFO}') ? '(a URL with user information, not shown)' : '\\'' + ${expr} + '\\'')`;
 }
+
+/**
+ * A CEL rule that makes the value immutable once the object exists. With
+ * `show` (CEL quoting a value for a message), the message names the old and
+ * the new value.
+ */
+export function immutable(field: string, advice: string, show?: (value: string) => string): ValidationRule {
+  const rule: ValidationRule = { rule: "self == oldSelf", message: `${field} is immutable: ${advice}` };
+  if (show) rule.messageExpression = `'${field} is immutable (was ' + ${show("oldSelf")} + ', now ' + ${show("self")} + '): ${advice.replaceAll("'", "\\'")}'`;
+  return rule;
+}
+
+/** CEL quoting the string `expr` for a message. */
+export const quoted = (expr: string): string => `'\\'' + ${expr} + '\\''`;
 
 /** A CEL rule requiring a DNS-1123 subdomain name, with a message naming the field and the value. */
 export function dns1123SubdomainRule(field: string, what: string): ValidationRule {
@@ -156,8 +179,10 @@ export interface PrinterColumn {
 export interface AdmissionRule {
   /** CEL expression over `object` (and `oldObject`, null on create); true when valid. */
   expression: string;
-  /** What is wrong, naming the field. */
+  /** What is wrong, naming the field; shown when `messageExpression` is absent or fails. */
   message: string;
+  /** CEL over `object` giving the message with the value given (never a secret). */
+  messageExpression?: string;
   /** Where the error points, as a dotted path. */
   field: string;
 }

@@ -11,6 +11,15 @@ describe("sanitizeErrorMessage", () => {
     assert.ok(clean.includes(`"Authorization":"${REDACTED}"`), clean);
   });
 
+  it("removes the user information of every URL, whatever quotes it", () => {
+    const clean = sanitizeErrorMessage(
+      'BMC said 400: {"error":{"message":"The value https://hook-user:Pa55-w0rd@events.example.com/x for Destination is invalid"}} (POST http://admin:hunter2@10.0.0.9/redfish/v1/EventService/Subscriptions)',
+    );
+    assert.ok(!clean.includes("Pa55-w0rd") && !clean.includes("hunter2") && !clean.includes("hook-user"), clean);
+    assert.ok(clean.includes("https://[redacted]@events.example.com/x"), clean);
+    assert.ok(clean.includes("http://[redacted]@10.0.0.9/redfish/v1/EventService/Subscriptions"), clean);
+  });
+
   it("folds the message onto one line and bounds its size", () => {
     const clean = sanitizeErrorMessage(`line one\nline two\t${"x".repeat(5000)}`);
     assert.ok(!clean.includes("\n"));

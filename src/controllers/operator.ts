@@ -45,7 +45,13 @@ import { HostIndicatorsReconciler } from "./host-indicators-controller.ts";
 import { instrumentProvisioner } from "./instrumented-provisioner.ts";
 import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS, HOST_INDICATORS, SERVICE_INDICATORS } from "./resources.ts";
 import { SECRET_LABEL_SELECTOR, SecretReader } from "./secret-reader.ts";
-import { INDICATORS_BY_HOST, indicatorHostKey, ServiceIndicatorReconciler } from "./service-indicator-controller.ts";
+import {
+  INDICATORS_BY_HOST,
+  INDICATORS_BY_LIGHT,
+  indicatorHostKey,
+  indicatorLightKey,
+  ServiceIndicatorReconciler,
+} from "./service-indicator-controller.ts";
 
 /** Options of {@link setUpOperator}. */
 export interface OperatorOptions {
@@ -188,6 +194,7 @@ function setUpIndicatorController(
 ): { indicators: Informer<BareMetalHostServiceIndicator>; controller: Controller } {
   const indicators = manager.informer(SERVICE_INDICATORS);
   indicators.addIndex(INDICATORS_BY_HOST, (i) => [indicatorHostKey(i)]);
+  indicators.addIndex(INDICATORS_BY_LIGHT, (i) => [indicatorLightKey(i)]);
   const indicatorReconciler = new ServiceIndicatorReconciler({
     client: manager.client,
     provisioner: d.provisioner,
@@ -208,6 +215,11 @@ function setUpIndicatorController(
     .watch(d.hosts, {
       map: (host) => indicators.byIndex(INDICATORS_BY_HOST, objectKey(host)).map(refOf),
       predicates: [resourceVersionChanged],
+    })
+    .watch(indicators, {
+      // An indicator created or gone changes which indicator of its light switches it.
+      map: (indicator) => indicators.byIndex(INDICATORS_BY_LIGHT, indicatorLightKey(indicator)).map(refOf),
+      predicates: [{ update: () => false }],
     });
   return { indicators, controller };
 }

@@ -1,8 +1,10 @@
 /**
  * The BareMetalHostServiceIndicator controller, as the design says: it talks
- * to the BMC only when `spec.on` differs from `status.on`; before switching a
- * light it reads it and skips the write when it already matches; it never
- * polls; deleting the resource turns the light off before the finalizer goes.
+ * to the BMC only when `spec.on` differs from `status.on`, or when the record
+ * does not prove the light (see {@link provesLight}: a crash between a switch
+ * and its record leaves `status.on` wrong); before switching a light it reads
+ * it and skips the write when it already matches; it never polls; deleting
+ * the resource turns the light off before the finalizer goes.
  *
  * @module
  */
@@ -47,6 +49,24 @@ export const INDICATORS_BY_HOST = "host";
 export function indicatorHostKey(indicator: BareMetalHostServiceIndicator): string {
   const namespace = indicator.metadata.namespace ?? "";
   return `${indicator.spec.hostRef.namespace || namespace}/${indicator.spec.hostRef.name}`;
+}
+
+/** Index of indicators by the light they switch (see {@link indicatorLightKey}). */
+export const INDICATORS_BY_LIGHT = "light";
+
+/** The light an indicator switches: `<host key>/<id>`. */
+export function indicatorLightKey(indicator: BareMetalHostServiceIndicator): string {
+  return `${indicatorHostKey(indicator)}/${indicator.spec.id}`;
+}
+
+/**
+ * Whether indicator `a` came before `b`: created earlier, or in the same
+ * second (the resolution of `creationTimestamp`) with a name that sorts first.
+ */
+export function comesBefore(a: BareMetalHostServiceIndicator, b: BareMetalHostServiceIndicator): boolean {
+  const at = (i: BareMetalHostServiceIndicator) => new Date(i.metadata.creationTimestamp ?? 0).getTime();
+  if (at(a) !== at(b)) return at(a) < at(b);
+  return (a.metadata.name ?? "") < (b.metadata.name ?? "");
 }
 
 /** What the controller needs. */
@@ -103,6 +123,9 @@ export class ServiceIndicatorReconciler {
     const status = structuredClone(indicator.status ?? {});
 
     try {
+      // Another indicator of the same light came first: it keeps the light, this one waits.
+      const earlier = this.#earlierOfSameLight(indicator);
+      if (earlier) return await this.#refuseDuplicate(indicator, status, earlier, ctx);
       // Looked up first, from the cache, even for a converged indicator: one whose host is
       // gone, or no longer has that light, then says so.
       const { host, entry } = this.#lookUp(indicator);
@@ -121,8 +144,8 @@ export class ServiceIndicatorReconciler {
       const finalized = hasFinalizer(indicator, SERVICE_INDICATOR_FINALIZER)
         ? undefined
         : addFinalizer(this.#d.client, SERVICE_INDICATORS, indicator, SERVICE_INDICATOR_FINALIZER, { signal: ctx.signal });
-      if (status.on === spec.on) {
-        // The light is believed to be in the desired state already: no BMC call, just record it.
+      if (status.on === spec.on && provesLight(indicator)) {
+        // The record proves the light is as asked (only the finalizer was missing): no BMC call.
         if (finalized) {
           indicator = await finalized;
           this.#written.record(indicator);
@@ -157,6 +180,41 @@ export class ServiceIndicatorReconciler {
     }
   };
 
+  /** The first indicator of the same light, when it is not `indicator` itself. */
+  #earlierOfSameLight(indicator: Indicator): Indicator | undefined {
+    let first: Indicator | undefined;
+    for (const other of this.#d.indicators.byIndex(INDICATORS_BY_LIGHT, indicatorLightKey(indicator))) {
+      if (objectKey(other) === objectKey(indicator) || !comesBefore(other, indicator)) continue;
+      if (!first || comesBefore(other, first)) first = other;
+    }
+    return first;
+  }
+
+  /**
+   * Reports that `earlier` switches this light, without touching it: two
+   * indicators of one light would each report Ready while the light follows
+   * whichever switched last. `status.on` goes, as this indicator no longer
+   * knows the light; the earlier one's deletion requeues this one, which then
+   * reads the light before it switches it.
+   */
+  async #refuseDuplicate(indicator: Indicator, status: ServiceIndicatorStatus, earlier: Indicator, ctx: ReconcileContext): Promise<Result> {
+    const { id, hostRef } = indicator.spec;
+    const message =
+      `indicator "${id}" of BareMetalHost "${hostRef.name}" is already switched by BareMetalHostServiceIndicator ` +
+      `"${earlier.metadata.name}", created earlier (${String(earlier.metadata.creationTimestamp)}); ` +
+      "this one does nothing until that one is deleted";
+    delete status.on;
+    status.errorMessage = message;
+    status.observedGeneration = indicator.metadata.generation;
+    setReady(status, false, "DuplicateIndicator", message, indicator.metadata.generation);
+    const written = await this.#status.write(indicator, status, ctx.signal);
+    if (written !== indicator) {
+      ctx.logger.warn({ reason: "DuplicateIndicator", earlier: earlier.metadata.name }, message);
+      this.#d.events.event(indicator, { type: "Warning", reason: "DuplicateIndicator", action: "SwitchLight", note: message });
+    }
+    return {};
+  }
+
   /** The host and its indicator entry, or a failure saying which is missing. */
   #lookUp(indicator: Indicator): { host: BareMetalHost; entry: HostIndicator } {
     const namespace = indicator.metadata.namespace ?? "";
@@ -170,8 +228,16 @@ export class ServiceIndicatorReconciler {
     if (!host) throw new MissingHostError(`BareMetalHost "${namespace}/${hostRef.name}" not found`, { reason: "HostNotFound" });
     const entries = this.#d.lightsOf ? this.#d.lightsOf(host) : host.status?.hardware?.indicators;
     if (!entries) {
+      const ready = findStatusCondition(host.status?.conditions, "Ready");
+      if (ready?.status === "False") {
+        // Its registration failed: the cause (bad credentials, BMC down) is what the user must fix.
+        throw new MissingHostError(
+          `BareMetalHost "${namespace}/${hostRef.name}" could not be registered (${ready.reason}): ${ready.message}`,
+          { reason: ready.reason },
+        );
+      }
       throw new MissingHostError(`BareMetalHost "${namespace}/${hostRef.name}" has not listed its indicators yet`, {
-        registering: findStatusCondition(host.status?.conditions, "Ready") === undefined,
+        registering: ready === undefined,
       });
     }
     const entry = entries.find((e) => e.id === id);
@@ -229,10 +295,16 @@ export class ServiceIndicatorReconciler {
     throw error;
   }
 
-  /** Turns the light off (reading it first) and releases the finalizer. */
+  /**
+   * Turns the light off (reading it first) and releases the finalizer. The
+   * light is left alone only when the record proves it off: after a crash
+   * between a switch and its record, `status.on` may say off while it is lit.
+   */
   async #finalize(indicator: Indicator, ctx: ReconcileContext): Promise<Result> {
     if (!hasFinalizer(indicator, SERVICE_INDICATOR_FINALIZER)) return {};
-    if (indicator.status?.on !== false) {
+    // A refused duplicate leaves the light to the earlier indicator of it.
+    const earlier = this.#earlierOfSameLight(indicator);
+    if (!earlier && !(indicator.status?.on === false && provesLight(indicator))) {
       try {
         const { host, entry } = this.#lookUp(indicator);
         const access = await this.#d.access.forHost(host, ctx.signal);
@@ -268,12 +340,30 @@ export class ServiceIndicatorReconciler {
   }
 }
 
+/**
+ * Whether the indicator's record proves its light is as `status.on` says. It
+ * does when the status was written, Ready, for the spec's current generation:
+ * a switch is recorded with the generation it served, and every switch serves
+ * a newer generation than the last record, so a crash between a switch and
+ * its record always leaves `observedGeneration` behind. Otherwise the light
+ * must be read before `status.on` is trusted. Kubernetes counts the start of a
+ * deletion as a new generation; while deleting, a record of the generation
+ * before it proves the light too.
+ */
+export function provesLight(indicator: Indicator): boolean {
+  const { status, metadata } = indicator;
+  if (status?.on === undefined || !isStatusConditionTrue(status.conditions, "Ready")) return false;
+  const generation = metadata.generation ?? 0;
+  const observed = status.observedGeneration;
+  return observed === generation || (isDeleting(indicator) && observed === generation - 1);
+}
+
 /** The host is missing or not registered yet; its next change requeues the indicator. */
 class MissingHostError extends Error {
   override name = "MissingHostError";
   /** True when the host exists and its first registration has not finished. */
   readonly registering: boolean;
-  /** `HostNotFound` or `HostNotReady`. */
+  /** `HostNotFound`, `HostNotReady`, or the reason the host's registration failed. */
   readonly reason: string;
   constructor(message: string, options: { registering?: boolean; reason?: string } = {}) {
     super(message);

@@ -113,6 +113,13 @@ describe("EventRecorder", () => {
     assert.equal(fake.created[1]!.note!.length, 1024);
   });
 
+  it("removes URLs' user information from every note, with or without a redaction hook", async () => {
+    const { fake, recorder } = setup();
+    recorder.event(sub, { type: "Warning", reason: "Failed", action: "Subscribe", note: "BMC refused https://hook:Pa55-w0rd@events.example.com/x" });
+    await recorder.flush();
+    assert.equal(fake.created[0]!.note, "BMC refused https://[redacted]@events.example.com/x");
+  });
+
   it("never throws or blocks: bad arguments and failed writes are logged and counted", async () => {
     const { fake, recorder, registry } = setup();
     recorder.event(sub, { type: "Oops" as "Normal", reason: "X", action: "Y" });

@@ -19,6 +19,7 @@ import { type Logger, silentLogger } from "./logger.ts";
 import { counter, defaultRegistry } from "./metrics.ts";
 import { BucketRateLimiter } from "./rate-limiter.ts";
 import { EVENTS, type KubeEvent, type KubeObject, type ObjectReference } from "./resource.ts";
+import { redactUrlUserinfo } from "./url-userinfo.ts";
 
 /** One thing worth telling users about an object. */
 export interface EventInfo {
@@ -44,7 +45,7 @@ export interface EventRecorderOptions {
   reportingController: string;
   /** `reportingInstance`: this process, for example the pod name. */
   reportingInstance: string;
-  /** Applied to every note before anything else, to strip secrets. */
+  /** Applied to every note before anything else, to strip secrets (URLs' user information is always removed). */
   redact?: (note: string) => string;
   /** Repeats within this many ms join the first Event's series. @default 360_000 (6 min, as client-go) */
   aggregationWindowMs?: number;
@@ -173,6 +174,7 @@ export class EventRecorder {
     if (!name) throw new TypeError(`An Event needs a regarding object with a name (kind ${JSON.stringify(regarding.kind)})`);
     let note = info.note ?? "";
     if (this.#o.redact) note = this.#o.redact(note);
+    note = redactUrlUserinfo(note); // whoever wrote the note, no URL in it keeps its password
     if (note.length > NOTE_LIMIT) note = `${note.slice(0, NOTE_LIMIT - 3)}...`;
     const now = this.#o.clock.now();
     const ref = referenceTo(regarding);

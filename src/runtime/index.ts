@@ -44,6 +44,7 @@ export { kubeConfigFromString, type KubeConfigOptions, loadKubeConfig } from "./
 export { type LeaderCallbacks, type LeaderElectionOptions, LeaderElector } from "./leader-election.ts";
 export { KubeLeaseLock, type LeaderElectionRecord, type LeaseLock, microTime, type VersionedRecord } from "./lease-lock.ts";
 export { createLogger, DEFAULT_REDACT_PATHS, type Logger, type LoggerOptions, silentLogger } from "./logger.ts";
+export { redactUrlUserinfo, USERINFO_REDACTED } from "./url-userinfo.ts";
 export {
   LeaderElectionLostError,
   type ManagedControllerOptions,

@@ -42,6 +42,24 @@ describe("createLogger", () => {
     assert.equal(line.bmc.address, "redfish://x");
   });
 
+  it("removes URLs' user information from every line, error messages and stacks included", () => {
+    const chunks: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk.toString());
+        callback();
+      },
+    });
+    const log = createLogger({ destination, level: "trace" });
+    const err = new Error("POST https://hook-user:Pa55-w0rd@events.example.com/x: 400");
+    log.error({ err }, "Reconciler error");
+    log.trace({ url: "http://admin:hunter2@10.0.0.1/redfish" }, "GET http://admin:hunter2@10.0.0.1/redfish");
+    const text = chunks.join("");
+    assert.doesNotMatch(text, /Pa55-w0rd|hunter2|hook-user|admin:/);
+    assert.match(text, /https:\/\/\[redacted\]@events\.example\.com\/x/);
+    assert.equal(chunks.length, 2);
+  });
+
   it("refuses an unknown level, naming it", () => {
     assert.throws(() => createLogger({ level: "loud" as "info" }), /Unknown log level "loud"/);
   });

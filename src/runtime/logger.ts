@@ -1,12 +1,13 @@
 /**
  * Structured logs: the pino root logger factory, with redaction of fields
- * that may carry secrets, and the child loggers the runtime hands to
+ * that may carry secrets and of URLs' user information, and the child loggers the runtime hands to
  * controllers and reconciles.
  *
  * @module
  */
 import { type DestinationStream, type Level, type Logger, pino } from "pino";
 import pretty from "pino-pretty";
+import { redactUrlUserinfo } from "./url-userinfo.ts";
 
 export type { Logger } from "pino";
 
@@ -65,6 +66,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     level,
     base: options.base ?? {},
     redact: { paths: [...DEFAULT_REDACT_PATHS, ...(options.redact ?? [])], censor: "[REDACTED]" },
+    // Whatever a line quotes (an error's message or stack, a BMC's reply), no URL keeps its password.
+    hooks: { streamWrite: redactUrlUserinfo },
   };
   return pino(config, destination);
 }

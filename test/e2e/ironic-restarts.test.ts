@@ -15,7 +15,7 @@ import { findStatusCondition, isNotFound, SECRETS } from "../../src/runtime/inde
 import type { SubscriptionInfo } from "../../emulators/redfish-bmc/index.ts";
 import { ironicSkipReason } from "../support/ironic.ts";
 import { type IronicOperatorStack, startIronicOperatorStack } from "../support/ironic-operator-stack.ts";
-import { indicatorObject, isReady, readyResources, subscriptionObject, waitFor } from "../support/operator-stack.ts";
+import { duplicateIndicators, indicatorObject, isReady, readyResources, subscriptionObject, waitFor } from "../support/operator-stack.ts";
 
 /** Where the BMC emulator keeps a system's subscriptions. */
 const SUBSCRIPTIONS_PATH = "/redfish/v1/EventService/Subscriptions";
@@ -207,10 +207,11 @@ describe("end to end through real Ironic: Ironic and operator restarts, bursts",
     }
     for (let i = 0; i < 8; i++) creations.push(stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, `sub-${i}`, "host-c")));
     await Promise.all(creations);
+    // One indicator per light switches it; the others of that light are refused as duplicates.
     await waitFor(
-      "all 32 resources to be Ready",
-      () => readyResources(stack.client, ns),
-      (ready) => ready === 32,
+      "one Ready indicator per light and every subscription Ready, the other indicators refused",
+      () => Promise.all([readyResources(stack.client, ns), duplicateIndicators(stack.client, ns)]),
+      ([ready, duplicates]) => ready === lights.length + 8 && duplicates === 24 - lights.length,
       60_000,
     );
     const stats = bmc.stats();

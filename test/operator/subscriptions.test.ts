@@ -11,6 +11,7 @@ import { BMC_EVENT_SUBSCRIPTION_FINALIZER } from "../../src/api/bmc-event-subscr
 import type { Provisioner } from "../../src/provisioner/provisioner.ts";
 import { EVENTS, findStatusCondition, isNotFound, SECRETS } from "../../src/runtime/index.ts";
 import {
+  duplicateIndicators,
   indicatorObject,
   type OperatorStack,
   readyResources,
@@ -228,10 +229,11 @@ describe("BMCEventSubscription controller", () => {
     }
     for (let i = 0; i < 50; i++) creations.push(stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, `sub-${i}`, "worker-5")));
     await Promise.all(creations);
+    // One indicator per light switches it; the others of that light are refused as duplicates.
     await waitFor(
-      "all 200 resources to be Ready",
-      () => readyResources(stack.client, ns),
-      (readyCount) => readyCount === 200,
+      "one Ready indicator per light and every subscription Ready, the other indicators refused",
+      () => Promise.all([readyResources(stack.client, ns), duplicateIndicators(stack.client, ns)]),
+      ([readyCount, duplicates]) => readyCount === lights.length + 50 && duplicates === 150 - lights.length,
       60_000,
     );
     const stats = stack.fleet.bmc(5).stats();

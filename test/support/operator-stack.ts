@@ -228,3 +228,9 @@ export async function readyResources(client: KubeClient, namespace: string): Pro
   ]);
   return [...indicators.items, ...subscriptions.items].filter(isReady).length;
 }
+
+/** How many indicators of `namespace` are refused because an earlier one switches their light. */
+export async function duplicateIndicators(client: KubeClient, namespace: string): Promise<number> {
+  const indicators = await client.list(SERVICE_INDICATORS, { namespace });
+  return indicators.items.filter((i) => findStatusCondition(i.status?.conditions, "Ready")?.reason === "DuplicateIndicator").length;
+}
