@@ -33,13 +33,17 @@
  * missed hardware alert). The old ID is kept in `status.staleSubscriptionIDs`
  * until it is deleted, so a crash cannot orphan it.
  *
- * Deletion lists the BMC's subscriptions and deletes every one that is this
- * resource's by identity (recorded or not, since a crash may have kept a
- * creation from being recorded), and none that another resource records.
+ * Deletion: a recorded ID, with nothing stale and no other resource holding
+ * the same ID, is deleted with one DELETE (the ID proves nothing unrecorded
+ * exists). Otherwise (no ID recorded, so a creation may have reached the BMC
+ * unrecorded; replaced ones still to delete; or an ID another resource also
+ * holds, after a BMC reset) the BMC's subscriptions are listed and every one
+ * that is this resource's by destination and context is deleted, recorded or
+ * not, and none that another resource records.
  *
  * Costs: a creation is one POST; a restart of a converged subscription no BMC
- * request; a deletion one listing and one DELETE; a header change one
- * listing, one POST and one DELETE.
+ * request; a deletion one DELETE; a header change one listing, one POST and
+ * one DELETE.
  *
  * @module
  */
@@ -184,6 +188,13 @@ export class BMCEventSubscriptionReconciler {
    * need to list the BMC's subscriptions first.
    */
   readonly #neverAttempted = new Set<string>();
+  /**
+   * By host key: which resource (UID) each BMC subscription ID went to, as
+   * this process created or adopted it; so a deletion sees another resource's
+   * new subscription on a reused ID before that resource's status write
+   * reaches the cache.
+   */
+  readonly #idOwners = new Map<string, Map<string, string>>();
 
   constructor(deps: BMCEventSubscriptionControllerDeps) {
     this.#d = deps;
@@ -274,6 +285,7 @@ export class BMCEventSubscriptionReconciler {
           note: `The BMC no longer holds subscription ${status.subscriptionID} with this destination and context (a BMC reset?); creating it again`,
         });
         // Not kept as stale: it is gone, or its ID now belongs to another subscription.
+        this.#forgetOwner(sub, [status.subscriptionID]);
         delete status.subscriptionID;
         delete status.httpHeadersVersion;
         sub = await this.#status.write(sub, status, ctx.signal);
@@ -362,6 +374,37 @@ export class BMCEventSubscriptionReconciler {
     return sameTarget(sub, subscription) && !claimed.has(identity(subscription.id, subscription.destination, subscription.context));
   }
 
+  /** Notes that BMC subscription `id` of the resource's host is now the resource's. */
+  #noteOwner(sub: Sub, id: string): void {
+    const key = subscriptionHostKey(sub);
+    const owners = this.#idOwners.get(key) ?? new Map<string, string>();
+    owners.set(id, sub.metadata.uid ?? objectKey(sub));
+    this.#idOwners.set(key, owners);
+  }
+
+  /** Forgets the resource's IDs (all of them, or those in `ids`). */
+  #forgetOwner(sub: Sub, ids?: readonly string[]): void {
+    const key = subscriptionHostKey(sub);
+    const owners = this.#idOwners.get(key);
+    if (!owners) return;
+    const uid = sub.metadata.uid ?? objectKey(sub);
+    for (const [id, owner] of owners) if (owner === uid && (!ids || ids.includes(id))) owners.delete(id);
+    if (owners.size === 0) this.#idOwners.delete(key);
+  }
+
+  /**
+   * Whether another resource of the host records `id` too, or got it from the
+   * BMC in this process: after a BMC reset the ID may be theirs now.
+   */
+  #contested(sub: Sub, id: string): boolean {
+    const uid = sub.metadata.uid ?? objectKey(sub);
+    const owner = this.#idOwners.get(subscriptionHostKey(sub))?.get(id);
+    if (owner !== undefined && owner !== uid) return true;
+    return this.#others(sub).some(
+      (other) => other.status?.subscriptionID === id || (other.status?.staleSubscriptionIDs ?? []).includes(id),
+    );
+  }
+
   /** The headers to send and the version of the Secret they came from ("" without a Secret). */
   async #headers(sub: Sub, signal: AbortSignal): Promise<{ headers: Record<string, string>; version: string }> {
     const ref = sub.spec.httpHeadersRef;
@@ -410,13 +453,17 @@ export class BMCEventSubscriptionReconciler {
         if (!adopt && !sub.spec.httpHeadersRef) adopt = found;
         else replaced.push(found.id);
       }
-      if (adopt) return { subscription: adopt, adopted: true, replaced, listing };
+      if (adopt) {
+        this.#noteOwner(sub, adopt.id);
+        return { subscription: adopt, adopted: true, replaced, listing };
+      }
     }
     const subscription = await this.#d.provisioner.createSubscription(
       access,
       { destination, context, httpHeaders: headers },
       ctx.signal,
     );
+    this.#noteOwner(sub, subscription.id);
     return { subscription, adopted: false, replaced, listing };
   }
 
@@ -495,6 +542,7 @@ export class BMCEventSubscriptionReconciler {
         note: `Deleted replaced subscription ${id}`,
       });
     }
+    this.#forgetOwner(sub, stale);
     delete status.staleSubscriptionIDs;
     await this.#status.write(sub, status, ctx.signal);
   }
@@ -551,23 +599,32 @@ export class BMCEventSubscriptionReconciler {
     } else if (recorded.length > 0 || (attempted && isStatusConditionTrue(host.status?.conditions, "Ready"))) {
       try {
         const access = await this.#d.access.forHost(host, ctx.signal);
-        // A later duplicate never created anything unrecorded: it may delete only what it records.
-        const duplicate = this.#earlierDuplicate(sub) !== undefined;
         const mine = await this.#hostLocks.run(subscriptionHostKey(sub), async () => {
+          const current = status.subscriptionID;
+          if (current && recorded.length === 1 && !this.#contested(sub, current)) {
+            // A recorded ID proves nothing unrecorded exists (every POST is sent while none is
+            // recorded), and no other resource has this ID: one DELETE.
+            return [current];
+          }
+          // A creation may have reached the BMC unrecorded, a replaced one may still be there, or the
+          // ID may be another's after a BMC reset: find this resource's by destination and context.
+          // A later duplicate never created anything unrecorded: it may delete only what it records.
+          const duplicate = this.#earlierDuplicate(sub) !== undefined;
           const claimed = this.#claimedByOthers(sub);
           const listing = await this.#d.provisioner.listSubscriptions(access, ctx.signal);
-          return listing.filter((s) => this.#isMine(sub, s, claimed) && (!duplicate || recorded.includes(s.id)));
+          const found = listing.filter((s) => this.#isMine(sub, s, claimed) && (!duplicate || recorded.includes(s.id)));
+          for (const id of recorded) {
+            if (found.some((s) => s.id === id)) continue;
+            this.#d.events.event(sub, {
+              type: "Normal",
+              reason: "SubscriptionDeleted",
+              action: "DeleteSubscription",
+              note: `Subscription ${id} was already gone from the BMC`,
+            });
+          }
+          return found.map((s) => s.id);
         });
-        for (const id of recorded) {
-          if (mine.some((s) => s.id === id)) continue;
-          this.#d.events.event(sub, {
-            type: "Normal",
-            reason: "SubscriptionDeleted",
-            action: "DeleteSubscription",
-            note: `Subscription ${id} was already gone from the BMC`,
-          });
-        }
-        for (const { id } of mine) {
+        for (const id of mine) {
           const result = await this.#d.provisioner.deleteSubscription(access, id, ctx.signal);
           ctx.logger.info({ subscriptionID: id, result, recorded: recorded.includes(id) }, "deleted the subscription");
           this.#d.events.event(sub, {
@@ -607,6 +664,7 @@ export class BMCEventSubscriptionReconciler {
     this.#written.record(released);
     this.#lastChecked.delete(objectKey(sub));
     this.#neverAttempted.delete(sub.metadata.uid ?? objectKey(sub));
+    this.#forgetOwner(sub);
     return {};
   }
 }

@@ -328,6 +328,18 @@ describe("BMCEventSubscription costs", () => {
       "POST /redfish/v1/EventService/Subscriptions": 1,
     });
   });
+
+  it("deleting a Ready subscription costs one DELETE, not a listing", async () => {
+    const ns = "together";
+    const sub = await ready(ns, "with-host");
+    stack.fleet.bmc(6).resetStats();
+    await stack.client.delete(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "with-host" });
+    await gone(ns, "with-host");
+    assert.deepEqual(stack.fleet.bmc(6).stats().byMethodPath, {
+      [`DELETE /redfish/v1/EventService/Subscriptions/${sub.status?.subscriptionID}`]: 1,
+    });
+    assert.deepEqual(stack.fleet.bmc(6).subscriptions(), []);
+  });
 });
 
 describe("BMCEventSubscription drift check", () => {
