@@ -165,6 +165,11 @@ function sameTarget(sub: Sub, subscription: Subscription): boolean {
   return subscription.destination === sub.spec.destination && subscription.context === (sub.spec.context ?? "");
 }
 
+/** The resource's destination and context, as one key. */
+function targetKey(sub: Sub): string {
+  return JSON.stringify([sub.spec.destination, sub.spec.context ?? ""]);
+}
+
 /** Whether `a` was created before `b` (by creation time, then name), to tell which of two duplicates came first. */
 function createdBefore(a: Sub, b: Sub): boolean {
   const at = Date.parse(String(a.metadata.creationTimestamp ?? "")) || 0;
@@ -195,6 +200,11 @@ export class BMCEventSubscriptionReconciler {
    * reaches the cache.
    */
   readonly #idOwners = new Map<string, Map<string, string>>();
+  /**
+   * By host key: the resource (UID) this process let through to the BMC for
+   * each destination and context, before its finalizer reaches the cache.
+   */
+  readonly #through = new Map<string, Map<string, string>>();
 
   constructor(deps: BMCEventSubscriptionControllerDeps) {
     this.#d = deps;
@@ -244,6 +254,7 @@ export class BMCEventSubscriptionReconciler {
       // The finalizer goes on before the first BMC request, not at creation: while the
       // host registers there is nothing to clean up, and a burst of new subscriptions
       // then costs the API no writes until their hosts are ready.
+      this.#letThrough(sub);
       if (!hasFinalizer(sub, BMC_EVENT_SUBSCRIPTION_FINALIZER)) {
         sub = await addFinalizer(this.#d.client, BMC_EVENT_SUBSCRIPTIONS, sub, BMC_EVENT_SUBSCRIPTION_FINALIZER, {
           signal: ctx.signal,
@@ -352,11 +363,21 @@ export class BMCEventSubscriptionReconciler {
       .filter((other) => other.metadata.uid !== sub.metadata.uid);
   }
 
-  /** The earliest other resource of the host with the same destination and context, if it came first. */
+  /**
+   * The other resource of the host with the same destination and context that
+   * comes first, if one does: one that already went to the BMC (it has the
+   * finalizer, or this process let it through) before one that did not, then
+   * the earlier created. So a resource that subscribed is never made the
+   * duplicate of a newer one created in the same second.
+   */
   #earlierDuplicate(sub: Sub): Sub | undefined {
+    const through = this.#through.get(subscriptionHostKey(sub));
+    const went = (o: Sub) =>
+      hasFinalizer(o, BMC_EVENT_SUBSCRIPTION_FINALIZER) || through?.get(targetKey(o)) === (o.metadata.uid ?? objectKey(o));
+    const first = (a: Sub, b: Sub) => (went(a) !== went(b) ? went(a) : createdBefore(a, b));
     return sameTargetSubscriptions(this.#d.subscriptions, sub)
-      .filter((o) => createdBefore(o, sub))
-      .sort((a, b) => (createdBefore(a, b) ? -1 : 1))[0];
+      .filter((o) => first(o, sub))
+      .sort((a, b) => (first(a, b) ? -1 : 1))[0];
   }
 
   /** The identities of the BMC subscriptions the host's other resources record: never adopted or deleted. */
@@ -372,6 +393,21 @@ export class BMCEventSubscriptionReconciler {
   /** Whether `subscription` is this resource's: its destination and context, and no other resource records it. */
   #isMine(sub: Sub, subscription: Subscription, claimed: Set<string>): boolean {
     return sameTarget(sub, subscription) && !claimed.has(identity(subscription.id, subscription.destination, subscription.context));
+  }
+
+  /** Notes that the resource passed the duplicate check and may go to the BMC. */
+  #letThrough(sub: Sub): void {
+    const key = subscriptionHostKey(sub);
+    const through = this.#through.get(key) ?? new Map<string, string>();
+    through.set(targetKey(sub), sub.metadata.uid ?? objectKey(sub));
+    this.#through.set(key, through);
+  }
+
+  #forgetThrough(sub: Sub): void {
+    const through = this.#through.get(subscriptionHostKey(sub));
+    if (through?.get(targetKey(sub)) !== (sub.metadata.uid ?? objectKey(sub))) return;
+    through.delete(targetKey(sub));
+    if (through.size === 0) this.#through.delete(subscriptionHostKey(sub));
   }
 
   /** Notes that BMC subscription `id` of the resource's host is now the resource's. */
@@ -587,7 +623,10 @@ export class BMCEventSubscriptionReconciler {
    * effort when the host is gone), then releases the finalizer.
    */
   async #finalize(sub: Sub, ctx: ReconcileContext): Promise<Result> {
-    if (!hasFinalizer(sub, BMC_EVENT_SUBSCRIPTION_FINALIZER)) return {};
+    if (!hasFinalizer(sub, BMC_EVENT_SUBSCRIPTION_FINALIZER)) {
+      this.#forgetThrough(sub);
+      return {};
+    }
     const status = structuredClone(sub.status ?? {});
     const recorded = [status.subscriptionID, ...(status.staleSubscriptionIDs ?? [])].filter((id): id is string => !!id);
     const namespace = sub.metadata.namespace ?? "";
@@ -665,6 +704,7 @@ export class BMCEventSubscriptionReconciler {
     this.#lastChecked.delete(objectKey(sub));
     this.#neverAttempted.delete(sub.metadata.uid ?? objectKey(sub));
     this.#forgetOwner(sub);
+    this.#forgetThrough(sub);
     return {};
   }
 }

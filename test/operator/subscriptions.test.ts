@@ -268,6 +268,28 @@ describe("BMCEventSubscription identity and messages", () => {
     assert.deepEqual(stack.fleet.bmc(7).subscriptions().map((s) => s.id), [second.status?.subscriptionID]);
   });
 
+  it("never makes a subscribed resource the duplicate of a newer one, whatever their names", async () => {
+    const ns = await stack.namespace("duplicates-by-name");
+    await registered(ns, "worker-7", 7);
+    const same = { destination: `${stack.sink.url}/${ns}/shared`, context: "shared" };
+    await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "z-first", "worker-7", same));
+    const first = await ready(ns, "z-first");
+    // Likely created in the same second as the first: the creation time cannot tell them apart.
+    await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "a-second", "worker-7", same));
+    const refused = await waitFor(
+      "the newer one to be refused",
+      () => stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "a-second" }),
+      (s) => findStatusCondition(s.status?.conditions, "Ready")?.reason === "DuplicateSubscription",
+    );
+    assert.match(refused.status?.errorMessage ?? "", /"duplicates-by-name\/z-first"/);
+    const still = await stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "z-first" });
+    assert.equal(findStatusCondition(still.status?.conditions, "Ready")?.status, "True");
+    assert.deepEqual(
+      stack.fleet.bmc(7).subscriptions().filter((s) => s.destination === same.destination).map((s) => s.id),
+      [first.status?.subscriptionID],
+    );
+  });
+
   it("names the namespace of a cross-namespace headers Secret it refuses", async () => {
     const ns = await stack.namespace("cross-namespace");
     await registered(ns, "worker-7", 7);
