@@ -160,9 +160,20 @@ function identity(id: string, destination: string, context: string): string {
   return JSON.stringify([id, destination, context]);
 }
 
-/** Whether the BMC subscription has the resource's destination and context. */
-function sameTarget(sub: Sub, subscription: Subscription): boolean {
-  return subscription.destination === sub.spec.destination && subscription.context === (sub.spec.context ?? "");
+/**
+ * Whether the BMC subscription has the resource's destination and context.
+ * URLs are compared in their normal form, since a BMC may store the
+ * destination normalised (lowercase host, no default port): comparing the
+ * text would take the resource's own subscription for a stranger's.
+ */
+export function sameTarget(sub: BMCEventSubscription, subscription: Subscription): boolean {
+  return (
+    normalUrl(subscription.destination) === normalUrl(sub.spec.destination) && subscription.context === (sub.spec.context ?? "")
+  );
+}
+
+function normalUrl(url: string): string {
+  return URL.canParse(url) ? new URL(url).href : url;
 }
 
 /** The resource's destination and context, as one key. */
