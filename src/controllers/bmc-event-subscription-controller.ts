@@ -115,7 +115,7 @@ export function sameTargetSubscriptions(
     .filter(
       (other) =>
         other.metadata.uid !== subscription.metadata.uid &&
-        other.spec.destination === subscription.spec.destination &&
+        normalUrl(other.spec.destination) === normalUrl(subscription.spec.destination) &&
         (other.spec.context ?? "") === (subscription.spec.context ?? ""),
     );
 }
@@ -178,7 +178,7 @@ function normalUrl(url: string): string {
 
 /** The resource's destination and context, as one key. */
 function targetKey(sub: Sub): string {
-  return JSON.stringify([sub.spec.destination, sub.spec.context ?? ""]);
+  return JSON.stringify([normalUrl(sub.spec.destination), sub.spec.context ?? ""]);
 }
 
 /** Whether `a` was created before `b` (by creation time, then name), to tell which of two duplicates came first. */
