@@ -173,6 +173,7 @@ async function main(): Promise<number> {
       },
     };
     const names = Object.keys(mutations);
+    const tried: Record<string, number> = {};
 
     for (let round = 1; round <= rounds; round++) {
       // Half the kills come the instant the operator sends a write to one of the resources (held, never seen by the API).
@@ -181,7 +182,11 @@ async function main(): Promise<number> {
           ? proxy.hold({ method: "PATCH", path: /\/namespaces\/soak\/(bmceventsubscriptions|baremetalhostserviceindicators)\// })
           : undefined;
       const changes = 1 + Math.floor(rand() * 3);
-      for (let c = 0; c < changes; c++) await mutations[pick(names)!]!();
+      for (let c = 0; c < changes; c++) {
+        const name = pick(names)!;
+        tried[name] = (tried[name] ?? 0) + 1;
+        await mutations[name]!();
+      }
       const delayMs = Math.floor(rand() * 400);
       await Promise.race([hold?.held ?? new Promise(() => {}), sleep(hold ? 1_000 : delayMs)]);
       if (hold?.isHeld) held++;
@@ -197,6 +202,19 @@ async function main(): Promise<number> {
 
     const problems = await converge(stack);
     problems.push(...(await checkBmcs(stack, hosts, lightsOf)));
+    const [subscriptions, indicators] = await Promise.all([
+      stack.client.list(BMC_EVENT_SUBSCRIPTIONS, { namespace: NAMESPACE }),
+      stack.client.list(SERVICE_INDICATORS, { namespace: NAMESPACE }),
+    ]);
+    let onBmcs = 0;
+    for (let i = 0; i < hosts; i++) onBmcs += stack.fleet.bmc(i).subscriptionRecords.size;
+    console.log(
+      `at the end: ${subscriptions.items.length} BMCEventSubscriptions (${onBmcs} subscriptions on the BMCs), ` +
+        `${indicators.items.length} indicators (${indicators.items.filter((i) => i.spec.on).length} on); changes tried: ` +
+        Object.entries(tried)
+          .map(([name, count]) => `${name} ${count}`)
+          .join(", "),
+    );
     if (problems.length === 0) {
       console.log("soak: converged; no duplicate, orphan, stale headers, wrong light or stuck finalizer");
       return 0;
