@@ -283,7 +283,7 @@ describe("a BMC reset, after which another resource's new subscription takes a l
     const ns = "reuse-check";
     await resetAndReuse(ns, 8);
     // The first check of a subscription comes one interval after the restart; the second one's POST long before.
-    await start(["--subscription-check-interval", "2s"]);
+    await start(["--subscription-check-interval", "4s"]);
     const second = await converged(ns, "second");
     assert.equal(second.status?.subscriptionID, "1", "the new subscription took the lost ID");
     const first = await waitFor(
