@@ -165,6 +165,14 @@ export const BMCEventSubscriptionStatusSchema = Type.Object(
       }),
     ),
     errorMessage: Type.Optional(ErrorMessage("creating or deleting the subscription")),
+    error: Type.Optional(
+      Type.String({
+        maxLength: 4096,
+        description:
+          "The same text as errorMessage, set and cleared with it: the Go baremetal-operator's name for it, " +
+          "so tools written for Metal3 read it.",
+      }),
+    ),
     observedGeneration: Type.Optional(ObservedGeneration()),
     conditions: Type.Optional(Conditions()),
   },

@@ -1,24 +1,49 @@
 /**
  * The BMCEventSubscription controller. It creates each subscription on the
- * host's BMC exactly once, even when the operator dies between the BMC call
- * and the status write, deletes it when the resource goes (never leaving the
- * finalizer stuck), re-creates it with new headers when the headers Secret
- * changes, and can check now and then that a BMC reset did not lose it.
+ * host's BMC exactly once, even when the operator dies at any instant
+ * between a BMC call and its record, deletes it when the resource goes
+ * (never leaving the finalizer stuck, never leaving one behind), re-creates
+ * it with new headers when the headers Secret changes, and can check now and
+ * then that a BMC reset did not lose it.
  *
- * Exactly once: the finalizer is added before any BMC state exists, so a
- * reconcile that finds the finalizer already there but no `subscriptionID`
- * knows that an earlier attempt may have reached the BMC. It then lists the
- * BMC's subscriptions and adopts one with the same destination and context
- * that no other BMCEventSubscription claims, before creating anything.
- * Creations are serialised per host, so two resources never adopt the same
- * subscription. A reconcile never acts on a cache older than its own last
- * write.
+ * Identity: a BMC subscription is this resource's when its destination and
+ * context are the resource's, not merely when its ID is recorded: a BMC
+ * restarts its IDs at 1 after a reset, so a lost ID can come back as another
+ * resource's subscription. Destination and context identify a resource on
+ * its host, since a second resource with the same pair on the same host is
+ * refused (`DuplicateSubscription`, naming the first). A subscription that
+ * another resource records is never adopted or deleted.
+ *
+ * Exactly once: every POST to the BMC is sent while the API holds no
+ * `subscriptionID` for the resource (the finalizer, the header change or the
+ * loss is written first), and the write that records the new ID also records,
+ * as stale, any other subscription of the resource found on the BMC. So a
+ * recorded ID proves that nothing unrecorded exists, and a reconcile that
+ * finds the finalizer but no ID knows an earlier attempt may have reached the
+ * BMC: it lists the BMC's subscriptions first. One found there whose headers
+ * cannot be proven (BMCs never show header values, and the Secret may have
+ * changed since) is replaced: a new one is created, then the found one
+ * deleted. Without `httpHeadersRef` the headers are always none, so the found
+ * one is adopted. Creations are serialised per host, and a reconcile never
+ * acts on a cache older than its own last write.
  *
  * Header changes: the new subscription is created first and the old one
  * deleted after, so no event is lost in between (a BMC may deliver an event
  * twice during the overlap, which a webhook tolerates more easily than a
  * missed hardware alert). The old ID is kept in `status.staleSubscriptionIDs`
  * until it is deleted, so a crash cannot orphan it.
+ *
+ * Deletion: a recorded ID, with nothing stale and no other resource holding
+ * the same ID, is deleted with one DELETE (the ID proves nothing unrecorded
+ * exists). Otherwise (no ID recorded, so a creation may have reached the BMC
+ * unrecorded; replaced ones still to delete; or an ID another resource also
+ * holds, after a BMC reset) the BMC's subscriptions are listed and every one
+ * that is this resource's by destination and context is deleted, recorded or
+ * not, and none that another resource records.
+ *
+ * Costs: a creation is one POST; a restart of a converged subscription no BMC
+ * request; a deletion one DELETE; a header change one listing, one POST and
+ * one DELETE.
  *
  * @module
  */
@@ -76,6 +101,25 @@ export function subscriptionSecretKeys(subscription: BMCEventSubscription): stri
   return ref ? [`${subscription.metadata.namespace ?? ""}/${ref.name}`] : [];
 }
 
+/**
+ * The other subscriptions of `subscription`'s host with the same destination
+ * and context: those that wait for it to go (`DuplicateSubscription`), for
+ * the watch that wakes them when it is deleted.
+ */
+export function sameTargetSubscriptions(
+  subscriptions: Pick<Informer<BMCEventSubscription>, "byIndex">,
+  subscription: BMCEventSubscription,
+): BMCEventSubscription[] {
+  return subscriptions
+    .byIndex(SUBSCRIPTIONS_BY_HOST, subscriptionHostKey(subscription))
+    .filter(
+      (other) =>
+        other.metadata.uid !== subscription.metadata.uid &&
+        normalUrl(other.spec.destination) === normalUrl(subscription.spec.destination) &&
+        (other.spec.context ?? "") === (subscription.spec.context ?? ""),
+    );
+}
+
 /** What the controller needs. */
 export interface BMCEventSubscriptionControllerDeps {
   client: KubeClient;
@@ -106,6 +150,45 @@ class WaitError extends Error {
   }
 }
 
+/** Another resource of the same host already has this destination and context. */
+class DuplicateError extends Error {
+  override name = "DuplicateError";
+}
+
+/** What identifies a BMC subscription: its ID, destination and context (an ID alone is reused after a BMC reset). */
+function identity(id: string, destination: string, context: string): string {
+  return JSON.stringify([id, destination, context]);
+}
+
+/**
+ * Whether the BMC subscription has the resource's destination and context.
+ * URLs are compared in their normal form, since a BMC may store the
+ * destination normalised (lowercase host, no default port): comparing the
+ * text would take the resource's own subscription for a stranger's.
+ */
+export function sameTarget(sub: BMCEventSubscription, subscription: Subscription): boolean {
+  return (
+    normalUrl(subscription.destination) === normalUrl(sub.spec.destination) && subscription.context === (sub.spec.context ?? "")
+  );
+}
+
+function normalUrl(url: string): string {
+  return URL.canParse(url) ? new URL(url).href : url;
+}
+
+/** The resource's destination and context, as one key. */
+function targetKey(sub: Sub): string {
+  return JSON.stringify([normalUrl(sub.spec.destination), sub.spec.context ?? ""]);
+}
+
+/** Whether `a` was created before `b` (by creation time, then name), to tell which of two duplicates came first. */
+function createdBefore(a: Sub, b: Sub): boolean {
+  const at = Date.parse(String(a.metadata.creationTimestamp ?? "")) || 0;
+  const bt = Date.parse(String(b.metadata.creationTimestamp ?? "")) || 0;
+  if (at !== bt) return at < bt;
+  return (a.metadata.name ?? "") < (b.metadata.name ?? "");
+}
+
 /** Reconciles BMCEventSubscriptions. */
 export class BMCEventSubscriptionReconciler {
   readonly #d: BMCEventSubscriptionControllerDeps;
@@ -121,6 +204,18 @@ export class BMCEventSubscriptionReconciler {
    * need to list the BMC's subscriptions first.
    */
   readonly #neverAttempted = new Set<string>();
+  /**
+   * By host key: which resource (UID) each BMC subscription ID went to, as
+   * this process created or adopted it; so a deletion sees another resource's
+   * new subscription on a reused ID before that resource's status write
+   * reaches the cache.
+   */
+  readonly #idOwners = new Map<string, Map<string, string>>();
+  /**
+   * By host key: the resource (UID) this process let through to the BMC for
+   * each destination and context, before its finalizer reaches the cache.
+   */
+  readonly #through = new Map<string, Map<string, string>>();
 
   constructor(deps: BMCEventSubscriptionControllerDeps) {
     this.#d = deps;
@@ -157,11 +252,20 @@ export class BMCEventSubscriptionReconciler {
     const status: BMCEventSubscriptionStatus = structuredClone(sub.status ?? {});
     try {
       const host = this.#host(sub);
+      const duplicate = this.#earlierDuplicate(sub);
+      if (duplicate) {
+        throw new DuplicateError(
+          `BMCEventSubscription "${objectKey(duplicate)}" already subscribes destination ${JSON.stringify(sub.spec.destination)} ` +
+            `with context ${JSON.stringify(sub.spec.context ?? "")} on BareMetalHost "${subscriptionHostKey(sub)}"; ` +
+            "a BMC cannot tell two such subscriptions apart: change the context of one, or delete one",
+        );
+      }
       const { headers, version } = await this.#headers(sub, ctx.signal);
       const access = await this.#d.access.forHost(host, ctx.signal);
       // The finalizer goes on before the first BMC request, not at creation: while the
       // host registers there is nothing to clean up, and a burst of new subscriptions
       // then costs the API no writes until their hosts are ready.
+      this.#letThrough(sub);
       if (!hasFinalizer(sub, BMC_EVENT_SUBSCRIPTION_FINALIZER)) {
         sub = await addFinalizer(this.#d.client, BMC_EVENT_SUBSCRIPTIONS, sub, BMC_EVENT_SUBSCRIPTION_FINALIZER, {
           signal: ctx.signal,
@@ -172,6 +276,7 @@ export class BMCEventSubscriptionReconciler {
 
       if (status.subscriptionID && (status.httpHeadersVersion ?? "") !== version) {
         // The headers changed: retire the old subscription (deleted after the new one exists).
+        // Written before the new one is created, so the API never holds an ID while a POST is out.
         status.staleSubscriptionIDs = [...(status.staleSubscriptionIDs ?? []), status.subscriptionID];
         delete status.subscriptionID;
         delete status.httpHeadersVersion;
@@ -185,10 +290,12 @@ export class BMCEventSubscriptionReconciler {
       }
 
       let lost = false;
+      let listing: Subscription[] | undefined;
       if (status.subscriptionID) {
         const check = await this.#checkStillThere(sub, status.subscriptionID, access, ctx);
+        listing = check.listing;
         if (check.found) {
-          await this.#deleteStale(sub, status, access, ctx);
+          await this.#deleteStale(sub, status, access, listing, ctx);
           await this.#markReady(sub, status, ctx);
           return check.next;
         }
@@ -197,32 +304,44 @@ export class BMCEventSubscriptionReconciler {
           type: "Warning",
           reason: "SubscriptionLost",
           action: "CheckSubscription",
-          note: `The BMC no longer holds subscription ${status.subscriptionID} (a BMC reset?); creating it again`,
+          note: `The BMC no longer holds subscription ${status.subscriptionID} with this destination and context (a BMC reset?); creating it again`,
         });
+        // Not kept as stale: it is gone, or its ID now belongs to another subscription.
+        this.#forgetOwner(sub, [status.subscriptionID]);
         delete status.subscriptionID;
+        delete status.httpHeadersVersion;
         sub = await this.#status.write(sub, status, ctx.signal);
       }
 
+      // A recorded ID proves nothing else exists; without one, an earlier attempt may have reached the BMC.
       const mayExist = !lost && !this.#neverAttempted.has(uid);
       this.#neverAttempted.delete(uid);
-      const { subscription, adopted } = await this.#hostLocks.run(subscriptionHostKey(sub), () =>
-        this.#createOnce(sub, status, access, headers, mayExist, ctx),
+      const created = await this.#hostLocks.run(subscriptionHostKey(sub), () =>
+        this.#createOnce(sub, status, access, headers, mayExist, listing, ctx),
       );
+      const { subscription, adopted, replaced } = created;
       status.subscriptionID = subscription.id;
       if (version) status.httpHeadersVersion = version;
       else delete status.httpHeadersVersion;
+      if (replaced.length > 0) status.staleSubscriptionIDs = [...(status.staleSubscriptionIDs ?? []), ...replaced];
       this.#lastChecked.set(objectKey(sub), this.#now());
       sub = await this.#markReady(sub, status, ctx);
-      ctx.logger.info({ subscriptionID: subscription.id, adopted }, adopted ? "adopted the subscription" : "created the subscription");
+      ctx.logger.info(
+        { subscriptionID: subscription.id, adopted, replaced },
+        adopted ? "adopted the subscription" : "created the subscription",
+      );
       this.#d.events.event(sub, {
         type: "Normal",
         reason: adopted ? "SubscriptionAdopted" : "SubscriptionCreated",
         action: "CreateSubscription",
         note: adopted
           ? `Adopted subscription ${subscription.id} that an earlier attempt had created on the BMC`
-          : `Created subscription ${subscription.id} on the BMC of BareMetalHost ${sub.spec.hostName}`,
+          : replaced.length > 0
+            ? `Created subscription ${subscription.id} on the BMC of BareMetalHost ${sub.spec.hostName}, replacing ` +
+              `${replaced.join(", ")} that an earlier attempt had created, whose headers cannot be proven current`
+            : `Created subscription ${subscription.id} on the BMC of BareMetalHost ${sub.spec.hostName}`,
       });
-      await this.#deleteStale(sub, status, access, ctx);
+      await this.#deleteStale(sub, status, access, created.listing, ctx);
       return this.#nextCheck();
     } catch (error) {
       return this.#fail(sub, status, error, ctx);
@@ -235,10 +354,102 @@ export class BMCEventSubscriptionReconciler {
     const host = this.#d.hosts.get({ namespace, name: sub.spec.hostName });
     if (!host) throw new WaitError("HostNotFound", `BareMetalHost "${namespace}/${sub.spec.hostName}" not found`);
     if (!isStatusConditionTrue(host.status?.conditions, "Ready")) {
-      const registering = findStatusCondition(host.status?.conditions, "Ready") === undefined;
-      throw new WaitError("HostNotReady", `BareMetalHost "${namespace}/${sub.spec.hostName}" is not registered yet`, registering);
+      const ready = findStatusCondition(host.status?.conditions, "Ready");
+      if (ready === undefined) {
+        throw new WaitError("HostNotReady", `BareMetalHost "${namespace}/${sub.spec.hostName}" is not registered yet`, true);
+      }
+      // Say why, so the cause (bad credentials, a BMC down) is read here rather than on the host.
+      throw new WaitError(
+        "HostNotReady",
+        `BareMetalHost "${namespace}/${sub.spec.hostName}" is not registered: ${ready.reason}: ${ready.message}`,
+      );
     }
     return host;
+  }
+
+  /** The other resources of the subscription's host, from the cache. */
+  #others(sub: Sub): Sub[] {
+    return this.#d.subscriptions
+      .byIndex(SUBSCRIPTIONS_BY_HOST, subscriptionHostKey(sub))
+      .filter((other) => other.metadata.uid !== sub.metadata.uid);
+  }
+
+  /**
+   * The other resource of the host with the same destination and context that
+   * comes first, if one does: one that already went to the BMC (it has the
+   * finalizer, or this process let it through) before one that did not, then
+   * the earlier created. So a resource that subscribed is never made the
+   * duplicate of a newer one created in the same second.
+   */
+  #earlierDuplicate(sub: Sub): Sub | undefined {
+    const through = this.#through.get(subscriptionHostKey(sub));
+    const went = (o: Sub) =>
+      hasFinalizer(o, BMC_EVENT_SUBSCRIPTION_FINALIZER) || through?.get(targetKey(o)) === (o.metadata.uid ?? objectKey(o));
+    const first = (a: Sub, b: Sub) => (went(a) !== went(b) ? went(a) : createdBefore(a, b));
+    return sameTargetSubscriptions(this.#d.subscriptions, sub)
+      .filter((o) => first(o, sub))
+      .sort((a, b) => (first(a, b) ? -1 : 1))[0];
+  }
+
+  /** The identities of the BMC subscriptions the host's other resources record: never adopted or deleted. */
+  #claimedByOthers(sub: Sub): Set<string> {
+    const claimed = new Set<string>();
+    for (const other of this.#others(sub)) {
+      const ids = [other.status?.subscriptionID, ...(other.status?.staleSubscriptionIDs ?? [])];
+      for (const id of ids) if (id) claimed.add(identity(id, other.spec.destination, other.spec.context ?? ""));
+    }
+    return claimed;
+  }
+
+  /** Whether `subscription` is this resource's: its destination and context, and no other resource records it. */
+  #isMine(sub: Sub, subscription: Subscription, claimed: Set<string>): boolean {
+    return sameTarget(sub, subscription) && !claimed.has(identity(subscription.id, subscription.destination, subscription.context));
+  }
+
+  /** Notes that the resource passed the duplicate check and may go to the BMC. */
+  #letThrough(sub: Sub): void {
+    const key = subscriptionHostKey(sub);
+    const through = this.#through.get(key) ?? new Map<string, string>();
+    through.set(targetKey(sub), sub.metadata.uid ?? objectKey(sub));
+    this.#through.set(key, through);
+  }
+
+  #forgetThrough(sub: Sub): void {
+    const through = this.#through.get(subscriptionHostKey(sub));
+    if (through?.get(targetKey(sub)) !== (sub.metadata.uid ?? objectKey(sub))) return;
+    through.delete(targetKey(sub));
+    if (through.size === 0) this.#through.delete(subscriptionHostKey(sub));
+  }
+
+  /** Notes that BMC subscription `id` of the resource's host is now the resource's. */
+  #noteOwner(sub: Sub, id: string): void {
+    const key = subscriptionHostKey(sub);
+    const owners = this.#idOwners.get(key) ?? new Map<string, string>();
+    owners.set(id, sub.metadata.uid ?? objectKey(sub));
+    this.#idOwners.set(key, owners);
+  }
+
+  /** Forgets the resource's IDs (all of them, or those in `ids`). */
+  #forgetOwner(sub: Sub, ids?: readonly string[]): void {
+    const key = subscriptionHostKey(sub);
+    const owners = this.#idOwners.get(key);
+    if (!owners) return;
+    const uid = sub.metadata.uid ?? objectKey(sub);
+    for (const [id, owner] of owners) if (owner === uid && (!ids || ids.includes(id))) owners.delete(id);
+    if (owners.size === 0) this.#idOwners.delete(key);
+  }
+
+  /**
+   * Whether another resource of the host records `id` too, or got it from the
+   * BMC in this process: after a BMC reset the ID may be theirs now.
+   */
+  #contested(sub: Sub, id: string): boolean {
+    const uid = sub.metadata.uid ?? objectKey(sub);
+    const owner = this.#idOwners.get(subscriptionHostKey(sub))?.get(id);
+    if (owner !== undefined && owner !== uid) return true;
+    return this.#others(sub).some(
+      (other) => other.status?.subscriptionID === id || (other.status?.staleSubscriptionIDs ?? []).includes(id),
+    );
   }
 
   /** The headers to send and the version of the Secret they came from ("" without a Secret). */
@@ -261,7 +472,11 @@ export class BMCEventSubscriptionReconciler {
 
   /**
    * Creates the subscription, or adopts the one an earlier attempt created.
-   * `mayExist` says whether an earlier attempt may have reached the BMC.
+   * `mayExist` says whether an earlier attempt may have reached the BMC: then
+   * the BMC's subscriptions are listed first, and those of this resource that
+   * nothing records are adopted (one, when the resource has no headers, which
+   * are then provably current) or replaced (returned in `replaced`, to be
+   * recorded as stale and deleted once the new one is recorded).
    */
   async #createOnce(
     sub: Sub,
@@ -269,41 +484,48 @@ export class BMCEventSubscriptionReconciler {
     access: HostAccess,
     headers: Record<string, string>,
     mayExist: boolean,
+    listing: Subscription[] | undefined,
     ctx: ReconcileContext,
-  ): Promise<{ subscription: Subscription; adopted: boolean }> {
+  ): Promise<{ subscription: Subscription; adopted: boolean; replaced: string[]; listing?: Subscription[] }> {
     const destination = sub.spec.destination;
     const context = sub.spec.context ?? "";
+    const replaced: string[] = [];
     if (mayExist) {
-      const claimed = new Set<string>(status.staleSubscriptionIDs ?? []);
-      for (const other of this.#d.subscriptions.byIndex(SUBSCRIPTIONS_BY_HOST, subscriptionHostKey(sub))) {
-        if (other.metadata.uid === sub.metadata.uid) continue;
-        if (other.status?.subscriptionID) claimed.add(other.status.subscriptionID);
-        for (const id of other.status?.staleSubscriptionIDs ?? []) claimed.add(id);
+      listing ??= await this.#d.provisioner.listSubscriptions(access, ctx.signal);
+      const claimed = this.#claimedByOthers(sub);
+      const stale = new Set(status.staleSubscriptionIDs ?? []);
+      let adopt: Subscription | undefined;
+      for (const found of listing) {
+        if (!this.#isMine(sub, found, claimed) || stale.has(found.id)) continue;
+        if (!adopt && !sub.spec.httpHeadersRef) adopt = found;
+        else replaced.push(found.id);
       }
-      const existing = await this.#d.provisioner.listSubscriptions(access, ctx.signal);
-      const mine = existing.find((s) => s.destination === destination && s.context === context && !claimed.has(s.id));
-      if (mine) return { subscription: mine, adopted: true };
+      if (adopt) {
+        this.#noteOwner(sub, adopt.id);
+        return { subscription: adopt, adopted: true, replaced, listing };
+      }
     }
     const subscription = await this.#d.provisioner.createSubscription(
       access,
       { destination, context, httpHeaders: headers },
       ctx.signal,
     );
-    return { subscription, adopted: false };
+    this.#noteOwner(sub, subscription.id);
+    return { subscription, adopted: false, replaced, listing };
   }
 
   /**
    * With a check interval set: whether it is time to look at the BMC, and if
-   * so whether the subscription is still there. The first sight of a
-   * subscription in this process only schedules a check, so a restart costs
-   * no BMC request.
+   * so whether it still holds the subscription (its ID, with this resource's
+   * destination and context). The first sight of a subscription in this
+   * process only schedules a check, so a restart costs no BMC request.
    */
   async #checkStillThere(
     sub: Sub,
     id: string,
     access: HostAccess,
     ctx: ReconcileContext,
-  ): Promise<{ found: boolean; next: Result }> {
+  ): Promise<{ found: boolean; next: Result; listing?: Subscription[] }> {
     const interval = this.#d.checkIntervalMs ?? 0;
     if (interval <= 0) return { found: true, next: {} };
     const key = objectKey(sub);
@@ -314,10 +536,10 @@ export class BMCEventSubscriptionReconciler {
       return { found: true, next: this.#nextCheck() };
     }
     if (now - last < interval) return { found: true, next: { requeueAfter: interval - (now - last) } };
-    const existing = await this.#d.provisioner.listSubscriptions(access, ctx.signal);
-    if (!existing.some((s) => s.id === id)) return { found: false, next: {} };
+    const listing = await this.#d.provisioner.listSubscriptions(access, ctx.signal);
+    if (!listing.some((s) => s.id === id && sameTarget(sub, s))) return { found: false, next: {}, listing };
     this.#lastChecked.set(key, now);
-    return { found: true, next: this.#nextCheck() };
+    return { found: true, next: this.#nextCheck(), listing };
   }
 
   /** When to check next: the interval, jittered by ±10 % so that checks of many hosts spread out. */
@@ -330,16 +552,35 @@ export class BMCEventSubscriptionReconciler {
 
   async #markReady(sub: Sub, status: BMCEventSubscriptionStatus, ctx: ReconcileContext): Promise<Sub> {
     delete status.errorMessage;
+    delete status.error;
     status.observedGeneration = sub.metadata.generation;
     setReady(status, true, "Subscribed", `The BMC sends events to ${sub.spec.destination}`, sub.metadata.generation);
     return this.#status.write(sub, status, ctx.signal);
   }
 
-  /** Deletes subscriptions this resource replaced, recording each deletion. */
-  async #deleteStale(sub: Sub, status: BMCEventSubscriptionStatus, access: HostAccess, ctx: ReconcileContext) {
+  /**
+   * Deletes the subscriptions this resource replaced, then forgets them. Each
+   * is deleted only while the BMC shows it with this resource's destination
+   * and context (`listing`, read now when not given): after a BMC reset its
+   * ID may be another subscription's.
+   */
+  async #deleteStale(
+    sub: Sub,
+    status: BMCEventSubscriptionStatus,
+    access: HostAccess,
+    listing: Subscription[] | undefined,
+    ctx: ReconcileContext,
+  ) {
     const stale = status.staleSubscriptionIDs ?? [];
     if (stale.length === 0) return;
+    listing ??= await this.#d.provisioner.listSubscriptions(access, ctx.signal);
+    const claimed = this.#claimedByOthers(sub);
     for (const id of stale) {
+      const found = listing.find((s) => s.id === id);
+      if (!found || !this.#isMine(sub, found, claimed)) {
+        ctx.logger.info({ subscriptionID: id }, "a replaced subscription is no longer on the BMC");
+        continue;
+      }
       await this.#d.provisioner.deleteSubscription(access, id, ctx.signal);
       this.#d.events.event(sub, {
         type: "Normal",
@@ -348,6 +589,7 @@ export class BMCEventSubscriptionReconciler {
         note: `Deleted replaced subscription ${id}`,
       });
     }
+    this.#forgetOwner(sub, stale);
     delete status.staleSubscriptionIDs;
     await this.#status.write(sub, status, ctx.signal);
   }
@@ -368,9 +610,12 @@ export class BMCEventSubscriptionReconciler {
         ? { reason: error.reason, terminal: false }
         : error instanceof SecretMissingError
           ? { reason: "SecretNotFound", terminal: false }
-          : classifyFailure(error);
+          : error instanceof DuplicateError
+            ? { reason: "DuplicateSubscription", terminal: false }
+            : classifyFailure(error);
     const message = sanitizeErrorMessage(messageOf(error));
     status.errorMessage = message;
+    status.error = message;
     status.observedGeneration = sub.metadata.generation;
     setReady(status, false, reason, message, sub.metadata.generation);
     await this.#status.write(sub, status, ctx.signal);
@@ -379,41 +624,59 @@ export class BMCEventSubscriptionReconciler {
       this.#d.events.event(sub, { type: "Warning", reason, action: "CreateSubscription", note: message });
     }
     if (terminal) throw new TerminalError(message, { cause: error });
-    // Waiting for a host or a Secret: retried with backoff, and the host's or Secret's next change requeues sooner.
+    // Waiting for a host, a Secret or the duplicate's deletion: retried with backoff, and the host's or
+    // Secret's next change requeues sooner.
     throw error;
   }
 
-  /** Deletes the subscription from the BMC (best effort when the host is gone), then releases the finalizer. */
+  /**
+   * Deletes every BMC subscription of this resource, recorded or not (best
+   * effort when the host is gone), then releases the finalizer.
+   */
   async #finalize(sub: Sub, ctx: ReconcileContext): Promise<Result> {
-    if (!hasFinalizer(sub, BMC_EVENT_SUBSCRIPTION_FINALIZER)) return {};
+    if (!hasFinalizer(sub, BMC_EVENT_SUBSCRIPTION_FINALIZER)) {
+      this.#forgetThrough(sub);
+      return {};
+    }
     const status = structuredClone(sub.status ?? {});
-    const ids = [status.subscriptionID, ...(status.staleSubscriptionIDs ?? [])].filter((id): id is string => !!id);
+    const recorded = [status.subscriptionID, ...(status.staleSubscriptionIDs ?? [])].filter((id): id is string => !!id);
     const namespace = sub.metadata.namespace ?? "";
     const host = this.#d.hosts.get({ namespace, name: sub.spec.hostName });
+    const attempted = !this.#neverAttempted.has(sub.metadata.uid ?? objectKey(sub));
     let leftBehind: string | undefined;
     if (!host) {
       leftBehind = `BareMetalHost "${namespace}/${sub.spec.hostName}" no longer exists`;
-    } else {
+    } else if (recorded.length > 0 || (attempted && isStatusConditionTrue(host.status?.conditions, "Ready"))) {
       try {
         const access = await this.#d.access.forHost(host, ctx.signal);
-        const attempted = !this.#neverAttempted.has(sub.metadata.uid ?? objectKey(sub));
-        if (ids.length === 0 && attempted && isStatusConditionTrue(host.status?.conditions, "Ready")) {
-          // A creation may have reached the BMC before the operator could record its ID.
-          const orphan = await this.#hostLocks.run(subscriptionHostKey(sub), async () => {
-            const claimed = new Set<string>();
-            for (const other of this.#d.subscriptions.byIndex(SUBSCRIPTIONS_BY_HOST, subscriptionHostKey(sub))) {
-              if (other.metadata.uid !== sub.metadata.uid && other.status?.subscriptionID) claimed.add(other.status.subscriptionID);
-            }
-            const existing = await this.#d.provisioner.listSubscriptions(access, ctx.signal);
-            return existing.find(
-              (s) => s.destination === sub.spec.destination && s.context === (sub.spec.context ?? "") && !claimed.has(s.id),
-            );
-          });
-          if (orphan) ids.push(orphan.id);
-        }
-        for (const id of ids) {
+        const mine = await this.#hostLocks.run(subscriptionHostKey(sub), async () => {
+          const current = status.subscriptionID;
+          if (current && recorded.length === 1 && !this.#contested(sub, current)) {
+            // A recorded ID proves nothing unrecorded exists (every POST is sent while none is
+            // recorded), and no other resource has this ID: one DELETE.
+            return [current];
+          }
+          // A creation may have reached the BMC unrecorded, a replaced one may still be there, or the
+          // ID may be another's after a BMC reset: find this resource's by destination and context.
+          // A later duplicate never created anything unrecorded: it may delete only what it records.
+          const duplicate = this.#earlierDuplicate(sub) !== undefined;
+          const claimed = this.#claimedByOthers(sub);
+          const listing = await this.#d.provisioner.listSubscriptions(access, ctx.signal);
+          const found = listing.filter((s) => this.#isMine(sub, s, claimed) && (!duplicate || recorded.includes(s.id)));
+          for (const id of recorded) {
+            if (found.some((s) => s.id === id)) continue;
+            this.#d.events.event(sub, {
+              type: "Normal",
+              reason: "SubscriptionDeleted",
+              action: "DeleteSubscription",
+              note: `Subscription ${id} was already gone from the BMC`,
+            });
+          }
+          return found.map((s) => s.id);
+        });
+        for (const id of mine) {
           const result = await this.#d.provisioner.deleteSubscription(access, id, ctx.signal);
-          ctx.logger.info({ subscriptionID: id, result }, "deleted the subscription");
+          ctx.logger.info({ subscriptionID: id, result, recorded: recorded.includes(id) }, "deleted the subscription");
           this.#d.events.event(sub, {
             type: "Normal",
             reason: "SubscriptionDeleted",
@@ -428,6 +691,7 @@ export class BMCEventSubscriptionReconciler {
         if (!hostGone) {
           const message = sanitizeErrorMessage(`deleting the subscription failed: ${messageOf(error)}`);
           status.errorMessage = message;
+          status.error = message;
           setReady(status, false, "DeleteFailed", message, sub.metadata.generation);
           await this.#status.write(sub, status, ctx.signal);
           this.#d.events.event(sub, { type: "Warning", reason: "DeleteFailed", action: "DeleteSubscription", note: message });
@@ -436,12 +700,12 @@ export class BMCEventSubscriptionReconciler {
         leftBehind = sanitizeErrorMessage(messageOf(error));
       }
     }
-    if (leftBehind !== undefined && ids.length > 0) {
+    if (leftBehind !== undefined && recorded.length > 0) {
       this.#d.events.event(sub, {
         type: "Warning",
         reason: "SubscriptionLeftBehind",
         action: "DeleteSubscription",
-        note: `Released without deleting subscription ${ids.join(", ")} from the BMC: ${leftBehind}`,
+        note: `Released without deleting subscription ${recorded.join(", ")} from the BMC: ${leftBehind}`,
       });
     }
     const released = await removeFinalizer(this.#d.client, BMC_EVENT_SUBSCRIPTIONS, sub, BMC_EVENT_SUBSCRIPTION_FINALIZER, {
@@ -450,6 +714,8 @@ export class BMCEventSubscriptionReconciler {
     this.#written.record(released);
     this.#lastChecked.delete(objectKey(sub));
     this.#neverAttempted.delete(sub.metadata.uid ?? objectKey(sub));
+    this.#forgetOwner(sub);
+    this.#forgetThrough(sub);
     return {};
   }
 }

@@ -37,6 +37,7 @@ import {
   BMCEventSubscriptionReconciler,
   SUBSCRIPTIONS_BY_HOST,
   SUBSCRIPTIONS_BY_SECRET,
+  sameTargetSubscriptions,
   subscriptionHostKey,
   subscriptionSecretKeys,
 } from "./bmc-event-subscription-controller.ts";
@@ -171,6 +172,11 @@ export function setUpOperator(manager: Manager, options: OperatorOptions): Opera
       .watch(secretInformer, {
         map: (secret) => subscriptions.byIndex(SUBSCRIPTIONS_BY_SECRET, objectKey(secret)).map(refOf),
         predicates: [resourceVersionChanged],
+      })
+      .watch(subscriptions, {
+        // A subscription's deletion lets a later one with the same destination and context go ahead.
+        map: (gone) => sameTargetSubscriptions(subscriptions, gone).map(refOf),
+        predicates: [{ add: () => false, update: () => false }],
       });
     operator.subscriptions = subscriptions;
   }

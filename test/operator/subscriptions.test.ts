@@ -22,7 +22,7 @@ import {
 
 let stack: OperatorStack;
 before(async () => {
-  stack = await startOperatorStack({ bmcs: 7, policies: false });
+  stack = await startOperatorStack({ bmcs: 9, policies: false });
   await stack.startOperator();
 });
 after(() => stack.close());
@@ -243,6 +243,99 @@ describe("BMCEventSubscription controller", () => {
   });
 });
 
+describe("BMCEventSubscription identity and messages", () => {
+  it("refuses a second resource with the same destination and context on one host, naming the first, until the first goes", async () => {
+    const ns = await stack.namespace("duplicates");
+    await registered(ns, "worker-7", 7);
+    const same = { destination: `${stack.sink.url}/${ns}/shared`, context: "shared" };
+    await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "a-first", "worker-7", same));
+    const first = await ready(ns, "a-first");
+    await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "b-second", "worker-7", same));
+    const refused = await waitFor(
+      "the second one to be refused",
+      () => stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "b-second" }),
+      (s) => findStatusCondition(s.status?.conditions, "Ready")?.reason === "DuplicateSubscription",
+    );
+    assert.match(refused.status?.errorMessage ?? "", new RegExp(`BMCEventSubscription "${ns}/a-first"`));
+    assert.equal(refused.status?.error, refused.status?.errorMessage, "BMO's error field carries the same text");
+    assert.deepEqual(refused.metadata.finalizers ?? [], []);
+    assert.deepEqual(stack.fleet.bmc(7).subscriptions().map((s) => s.id), [first.status?.subscriptionID]);
+
+    // The first goes: the second subscribes (woken by that deletion), and its error is cleared.
+    await stack.client.delete(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "a-first" });
+    await gone(ns, "a-first");
+    const second = await ready(ns, "b-second");
+    assert.equal(second.status?.errorMessage, undefined);
+    assert.equal(second.status?.error, undefined);
+    assert.deepEqual(stack.fleet.bmc(7).subscriptions().map((s) => s.id), [second.status?.subscriptionID]);
+  });
+
+  it("never makes a subscribed resource the duplicate of a newer one, whatever their names", async () => {
+    const ns = await stack.namespace("duplicates-by-name");
+    await registered(ns, "worker-7", 7);
+    const same = { destination: `${stack.sink.url}/${ns}/shared`, context: "shared" };
+    await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "z-first", "worker-7", same));
+    const first = await ready(ns, "z-first");
+    // Likely created in the same second as the first: the creation time cannot tell them apart.
+    await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "a-second", "worker-7", same));
+    const refused = await waitFor(
+      "the newer one to be refused",
+      () => stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "a-second" }),
+      (s) => findStatusCondition(s.status?.conditions, "Ready")?.reason === "DuplicateSubscription",
+    );
+    assert.match(refused.status?.errorMessage ?? "", /"duplicates-by-name\/z-first"/);
+    const still = await stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "z-first" });
+    assert.equal(findStatusCondition(still.status?.conditions, "Ready")?.status, "True");
+    assert.deepEqual(
+      stack.fleet.bmc(7).subscriptions().filter((s) => s.destination === same.destination).map((s) => s.id),
+      [first.status?.subscriptionID],
+    );
+  });
+
+  it("names the namespace of a cross-namespace headers Secret it refuses", async () => {
+    const ns = await stack.namespace("cross-namespace");
+    await registered(ns, "worker-7", 7);
+    await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "elsewhere", "worker-7", { httpHeadersRef: { name: "hook", namespace: "kube-system" } }));
+    const refused = await waitFor(
+      "the reference to be refused",
+      () => stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "elsewhere" }),
+      (s) => findStatusCondition(s.status?.conditions, "Ready")?.status === "False",
+    );
+    assert.match(refused.status?.errorMessage ?? "", /spec\.httpHeadersRef\.namespace "kube-system"/);
+  });
+
+  it("on a host whose registration failed, shows that failure instead of \"not registered yet\"", async () => {
+    const ns = await stack.namespace("bad-credentials");
+    const bmc = stack.fleet.bmcs[8]!;
+    await stack.create(SECRETS, {
+      metadata: { name: "worker-8-bmc", namespace: ns },
+      stringData: { username: bmc.username, password: "not-the-password" },
+    });
+    await stack.create(BARE_METAL_HOSTS, {
+      apiVersion: "metal3.io/v1alpha1",
+      kind: "BareMetalHost",
+      metadata: { name: "worker-8", namespace: ns },
+      spec: { online: true, bmc: { address: `redfish+http://${new URL(bmc.url).host}${bmc.systemPath}`, credentialsName: "worker-8-bmc" } },
+    });
+    const host = await waitFor(
+      "the registration to fail",
+      () => stack.client.get(BARE_METAL_HOSTS, { namespace: ns, name: "worker-8" }),
+      (h) => findStatusCondition(h.status?.conditions, "Ready")?.status === "False",
+    );
+    const cause = findStatusCondition(host.status?.conditions, "Ready")!;
+    await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "events", "worker-8"));
+    const waiting = await waitFor(
+      "the subscription to show the host's failure",
+      () => stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "events" }),
+      (s) => findStatusCondition(s.status?.conditions, "Ready")?.reason === "HostNotReady",
+    );
+    const message = waiting.status?.errorMessage ?? "";
+    assert.ok(message.includes(cause.reason) && message.includes(cause.message), message);
+    assert.doesNotMatch(message, /not registered yet/);
+    assert.ok(!message.includes("not-the-password"), message);
+  });
+});
+
 describe("BMCEventSubscription costs", () => {
   it("a subscription created with its host costs one POST, not a listing of the BMC's subscriptions", async () => {
     const ns = await stack.namespace("together");
@@ -258,6 +351,18 @@ describe("BMCEventSubscription costs", () => {
       "GET /redfish/v1/EventService": 1,
       "POST /redfish/v1/EventService/Subscriptions": 1,
     });
+  });
+
+  it("deleting a Ready subscription costs one DELETE, not a listing", async () => {
+    const ns = "together";
+    const sub = await ready(ns, "with-host");
+    stack.fleet.bmc(6).resetStats();
+    await stack.client.delete(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "with-host" });
+    await gone(ns, "with-host");
+    assert.deepEqual(stack.fleet.bmc(6).stats().byMethodPath, {
+      [`DELETE /redfish/v1/EventService/Subscriptions/${sub.status?.subscriptionID}`]: 1,
+    });
+    assert.deepEqual(stack.fleet.bmc(6).subscriptions(), []);
   });
 });
 
