@@ -207,7 +207,7 @@ async function main(): Promise<number> {
       stack.client.list(SERVICE_INDICATORS, { namespace: NAMESPACE }),
     ]);
     let onBmcs = 0;
-    for (let i = 0; i < hosts; i++) onBmcs += stack.fleet.bmc(i).subscriptionRecords.size;
+    for (let i = 0; i < hosts; i++) onBmcs += stack.fleet.bmc(i).subscriptionRecords().length;
     console.log(
       `at the end: ${subscriptions.items.length} BMCEventSubscriptions (${onBmcs} subscriptions on the BMCs), ` +
         `${indicators.items.length} indicators (${indicators.items.filter((i) => i.spec.on).length} on); changes tried: ` +
@@ -293,7 +293,7 @@ async function checkBmcs(stack: OperatorStack, hosts: number, lightsOf: (i: numb
   );
   for (let host = 0; host < hosts; host++) {
     const bmc = stack.fleet.bmc(host);
-    const onBmc = [...bmc.subscriptionRecords.values()];
+    const onBmc = bmc.subscriptionRecords();
     const mine = subscriptions.filter((s) => s.spec.hostName === `host-${host}`);
     for (const s of mine) {
       const matching = onBmc.filter((r) => r.destination === s.spec.destination && r.context === (s.spec.context ?? ""));

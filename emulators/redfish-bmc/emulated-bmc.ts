@@ -16,6 +16,7 @@ import { BmcServer } from "./bmc-server.ts";
 import type { DeliveryAttempt } from "./event-delivery.ts";
 import { EventService } from "./event-service.ts";
 import type { SubscriptionInfo } from "./event-subscriptions.ts";
+import type { SubscriptionRecord } from "./subscriptions.ts";
 import type { EventRecord } from "./events.ts";
 import { InjectedFaults } from "./faults.ts";
 import type { FaultSettings } from "./faults.ts";
@@ -259,6 +260,11 @@ export class EmulatedBmc {
   /** The current subscriptions, with header names only. */
   subscriptions(): SubscriptionInfo[] {
     return this.#events.subscriptions.list();
+  }
+
+  /** The current subscriptions as stored, header values included (for tests that check what the BMC would send). */
+  subscriptionRecords(): SubscriptionRecord[] {
+    return this.#events.subscriptions.records();
   }
 
   /** Deletes a subscription and its queued deliveries; false when there was none. */

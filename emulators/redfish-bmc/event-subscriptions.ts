@@ -84,6 +84,11 @@ export class EventSubscriptions {
     return this.#records.get(id);
   }
 
+  /** The current subscriptions as stored, header values included, in creation order. */
+  records(): SubscriptionRecord[] {
+    return [...this.#records.values()];
+  }
+
   /** The current subscriptions, with header names only. */
   list(): SubscriptionInfo[] {
     return [...this.#records.values()].map((s) => ({

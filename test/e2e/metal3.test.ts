@@ -335,7 +335,7 @@ describe("metal3 mode next to BMO's CRDs and a real Ironic", { skip }, () => {
       metadata: { name: "events", namespace: NS, finalizers: ["bmceventsubscription.metal3.io"] },
       spec: { hostName: HOSTS[1].name, destination: "https://events.example.com/", context: "ctx" },
     });
-    await client.updateStatus(BMC_EVENT_SUBSCRIPTIONS, { ...subscription, status: { subscriptionID: "sub-1", error: "" } } as unknown as BMCEventSubscription);
+    await client.updateStatus(BMC_EVENT_SUBSCRIPTIONS, { ...subscription, status: { subscriptionID: "sub-1", error: "" } });
     api.resetStats();
     bmoHostWrites = 0;
     await start();

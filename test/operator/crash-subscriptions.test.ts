@@ -53,7 +53,7 @@ interface OnBmc {
 }
 
 function onBmc(index: number): OnBmc[] {
-  return [...stack.fleet.bmc(index).subscriptionRecords.values()].map((r) => ({
+  return stack.fleet.bmc(index).subscriptionRecords().map((r) => ({
     id: r.id,
     destination: r.destination,
     context: r.context,
