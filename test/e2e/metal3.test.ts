@@ -26,7 +26,6 @@ import { startKubeApiServer, type RunningKubeApiServer } from "../../emulators/k
 import { type RunningBmcFleet, startBmcFleet } from "../../emulators/redfish-bmc/index.ts";
 import type { BareMetalHost } from "../../src/api/baremetalhost.ts";
 import type { BareMetalHostServiceIndicator } from "../../src/api/baremetalhost-service-indicator.ts";
-import type { BMCEventSubscription } from "../../src/api/bmc-event-subscription.ts";
 import type { HostIndicators } from "../../src/api/host-indicators.ts";
 import { REFRESH_INDICATORS_ANNOTATION } from "../../src/api/host-indicators.ts";
 import { installManifests } from "../../src/api/install.ts";
