@@ -3,7 +3,8 @@
  * `bmc-operator-emulator`, with namespace `default`. The server is plain
  * http on loopback, so the cluster sets `insecure-skip-tls-verify: true`,
  * without which `@kubernetes/client-node` refuses http:// servers. The user
- * has a placeholder token: the emulator does not authenticate.
+ * is the emulator's admin (`kubernetes-admin`, in `system:masters`), with
+ * the admin bearer token.
  *
  * @module
  */
@@ -13,12 +14,12 @@ import { stringify } from "yaml";
 export const KUBECONFIG_NAME = "bmc-operator-emulator";
 
 /** A kubeconfig (YAML) for the emulator at `url`. */
-export function renderKubeconfig(url: string): string {
+export function renderKubeconfig(url: string, token: string): string {
   return stringify({
     apiVersion: "v1",
     kind: "Config",
     clusters: [{ name: KUBECONFIG_NAME, cluster: { server: url, "insecure-skip-tls-verify": true } }],
-    users: [{ name: KUBECONFIG_NAME, user: { token: "emulator-does-not-authenticate" } }],
+    users: [{ name: KUBECONFIG_NAME, user: { token } }],
     contexts: [{ name: KUBECONFIG_NAME, context: { cluster: KUBECONFIG_NAME, user: KUBECONFIG_NAME, namespace: "default" } }],
     "current-context": KUBECONFIG_NAME,
     preferences: {},
