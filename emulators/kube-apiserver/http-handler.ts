@@ -25,7 +25,8 @@ import {
 import type { OpenApiDocuments } from "./openapi.ts";
 import { negotiate, type Presentation, presentList, presentObject } from "./presentation.ts";
 import { decodeProtobufObject } from "./protobuf.ts";
-import { queryBool } from "./query.ts";
+import { queryBool, queryInt, validateWriteOptions } from "./query.ts";
+import { PATCH_TYPES } from "./patch.ts";
 import { apiVersionOf } from "./resource-type.ts";
 import type { RequestStats, Verb } from "./stats.ts";
 import {
@@ -305,26 +306,39 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
       context.watches.serve(response, apiRequest, presentation);
       return;
     case "create": {
+      validateWriteOptions(query, "CreateOptions");
       const raw = await readBody(request);
       return sendWrite(response, api.create(apiRequest, parseObjectBody(raw, request.headers["content-type"] ?? "")));
     }
     case "update": {
+      validateWriteOptions(query, "UpdateOptions");
       const raw = await readBody(request);
       return sendWrite(response, api.update(apiRequest, parseObjectBody(raw, request.headers["content-type"] ?? "")));
     }
     case "patch": {
+      const patchType = (request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+      validateWriteOptions(query, "PatchOptions", patchType === PATCH_TYPES.apply);
       const raw = await readBody(request);
       return sendWrite(response, api.patch(apiRequest, request.headers["content-type"] ?? "", raw.toString("utf8")));
     }
     case "delete": {
       const raw = await readBody(request);
+      if (raw.length === 0) validateDeleteQuery(query);
       return sendWrite(response, api.delete(apiRequest, parseObjectBody(raw, request.headers["content-type"] ?? "", false)));
     }
     case "deletecollection": {
       const raw = await readBody(request);
+      if (raw.length === 0) validateDeleteQuery(query);
       return sendWrite(response, api.deleteCollection(apiRequest, parseObjectBody(raw, request.headers["content-type"] ?? "", false)));
     }
   }
+}
+
+/** DeleteOptions from the query, which kube-apiserver reads when a DELETE has no body. */
+function validateDeleteQuery(query: URLSearchParams): void {
+  queryInt(query, "gracePeriodSeconds");
+  queryBool(query, "orphanDependents");
+  validateWriteOptions(query, "DeleteOptions");
 }
 
 function verbOf(method: string, named: boolean, watch: boolean): Verb | undefined {

@@ -46,15 +46,33 @@ function notSupported(value: string, supported: readonly string[]): string {
 /** The kind of options a write decodes, for the group kind of its 422. */
 export type OptionsKind = "CreateOptions" | "UpdateOptions" | "PatchOptions" | "DeleteOptions";
 
+/** The longest field manager name kube-apiserver accepts. */
+export const MAX_FIELD_MANAGER_LENGTH = 128;
+
 /**
- * Checks `dryRun` and `fieldValidation` of a write, as ValidateCreateOptions,
- * ValidateUpdateOptions and ValidatePatchOptions do; returns whether it is a dry run.
+ * Checks the options of a write as ValidateCreateOptions, ValidateUpdateOptions,
+ * ValidatePatchOptions and ValidateDeleteOptions do (`fieldManager`,
+ * `dryRun`, `fieldValidation`; `force` only and `fieldManager` always for an
+ * apply patch); returns whether it is a dry run.
  */
-export function validateWriteOptions(query: URLSearchParams, kind: OptionsKind): boolean {
+export function validateWriteOptions(query: URLSearchParams, kind: OptionsKind, apply = false): boolean {
   const causes: Array<{ reason: string; message: string; field: string }> = [];
+  if (kind === "PatchOptions") {
+    if (!apply && query.has("force")) {
+      causes.push({ reason: "FieldValueForbidden", message: "Forbidden: may not be specified for non-apply patch", field: "force" });
+    }
+    if (apply && !query.get("fieldManager")) {
+      causes.push({ reason: "FieldValueRequired", message: "Required value: is required for apply patch", field: "fieldManager" });
+    }
+  }
+  if (kind !== "DeleteOptions") {
+    const manager = query.get("fieldManager") ?? "";
+    if (Buffer.byteLength(manager) > MAX_FIELD_MANAGER_LENGTH) {
+      causes.push({ reason: "FieldValueTooLong", message: `Too long: may not be more than ${MAX_FIELD_MANAGER_LENGTH} bytes`, field: "fieldManager" });
+    }
+  }
   const dryRun = query.getAll("dryRun");
-  const unsupported = dryRun.filter((value) => value !== "All");
-  if (unsupported.length) {
+  if (dryRun.some((value) => value !== "All")) {
     causes.push({
       reason: "FieldValueNotSupported",
       message: `Unsupported value: []string{${dryRun.map((v) => JSON.stringify(v)).join(", ")}}: supported values: "All"`,

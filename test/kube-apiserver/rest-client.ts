@@ -109,10 +109,10 @@ export class RestClient {
     return this.request<T>("DELETE", path, { ...options, ...(body !== undefined ? { body } : {}) });
   }
 
-  /** Opens a watch (`?watch=true` is added) and returns once the response headers arrive. */
+  /** Opens a watch (`?watch=true` is added unless `query` says how) and returns once the response headers arrive. */
   async watch(path: string, query: RequestOptions["query"] = {}, accept = "application/json"): Promise<WatchStream> {
     const controller = new AbortController();
-    const url = this.server + withQuery(path, { ...query, watch: true });
+    const url = this.server + withQuery(path, { watch: true, ...query });
     const { headers, dispatcher } = await this.#prepare("GET", url);
     headers.Accept = accept;
     const response = await fetch(url, { headers, signal: controller.signal, ...(dispatcher ? { dispatcher } : {}) });
