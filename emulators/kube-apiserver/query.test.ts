@@ -19,7 +19,7 @@ describe("query parameters", () => {
 
   it("an integer is Go's strconv.ParseInt(value, 10, 64); anything else is a 400 naming the value", () => {
     assert.equal(queryInt(q(""), "limit"), undefined);
-    assert.equal(queryInt(q("limit=+5"), "limit"), 5);
+    assert.equal(queryInt(q("limit=%2B5"), "limit"), 5);
     assert.equal(queryInt(q("limit=-3"), "limit"), -3);
     assert.equal(queryInt(q("limit=007"), "limit"), 7);
     for (const value of ["1.5", "1e3", " 1", "0x10", "1_000", "", "9223372036854775808"]) {
