@@ -31,16 +31,18 @@ const program = new Command()
   .option("--kubeconfig <file>", "write a kubeconfig for the emulator to this file")
   .option("--data-dir <dir>", "keep objects across restarts in an sqlite database in this directory (default: in memory)")
   .option("--watch-cache-size <n>", "changes retained per resource for watches to resume from", parsePositive, 10_000)
+  .option("--tls", "serve https with a self-signed certificate (kubectl sends tokens only over https)", false)
   .addOption(new Option("--authorization-mode <mode>", "how requests are authorized").choices(["AlwaysAllow", "RBAC"]).default("AlwaysAllow"))
   .showHelpAfterError();
 
 program.parse();
-const options = program.opts<{ port: number; kubeconfig?: string; dataDir?: string; watchCacheSize: number; authorizationMode: "AlwaysAllow" | "RBAC" }>();
+const options = program.opts<{ port: number; kubeconfig?: string; dataDir?: string; watchCacheSize: number; authorizationMode: "AlwaysAllow" | "RBAC"; tls: boolean }>();
 
 const server = await startKubeApiServer({
   port: options.port,
   watchCacheSize: options.watchCacheSize,
   authorizationMode: options.authorizationMode,
+  tls: options.tls,
   ...(options.kubeconfig ? { kubeconfigPath: resolve(options.kubeconfig) } : {}),
   ...(options.dataDir ? { dataDir: resolve(options.dataDir) } : {}),
 });

@@ -120,7 +120,7 @@ function parseObjectBody(body: Buffer, contentType: string, allowProtobuf = true
       throw badRequest(`the request body is not valid YAML: ${(error as Error).message.split("\n")[0]}`);
     }
   }
-  throw unsupportedMediaType(mediaType, ["application/json", "application/yaml", `${PROTOBUF} (Namespace, Secret and ConfigMap only)`]);
+  throw unsupportedMediaType(mediaType, ["application/json", "application/yaml", `${PROTOBUF} (Namespace, Secret, ConfigMap and the kinds of kubectl create token and kubectl auth only)`]);
 }
 
 /** A decoded resource path. */
@@ -254,7 +254,7 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
     }
     stats.record("create", group, type.resource, path.subresource);
     const raw = await readBody(request);
-    const body = requestToken(api.storage, context.authenticator, path.namespace, path.name, parseObjectBody(raw, request.headers["content-type"] ?? "", false));
+    const body = requestToken(api.storage, context.authenticator, path.namespace, path.name, parseObjectBody(raw, request.headers["content-type"] ?? ""));
     return sendJson(response, 201, JSON.stringify(body));
   }
   if (type.review) {
@@ -264,7 +264,7 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
     }
     stats.record("create", group, type.resource, "");
     const raw = await readBody(request);
-    const body = parseObjectBody(raw, request.headers["content-type"] ?? "", false);
+    const body = parseObjectBody(raw, request.headers["content-type"] ?? "");
     if (body === null || typeof body !== "object" || Array.isArray(body)) throw badRequest(`the request body must be a ${type.kind} object, got ${JSON.stringify(body)}`);
     const review = type.review(body as never, { user, authorize: (asked) => context.authorizer.authorize(user, asked) });
     return sendJson(response, 201, JSON.stringify(review));

@@ -20,6 +20,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { ApiServer } from "./api-server.ts";
 import { Authenticator, type UserInfo } from "./authentication.ts";
@@ -33,6 +34,7 @@ import { MemoryPersistence, type Persistence, SqlitePersistence } from "./persis
 import { bootstrapRbac } from "./rbac-bootstrap.ts";
 import { ResourceRegistry } from "./registry.ts";
 import { type ApiStats, RequestStats } from "./stats.ts";
+import { makeServingCertificate } from "./tls.ts";
 import { objectKey, Storage } from "./storage.ts";
 import { WatchHub } from "./watch.ts";
 
@@ -68,6 +70,12 @@ export interface KubeApiServerOptions {
    * `AlwaysAllow` lets every authenticated or anonymous request through. @default "AlwaysAllow"
    */
   authorizationMode?: AuthorizationMode;
+  /**
+   * Serve https with a self-signed certificate (made with the `openssl`
+   * command) instead of http; the kubeconfig trusts it. kubectl sends a
+   * token only to an https server. @default false
+   */
+  tls?: boolean;
 }
 
 /** One kind of call authorization allowed: `verb group resource[/subresource]` (`""` for the core group), or `verb path` for a non-resource request. */
@@ -75,7 +83,7 @@ export type AuthorizedCall = string;
 
 /** A running emulator. */
 export interface RunningKubeApiServer {
-  /** `http://127.0.0.1:<port>`. */
+  /** `http://127.0.0.1:<port>` (`https://` with `tls`). */
   url: string;
   port: number;
   /** A kubeconfig (YAML) for this server, usable unmodified by kubectl and client-node. */
@@ -125,10 +133,11 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   const stats = new RequestStats();
   const openapi = new OpenApiDocuments(registry);
   let address = "127.0.0.1:0";
-  const server: Server = createServer(
-    { keepAliveTimeout: 30_000, noDelay: true },
-    createRequestHandler({ api, openapi, watches, stats, serverAddress: () => address, authenticator, authorizer, onAuthorized }),
-  );
+  const handler = createRequestHandler({ api, openapi, watches, stats, serverAddress: () => address, authenticator, authorizer, onAuthorized });
+  const certificate = options.tls ? makeServingCertificate() : undefined;
+  const server: Server = certificate
+    ? createHttpsServer({ keepAliveTimeout: 30_000, noDelay: true, key: certificate.key, cert: certificate.cert }, handler)
+    : createServer({ keepAliveTimeout: 30_000, noDelay: true }, handler);
   const sockets = new Set<Socket>();
   server.on("connection", (socket) => {
     sockets.add(socket);
@@ -143,8 +152,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   });
   const port = (server.address() as AddressInfo).port;
   address = `127.0.0.1:${port}`;
-  const url = `http://${address}`;
-  const kubeconfig = renderKubeconfig(url, authenticator.adminToken);
+  const url = `${certificate ? "https" : "http"}://${address}`;
+  const kubeconfig = renderKubeconfig(url, authenticator.adminToken, certificate?.cert);
   if (options.kubeconfigPath) writeFileSync(options.kubeconfigPath, kubeconfig, { mode: 0o600 });
   let closing: Promise<void> | undefined;
   return {

@@ -2,7 +2,8 @@
  * Decoding of Kubernetes protobuf request bodies
  * (`application/vnd.kubernetes.protobuf`) for the built-in kinds that
  * kubectl creates through its typed clients (`kubectl create namespace`,
- * `create secret`, `create configmap`). The emulator answers in JSON, which
+ * `create secret`, `create configmap`, `create token`, `auth can-i`,
+ * `auth whoami`). The emulator answers in JSON, which
  * those clients accept. Other kinds in protobuf get a 415.
  *
  * The envelope is the magic `k8s\0` followed by a `runtime.Unknown` message
@@ -67,6 +68,49 @@ const KINDS: Record<string, Message> = {
     2: { name: "data", kind: "stringMap" },
     3: { name: "binaryData", kind: "bytesMap" },
     4: { name: "immutable", kind: "bool" },
+  },
+  // What kubectl create token, kubectl auth can-i and kubectl auth whoami send.
+  "authentication.k8s.io/v1/TokenRequest": {
+    1: { name: "metadata", kind: "message", message: OBJECT_META },
+    2: {
+      name: "spec",
+      kind: "message",
+      message: {
+        1: { name: "audiences", kind: "string", repeated: true },
+        3: {
+          name: "boundObjectRef",
+          kind: "message",
+          message: { 1: { name: "kind", kind: "string" }, 2: { name: "apiVersion", kind: "string" }, 3: { name: "name", kind: "string" }, 4: { name: "uid", kind: "string" } },
+        },
+        4: { name: "expirationSeconds", kind: "int" },
+      },
+    },
+  },
+  "authorization.k8s.io/v1/SelfSubjectAccessReview": {
+    1: { name: "metadata", kind: "message", message: OBJECT_META },
+    2: {
+      name: "spec",
+      kind: "message",
+      message: {
+        1: {
+          name: "resourceAttributes",
+          kind: "message",
+          message: {
+            1: { name: "namespace", kind: "string" },
+            2: { name: "verb", kind: "string" },
+            3: { name: "group", kind: "string" },
+            4: { name: "version", kind: "string" },
+            5: { name: "resource", kind: "string" },
+            6: { name: "subresource", kind: "string" },
+            7: { name: "name", kind: "string" },
+          },
+        },
+        2: { name: "nonResourceAttributes", kind: "message", message: { 1: { name: "path", kind: "string" }, 2: { name: "verb", kind: "string" } } },
+      },
+    },
+  },
+  "authentication.k8s.io/v1/SelfSubjectReview": {
+    1: { name: "metadata", kind: "message", message: OBJECT_META },
   },
 };
 
