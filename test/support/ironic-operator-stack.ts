@@ -135,7 +135,7 @@ async function perController(registry: Registry, name: string): Promise<Map<stri
 
 /** Starts the API emulator, the BMC fleet, the event sink and Ironic; start the operator with `startOperator`. */
 export async function startIronicOperatorStack(options: IronicOperatorStackOptions = {}): Promise<IronicOperatorStack> {
-  const started = await Promise.allSettled([startOperatorStack(options), startIronic(), ensureKubectl(), mkdtemp(join(tmpdir(), "bmc-operator-e2e-"))]);
+  const started = await Promise.allSettled([startOperatorStack({ ...options, tls: true }), startIronic(), ensureKubectl(), mkdtemp(join(tmpdir(), "bmc-operator-e2e-"))]);
   const [baseResult, ironicResult, kubectlResult, dirResult] = started;
   if (baseResult.status === "rejected" || ironicResult.status === "rejected" || kubectlResult.status === "rejected" || dirResult.status === "rejected") {
     if (baseResult.status === "fulfilled") await baseResult.value.close();

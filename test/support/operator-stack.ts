@@ -49,6 +49,8 @@ export interface OperatorStackOptions {
   fleet?: Omit<BmcFleetOptions, "count">;
   /** Install the ValidatingAdmissionPolicy too. @default true */
   policies?: boolean;
+  /** Serve the emulator over https (with its self-signed certificate): kubectl sends tokens only over https. @default false */
+  tls?: boolean;
 }
 
 /** Options of one operator run. */
@@ -77,7 +79,7 @@ const root = join(import.meta.dirname, "..", "..");
  * namespace replaces `system`, in bindings' subjects too), and returns a
  * token of the ServiceAccount from the TokenRequest API.
  */
-export async function installOperatorRbac(client: KubeClient, api: RunningKubeApiServer, namespace = OPERATOR_NAMESPACE): Promise<string> {
+export async function installOperatorRbac(client: KubeClient, namespace = OPERATOR_NAMESPACE): Promise<string> {
   const kustomization = parseYaml(readFileSync(join(root, "config", "rbac", "kustomization.yaml"), "utf8")) as { resources: string[] };
   await client.create(NAMESPACES, { metadata: { name: namespace } }).catch((error: unknown) => {
     if (!isAlreadyExists(error)) throw error;
@@ -93,14 +95,12 @@ export async function installOperatorRbac(client: KubeClient, api: RunningKubeAp
       await client.create(resource, object);
     }
   }
-  const admin = { Authorization: `Bearer ${kubeConfigFromString(api.kubeconfig).getCurrentUser()?.token ?? ""}`, "Content-Type": "application/json" };
-  const response = await fetch(`${api.url}/api/v1/namespaces/${namespace}/serviceaccounts/bmc-operator/token`, {
+  const review = await client.transport.json<{ status: { token: string } }>({
     method: "POST",
-    headers: admin,
-    body: JSON.stringify({ apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 24 * 3600 } }),
+    path: `/api/v1/namespaces/${namespace}/serviceaccounts/bmc-operator/token`,
+    body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 24 * 3600 } },
   });
-  if (response.status !== 201) throw new Error(`TokenRequest for the operator's ServiceAccount failed: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { status: { token: string } }).status.token;
+  return review.status.token;
 }
 
 /** A running stack. */
@@ -129,13 +129,18 @@ export interface OperatorStack {
 
 /** Starts the API emulator, the BMC fleet and the event sink; start the operator with `startOperator`. */
 export async function startOperatorStack(options: OperatorStackOptions = {}): Promise<OperatorStack> {
-  const api = await startKubeApiServer({ port: 0, authorizationMode: "RBAC" });
+  const api = await startKubeApiServer({ port: 0, authorizationMode: "RBAC", tls: options.tls ?? false });
   const fleet = await startBmcFleet({ count: options.bmcs ?? 2, ...options.fleet });
   const sink = await startEventSink();
   const kubeConfig = kubeConfigFromString(api.kubeconfig);
   const client = new KubeClient(kubeConfig);
   await installManifests(client, { policies: options.policies ?? true });
-  const operatorKubeconfig = renderKubeconfig(api.url, await installOperatorRbac(client, api));
+  const certificateAuthority = kubeConfigFromString(api.kubeconfig).getCurrentCluster()?.caData;
+  const operatorKubeconfig = renderKubeconfig(
+    api.url,
+    await installOperatorRbac(client),
+    certificateAuthority ? Buffer.from(certificateAuthority, "base64").toString("utf8") : undefined,
+  );
   const operatorKubeConfig = kubeConfigFromString(operatorKubeconfig);
 
   let running: { abort: AbortController; done: Promise<void>; provisioner: Provisioner } | undefined;
