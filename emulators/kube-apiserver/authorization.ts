@@ -207,6 +207,6 @@ export function forbiddenRequest(user: UserInfo, attributes: RequestAttributes, 
   return new StatusError(403, "Forbidden", `${prefix}: ${message}`, {
     ...(attributes.name ? { name: attributes.name } : {}),
     ...(attributes.apiGroup ? { group: attributes.apiGroup } : {}),
-    kind: attributes.resource,
+    ...(attributes.resource ? { kind: attributes.resource } : {}),
   });
 }

@@ -880,6 +880,64 @@ export const CASES: ConformanceCase[] = [
       assert.equal(forced.spec.size, 3);
     },
   },
+  // ---- authentication and authorization ----------------------------------------------------
+  {
+    name: "a ServiceAccount token from the TokenRequest API authenticates; RBAC forbids what no binding grants, with kube-apiserver's message",
+    async run(context) {
+      const { namespace } = context;
+      const account = context.name("sa");
+      const user = `system:serviceaccount:${namespace}:${account}`;
+      assertOk(await context.client.post(`/api/v1/namespaces/${namespace}/serviceaccounts`, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: account } }), 201);
+      const review = assertOk(
+        await context.client.post(`/api/v1/namespaces/${namespace}/serviceaccounts/${account}/token`, { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 600 } }),
+        201,
+      );
+      assert.equal(review.kind, "TokenRequest");
+      const client = context.client.withToken(review.status.token);
+      const whoami = assertOk(await client.post("/apis/authentication.k8s.io/v1/selfsubjectreviews", { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" }), 201);
+      assert.equal(whoami.status.userInfo.username, user);
+      assert.ok(whoami.status.userInfo.groups.includes(`system:serviceaccounts:${namespace}`));
+      assertOk(await client.get("/apis"));
+      const denied = assertStatus(await client.get(configMaps(namespace)), 403, "Forbidden");
+      assert.equal(denied.message, `configmaps is forbidden: User "${user}" cannot list resource "configmaps" in API group "" in the namespace "${namespace}"`);
+      assert.equal(denied.details.kind, "configmaps");
+      const named = assertStatus(await client.get(`${widgets(namespace)}/nothing`), 403, "Forbidden");
+      assert.equal(named.message, `widgets.${GROUP} "nothing" is forbidden: User "${user}" cannot get resource "widgets" in API group "${GROUP}" in the namespace "${namespace}"`);
+      const rbac = "rbac.authorization.k8s.io";
+      assertOk(
+        await context.client.post(`/apis/${rbac}/v1/namespaces/${namespace}/roles`, {
+          apiVersion: `${rbac}/v1`,
+          kind: "Role",
+          metadata: { name: account },
+          rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["list"] }],
+        }),
+        201,
+      );
+      assertOk(
+        await context.client.post(`/apis/${rbac}/v1/namespaces/${namespace}/rolebindings`, {
+          apiVersion: `${rbac}/v1`,
+          kind: "RoleBinding",
+          metadata: { name: account },
+          roleRef: { apiGroup: rbac, kind: "Role", name: account },
+          subjects: [{ kind: "ServiceAccount", name: account, namespace }],
+        }),
+        201,
+      );
+      await eventually(async () => assertOk(await client.get(configMaps(namespace))));
+      const canI = async (verb: string) =>
+        assertOk(
+          await client.post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
+            apiVersion: "authorization.k8s.io/v1",
+            kind: "SelfSubjectAccessReview",
+            spec: { resourceAttributes: { namespace, verb, resource: "configmaps" } },
+          }),
+          201,
+        ).status.allowed;
+      assert.equal(await canI("list"), true);
+      assert.equal(await canI("delete"), false);
+      assertStatus(await client.delete(`${configMaps(namespace)}/anything`), 403, "Forbidden");
+    },
+  },
   // ---- built-in kinds -----------------------------------------------------------------------
   {
     name: "a Secret's stringData is merged into data as base64, and must hold strings",

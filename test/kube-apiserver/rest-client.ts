@@ -93,6 +93,20 @@ export class RestClient {
     return { status: response.status, headers: response.headers as unknown as Headers, body: parsed as T, text };
   }
 
+  /** A client of the same cluster that authenticates with a bearer `token` instead. */
+  withToken(token: string): RestClient {
+    const cluster = this.kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error("The kubeconfig has no current cluster");
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [cluster],
+      users: [{ name: "token-user", token }],
+      contexts: [{ name: "token-user", cluster: cluster.name, user: "token-user" }],
+      currentContext: "token-user",
+    });
+    return new RestClient(kc.exportConfig());
+  }
+
   get<T = any>(path: string, options?: RequestOptions) {
     return this.request<T>("GET", path, options);
   }
