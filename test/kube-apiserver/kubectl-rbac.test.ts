@@ -82,6 +82,19 @@ describe("kubectl 1.35 against the emulator with --authorization-mode RBAC", () 
     assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "bmc-operator", namespace: NAMESPACE }]);
   });
 
+  it("kubectl set image and set env patch the stored Deployment's containers by name, keeping the rest", async () => {
+    await ok(["set", "image", "deployment/bmc-operator", "manager=bmc-operator:v2", "-n", NAMESPACE]);
+    await ok(["set", "env", "deployment/bmc-operator", "BMC_OPERATOR_PROVISIONER=ironic", "-n", NAMESPACE]);
+    const deployment = JSON.parse(await ok(["get", "deployment", "bmc-operator", "-n", NAMESPACE, "-o", "json"]));
+    const [manager] = deployment.spec.template.spec.containers;
+    assert.equal(deployment.spec.template.spec.containers.length, 1);
+    assert.equal(manager.image, "bmc-operator:v2");
+    assert.deepEqual(manager.command, ["node", "src/cli/operator.ts"]);
+    assert.deepEqual(manager.ports.map((p: { name: string }) => p.name), ["metrics", "probes"]);
+    assert.deepEqual(manager.env.map((e: { name: string }) => e.name), ["POD_NAMESPACE", "BMC_OPERATOR_PROVISIONER"]);
+    assert.equal(deployment.metadata.generation, 3);
+  });
+
   it("kubectl create token gives a token of the ServiceAccount, and auth whoami names it", async () => {
     token = (await ok(["create", "token", "bmc-operator", "-n", NAMESPACE, "--duration=2h"])).trim();
     assert.match(token, /^[\w-]+\.[\w-]+\.[\w-]+$/);
