@@ -84,7 +84,7 @@ export function requestAttributes(method: string, segments: string[], query: URL
 }
 
 /** An RBAC PolicyRule, as stored. */
-interface PolicyRule {
+export interface PolicyRule {
   verbs?: string[];
   apiGroups?: string[];
   resources?: string[];
@@ -162,6 +162,25 @@ export class Authorizer {
     }
     const role = this.#storage.get(roles.storage, `${namespace}/${name}`);
     return role ? ((role.object.rules as PolicyRule[] | undefined) ?? []) : `role.rbac.authorization.k8s.io ${JSON.stringify(name)} not found`;
+  }
+
+  /** Every rule that applies to `user` in `namespace` (cluster-wide ones included), for SelfSubjectRulesReview. */
+  rulesFor(user: UserInfo, namespace: string): { rules: PolicyRule[]; errors: string[] } {
+    const rules: PolicyRule[] = [];
+    const errors: string[] = [];
+    const visit = (binding: Binding, bindingNamespace: string) => {
+      if (!(binding.subjects ?? []).some((subject) => appliesTo(subject, user, bindingNamespace))) return;
+      const found = this.#role(binding.roleRef?.kind, binding.roleRef?.name ?? "", bindingNamespace);
+      if (typeof found === "string") errors.push(found);
+      else rules.push(...found);
+    };
+    for (const binding of this.#objects(clusterRoleBindings.storage) as Binding[]) visit(binding, "");
+    if (namespace) {
+      for (const binding of this.#objects(roleBindings.storage) as Binding[]) {
+        if (binding.metadata.namespace === namespace) visit(binding, namespace);
+      }
+    }
+    return { rules, errors };
   }
 
   /** Whether `user` may do what `attributes` say. */

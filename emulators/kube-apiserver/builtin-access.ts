@@ -241,6 +241,40 @@ export const selfSubjectAccessReviews: ResourceType = builtin({
   },
 });
 
+/** authorization.k8s.io/v1 SelfSubjectRulesReview: what may I do in a namespace? (`kubectl auth can-i --list`). */
+export const selfSubjectRulesReviews: ResourceType = builtin({
+  group: "authorization.k8s.io",
+  version: "v1",
+  resource: "selfsubjectrulesreviews",
+  kind: "SelfSubjectRulesReview",
+  namespaced: false,
+  verbs: ["create"],
+  printerColumns: [],
+  schema: objectSchema("SelfSubjectRulesReview enumerates the set of actions the current user can perform within a namespace.", {
+    spec: { type: "object", description: "Spec holds information about the request being evaluated.", properties: { namespace: str("Namespace to evaluate rules for. Required.") } },
+    status: preserved("Status is filled in by the server and indicates the set of actions a user can perform."),
+  }, ["spec"]),
+  review(body, context: ReviewContext) {
+    const namespace = (body.spec as { namespace?: string } | undefined)?.namespace ?? "";
+    const { rules, errors } = context.rulesFor(namespace);
+    const list = (values: string[] | undefined) => values ?? [];
+    return {
+      apiVersion: "authorization.k8s.io/v1",
+      kind: "SelfSubjectRulesReview",
+      metadata: { ...body.metadata, creationTimestamp: null },
+      spec: { namespace },
+      status: {
+        resourceRules: rules
+          .filter((rule) => !rule.nonResourceURLs?.length)
+          .map((rule) => ({ verbs: list(rule.verbs), apiGroups: list(rule.apiGroups), resources: list(rule.resources), ...(rule.resourceNames?.length ? { resourceNames: rule.resourceNames } : {}) })),
+        nonResourceRules: rules.filter((rule) => rule.nonResourceURLs?.length).map((rule) => ({ verbs: list(rule.verbs), nonResourceURLs: list(rule.nonResourceURLs) })),
+        incomplete: errors.length > 0,
+        ...(errors.length ? { evaluationError: errors.join(", ") } : {}),
+      },
+    } as unknown as KubeObject;
+  },
+});
+
 /** authentication.k8s.io/v1 SelfSubjectReview: who am I? (`kubectl auth whoami`). */
 export const selfSubjectReviews: ResourceType = builtin({
   group: "authentication.k8s.io",
@@ -265,4 +299,13 @@ export const selfSubjectReviews: ResourceType = builtin({
 });
 
 /** The kinds of this module, for the registry. */
-export const ACCESS_RESOURCES: readonly ResourceType[] = [serviceAccounts, roles, clusterRoles, roleBindings, clusterRoleBindings, selfSubjectAccessReviews, selfSubjectReviews];
+export const ACCESS_RESOURCES: readonly ResourceType[] = [
+  serviceAccounts,
+  roles,
+  clusterRoles,
+  roleBindings,
+  clusterRoleBindings,
+  selfSubjectAccessReviews,
+  selfSubjectRulesReviews,
+  selfSubjectReviews,
+];

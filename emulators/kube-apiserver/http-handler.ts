@@ -266,7 +266,7 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
     const raw = await readBody(request);
     const body = parseObjectBody(raw, request.headers["content-type"] ?? "");
     if (body === null || typeof body !== "object" || Array.isArray(body)) throw badRequest(`the request body must be a ${type.kind} object, got ${JSON.stringify(body)}`);
-    const review = type.review(body as never, { user, authorize: (asked) => context.authorizer.authorize(user, asked) });
+    const review = type.review(body as never, { user, authorize: (asked) => context.authorizer.authorize(user, asked), rulesFor: (namespace) => context.authorizer.rulesFor(user, namespace) });
     return sendJson(response, 201, JSON.stringify(review));
   }
   if (path.subresource && !(path.subresource === "status" && type.statusSubresource)) {

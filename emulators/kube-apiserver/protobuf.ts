@@ -109,6 +109,10 @@ const KINDS: Record<string, Message> = {
       },
     },
   },
+  "authorization.k8s.io/v1/SelfSubjectRulesReview": {
+    1: { name: "metadata", kind: "message", message: OBJECT_META },
+    2: { name: "spec", kind: "message", message: { 1: { name: "namespace", kind: "string" } } },
+  },
   "authentication.k8s.io/v1/SelfSubjectReview": {
     1: { name: "metadata", kind: "message", message: OBJECT_META },
   },

@@ -9,7 +9,7 @@
 import type { FieldError } from "../../src/schema/field-error.ts";
 import type { Schema } from "../../src/schema/openapi-validator.ts";
 import type { UserInfo } from "./authentication.ts";
-import type { Decision, RequestAttributes } from "./authorization.ts";
+import type { Decision, PolicyRule, RequestAttributes } from "./authorization.ts";
 import type { KubeObject, NameRule } from "./object-meta.ts";
 import type { FieldGetter } from "./selectors.ts";
 
@@ -93,6 +93,8 @@ export interface ResourceType {
 export interface ReviewContext {
   user: UserInfo;
   authorize(attributes: RequestAttributes): Decision;
+  /** The RBAC rules that apply to the user in a namespace, and the bindings that name missing roles. */
+  rulesFor(namespace: string): { rules: PolicyRule[]; errors: string[] };
 }
 
 /** `group/version`, or `version` for the core group. */

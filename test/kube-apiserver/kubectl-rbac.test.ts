@@ -118,6 +118,10 @@ describe("kubectl 1.35 against the emulator with --authorization-mode RBAC", () 
     assert.equal(await canI("get", "secrets", "-n", "default"), "no");
     assert.equal(await canI("delete", "baremetalhosts.metal3.io", "-n", "default"), "no");
     assert.equal(await canI("update", "bmceventsubscriptions.metal3.io/finalizers", "-n", "default"), "no");
+    const list = (await kubectl(["auth", "can-i", "--list", "-n", NAMESPACE, "--token", token])).stdout;
+    assert.match(list, /^leases\.coordination\.k8s\.io\s+\[\]\s+\[\]\s+\[create get update\]$/m, list);
+    assert.match(list, /^secrets\s+\[\]\s+\[\]\s+\[list patch watch\]$/m, list);
+    assert.match(list, /^selfsubjectaccessreviews\.authorization\.k8s\.io\s+\[\]\s+\[\]\s+\[create\]$/m, list);
   });
 
   it("requests with the token are authorized by RBAC: a forbidden one fails with kube-apiserver's message", async () => {
