@@ -27,10 +27,12 @@ describe("generated RBAC", () => {
         permissionOn({ group: "metal3.io", plural: "lights" }, ["list", "patch", "watch"]),
         permissionOn(hosts, ["patch"], { subresource: "status" }),
         permissionOn({ group: "", plural: "secrets" }, ["get"], { scope: "own-namespace" }),
+        permissionOn({ group: "apiextensions.k8s.io", plural: "customresourcedefinitions" }, ["get"], { resourceNames: ["hosts.metal3.io"] }),
       ],
       "cluster",
     );
     assert.deepEqual(rules, [
+      { apiGroups: ["apiextensions.k8s.io"], resources: ["customresourcedefinitions"], resourceNames: ["hosts.metal3.io"], verbs: ["get"] },
       { apiGroups: ["metal3.io"], resources: ["hosts", "lights"], verbs: ["list", "patch", "watch"] },
       { apiGroups: ["metal3.io"], resources: ["hosts/status"], verbs: ["patch"] },
     ]);

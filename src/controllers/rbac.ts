@@ -29,6 +29,8 @@ export interface Install {
   controllers: readonly ControllerName[];
   /** Whether it runs with leader election (a Lease in its own namespace). */
   leaderElection: boolean;
+  /** Calls made outside the controllers (a start-up check, say), from their components' declarations. */
+  extra?: readonly Permission[];
   /** The folder of the generated files, relative to the repository root. */
   directory: string;
   /** The ClusterRole's name, and the leader election Role's prefix. */
@@ -47,14 +49,19 @@ export const OPERATOR_INSTALL: Install = {
 };
 
 /** Every call an install makes: the union of its controllers' and runtime's declarations. */
-export function installPermissions(install: Pick<Install, "controllers" | "leaderElection">): Permission[] {
-  return [...install.controllers.flatMap((name) => CONTROLLER_PERMISSIONS[name]), ...(install.leaderElection ? LEASE_LOCK_PERMISSIONS : [])];
+export function installPermissions(install: Pick<Install, "controllers" | "leaderElection" | "extra">): Permission[] {
+  return [
+    ...install.controllers.flatMap((name) => CONTROLLER_PERMISSIONS[name]),
+    ...(install.leaderElection ? LEASE_LOCK_PERMISSIONS : []),
+    ...(install.extra ?? []),
+  ];
 }
 
 /** An RBAC PolicyRule. */
 export interface PolicyRule {
   apiGroups: string[];
   resources: string[];
+  resourceNames?: string[];
   verbs: string[];
 }
 
@@ -64,20 +71,21 @@ export interface PolicyRule {
  * rule (as controller-gen does), in a stable order.
  */
 export function policyRules(permissions: readonly Permission[], scope: Permission["scope"]): PolicyRule[] {
-  const verbsByResource = new Map<string, { group: string; resource: string; verbs: Set<string> }>();
+  const verbsByResource = new Map<string, { group: string; resource: string; names: string[]; verbs: Set<string> }>();
   for (const permission of permissions) {
     if (permission.scope !== scope) continue;
     const resource = ruleResource(permission);
-    const key = `${permission.group}\u0000${resource}`;
-    const entry = verbsByResource.get(key) ?? { group: permission.group, resource, verbs: new Set<string>() };
+    const names = [...(permission.resourceNames ?? [])].sort();
+    const key = `${permission.group}\u0000${resource}\u0000${names.join(",")}`;
+    const entry = verbsByResource.get(key) ?? { group: permission.group, resource, names, verbs: new Set<string>() };
     for (const verb of permission.verbs) entry.verbs.add(verb);
     verbsByResource.set(key, entry);
   }
   const rules = new Map<string, PolicyRule>();
-  for (const { group, resource, verbs } of verbsByResource.values()) {
+  for (const { group, resource, names, verbs } of verbsByResource.values()) {
     const sorted = [...verbs].sort();
-    const key = `${group}\u0000${sorted.join(",")}`;
-    const rule = rules.get(key) ?? { apiGroups: [group], resources: [], verbs: sorted };
+    const key = `${group}\u0000${sorted.join(",")}\u0000${names.join(",")}`;
+    const rule: PolicyRule = rules.get(key) ?? { apiGroups: [group], resources: [], ...(names.length ? { resourceNames: names } : {}), verbs: sorted };
     rule.resources.push(resource);
     rules.set(key, rule);
   }

@@ -21,6 +21,8 @@ export interface Permission {
   /** `status`, `finalizers`, …; absent for the resource itself. */
   subresource?: string;
   verbs: readonly ApiVerb[];
+  /** Only these objects (by name), when the component calls no others. */
+  resourceNames?: readonly string[];
   /**
    * Where the calls go: `cluster` across the namespaces the operator watches
    * (a ClusterRole), `own-namespace` only in the operator's own namespace (a
@@ -47,13 +49,14 @@ export function permittedCalls(permissions: readonly Permission[]): string[] {
 export function permissionOn(
   resource: { group: string; plural: string },
   verbs: readonly ApiVerb[],
-  options: { subresource?: string; scope?: Permission["scope"] } = {},
+  options: { subresource?: string; scope?: Permission["scope"]; resourceNames?: readonly string[] } = {},
 ): Permission {
   return {
     group: resource.group,
     resource: resource.plural,
     ...(options.subresource ? { subresource: options.subresource } : {}),
     verbs,
+    ...(options.resourceNames?.length ? { resourceNames: options.resourceNames } : {}),
     scope: options.scope ?? "cluster",
   };
 }
