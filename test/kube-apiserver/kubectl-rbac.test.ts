@@ -124,6 +124,25 @@ describe("kubectl 1.35 against the emulator with --authorization-mode RBAC", () 
     assert.match(list, /^selfsubjectaccessreviews\.authorization\.k8s\.io\s+\[\]\s+\[\]\s+\[create\]$/m, list);
   });
 
+  it("kubectl create serviceaccount, role, rolebinding, clusterrole and clusterrolebinding (protobuf) grant what they say", async () => {
+    await ok(["create", "namespace", "team"]);
+    await ok(["create", "serviceaccount", "app", "-n", "team"]);
+    await ok(["create", "role", "cm-reader", "--verb=get,list", "--resource=configmaps", "-n", "team"]);
+    await ok(["create", "rolebinding", "app-reads", "--role=cm-reader", "--serviceaccount=team:app", "-n", "team"]);
+    await ok(["create", "clusterrole", "ns-reader", "--verb=list", "--resource=namespaces"]);
+    await ok(["create", "clusterrolebinding", "app-lists-namespaces", "--clusterrole=ns-reader", "--serviceaccount=team:app"]);
+    const role = JSON.parse(await ok(["get", "role", "cm-reader", "-n", "team", "-o", "json"]));
+    assert.deepEqual(role.rules, [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list"] }]);
+    const binding = JSON.parse(await ok(["get", "rolebinding", "app-reads", "-n", "team", "-o", "json"]));
+    assert.deepEqual(binding.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "cm-reader" });
+    assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "app", namespace: "team" }]);
+    const appToken = (await ok(["create", "token", "app", "-n", "team"])).trim();
+    await ok(["get", "configmaps", "-n", "team", "--token", appToken]);
+    await ok(["get", "namespaces", "--token", appToken]);
+    const denied = await kubectl(["get", "configmaps", "-n", "default", "--token", appToken]);
+    assert.match(denied.stderr, /configmaps is forbidden: User "system:serviceaccount:team:app" cannot list resource "configmaps" in API group "" in the namespace "default"/);
+  });
+
   it("requests with the token are authorized by RBAC: a forbidden one fails with kube-apiserver's message", async () => {
     await ok(["get", "secrets", "--all-namespaces", "--token", token]);
     await ok(["get", "baremetalhosts", "--all-namespaces", "--token", token]);
