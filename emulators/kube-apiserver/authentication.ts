@@ -14,15 +14,8 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { UserInfo } from "./access-types.ts";
 import { StatusError } from "./status.ts";
-
-/** Who made a request (`user.Info`). */
-export interface UserInfo {
-  username: string;
-  uid?: string;
-  groups: string[];
-  extra?: Record<string, string[]>;
-}
 
 /** The user of the admin kubeconfig, as kubeadm names it. */
 export const ADMIN_USER = "kubernetes-admin";

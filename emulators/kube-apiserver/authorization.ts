@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { SUPERUSER_GROUP, type UserInfo } from "./authentication.ts";
+import type { Decision, PolicyRule, RequestAttributes, UserInfo } from "./access-types.ts";
+import { SUPERUSER_GROUP } from "./authentication.ts";
 import { clusterRoleBindings, clusterRoles, roleBindings, roles } from "./builtin-access.ts";
 import type { KubeObject } from "./object-meta.ts";
 import { queryBool } from "./query.ts";
@@ -17,20 +18,6 @@ import type { Storage } from "./storage.ts";
 
 /** The authorization modes the emulator has (`--authorization-mode`). */
 export type AuthorizationMode = "AlwaysAllow" | "RBAC";
-
-/** What a request asks to do (`authorizer.Attributes`). */
-export interface RequestAttributes {
-  verb: string;
-  resourceRequest: boolean;
-  /** The URL path, for non-resource requests. */
-  path: string;
-  apiGroup: string;
-  apiVersion: string;
-  resource: string;
-  subresource: string;
-  namespace: string;
-  name: string;
-}
 
 /** The subresources of a namespace, which `/api/v1/namespaces/<name>/<x>` means instead of a resource in it. */
 const NAMESPACE_SUBRESOURCES = new Set(["status", "finalize"]);
@@ -83,15 +70,6 @@ export function requestAttributes(method: string, segments: string[], query: URL
   return attributes;
 }
 
-/** An RBAC PolicyRule, as stored. */
-export interface PolicyRule {
-  verbs?: string[];
-  apiGroups?: string[];
-  resources?: string[];
-  resourceNames?: string[];
-  nonResourceURLs?: string[];
-}
-
 interface Subject {
   kind?: string;
   name?: string;
@@ -133,12 +111,6 @@ function appliesTo(subject: Subject, user: UserInfo, bindingNamespace: string): 
     default:
       return false;
   }
-}
-
-/** A decision and, when something could not be resolved, why (as RBAC reports missing roles). */
-export interface Decision {
-  allowed: boolean;
-  reason: string;
 }
 
 /** Decides requests with the stored RBAC objects (or allows everything). */

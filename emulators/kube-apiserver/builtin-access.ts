@@ -10,7 +10,7 @@
  */
 import type { FieldError } from "../../src/schema/field-error.ts";
 import type { Schema } from "../../src/schema/openapi-validator.ts";
-import type { RequestAttributes } from "./authorization.ts";
+import type { RequestAttributes } from "./access-types.ts";
 import { ageColumn, bool, builtin, objectReference, objectSchema, preserved, str } from "./builtin-schema.ts";
 import type { KubeObject } from "./object-meta.ts";
 import type { ReviewContext, ResourceType } from "./resource-type.ts";

@@ -10,8 +10,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parse as parseYaml } from "yaml";
 import { type ApiRequest, type ApiServer, type WriteResult } from "./api-server.ts";
-import type { Authenticator, UserInfo } from "./authentication.ts";
-import { type Authorizer, forbiddenRequest, type RequestAttributes, requestAttributes } from "./authorization.ts";
+import type { UserInfo } from "./access-types.ts";
+import type { Authenticator } from "./authentication.ts";
+import type { RequestAttributes } from "./access-types.ts";
+import { type Authorizer, forbiddenRequest, requestAttributes } from "./authorization.ts";
 import { serviceAccounts } from "./builtin-access.ts";
 import {
   AGGREGATED_DISCOVERY_TYPE,

@@ -23,8 +23,9 @@ import { createServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { ApiServer } from "./api-server.ts";
-import { Authenticator, type UserInfo } from "./authentication.ts";
-import { type AuthorizationMode, Authorizer, type RequestAttributes } from "./authorization.ts";
+import type { RequestAttributes, UserInfo } from "./access-types.ts";
+import { Authenticator } from "./authentication.ts";
+import { type AuthorizationMode, Authorizer } from "./authorization.ts";
 import { serviceAccounts } from "./builtin-access.ts";
 import { createRequestHandler } from "./http-handler.ts";
 import { renderKubeconfig } from "./kubeconfig.ts";
@@ -50,7 +51,7 @@ export interface ServerStats extends ApiStats {
 }
 export { renderKubeconfig } from "./kubeconfig.ts";
 export type { AuthorizationMode } from "./authorization.ts";
-export type { UserInfo } from "./authentication.ts";
+export type { UserInfo } from "./access-types.ts";
 
 /** Options of {@link startKubeApiServer}. */
 export interface KubeApiServerOptions {

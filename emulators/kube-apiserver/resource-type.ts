@@ -8,8 +8,7 @@
  */
 import type { FieldError } from "../../src/schema/field-error.ts";
 import type { Schema } from "../../src/schema/openapi-validator.ts";
-import type { UserInfo } from "./authentication.ts";
-import type { Decision, PolicyRule, RequestAttributes } from "./authorization.ts";
+import type { Decision, PolicyRule, RequestAttributes, UserInfo } from "./access-types.ts";
 import type { KubeObject, NameRule } from "./object-meta.ts";
 import type { FieldGetter } from "./selectors.ts";
 
