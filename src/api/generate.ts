@@ -7,8 +7,8 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { OPERATOR_INSTALL, renderRbacManifests } from "../controllers/rbac.ts";
 import { renderManifests } from "./manifests.ts";
+import { OPERATOR_INSTALL, renderRbacManifests } from "./rbac.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 for (const [path, content] of [...renderManifests(), ...renderRbacManifests(OPERATOR_INSTALL)]) {

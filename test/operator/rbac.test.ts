@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { REFRESH_ANNOTATION } from "../../src/controllers/baremetalhost-controller.ts";
-import { installPermissions, OPERATOR_INSTALL } from "../../src/controllers/rbac.ts";
+import { installPermissions, OPERATOR_INSTALL } from "../../src/api/rbac.ts";
 import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS, SERVICE_INDICATORS } from "../../src/controllers/resources.ts";
 import { defineResource, EVENTS, LEASES, permittedCalls, SECRETS } from "../../src/runtime/index.ts";
 import {

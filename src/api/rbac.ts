@@ -2,17 +2,18 @@
  * RBAC from declarations: an install picks the controllers it runs (and
  * whether it elects a leader), and the ClusterRole and leader election Role
  * it needs are the union of what those controllers and the runtime declare
- * they call. `npm run generate` writes config/rbac/ from {@link OPERATOR_INSTALL};
+ * they call. `npm run generate` writes config/rbac/ from {@link OPERATOR_INSTALL}
+ * (like the CRDs, this is build-time code: the operator does not load it);
  * another install (a companion mode running fewer controllers) is another
  * {@link Install} rendered into its own folder.
  *
  * @module
  */
 import { stringify } from "yaml";
+import { BARE_METAL_HOST_CONTROLLER_PERMISSIONS } from "../controllers/baremetalhost-controller.ts";
+import { BMC_EVENT_SUBSCRIPTION_CONTROLLER_PERMISSIONS } from "../controllers/bmc-event-subscription-controller.ts";
+import { SERVICE_INDICATOR_CONTROLLER_PERMISSIONS } from "../controllers/service-indicator-controller.ts";
 import { LEASE_LOCK_PERMISSIONS, type Permission, ruleResource } from "../runtime/index.ts";
-import { BARE_METAL_HOST_CONTROLLER_PERMISSIONS } from "./baremetalhost-controller.ts";
-import { BMC_EVENT_SUBSCRIPTION_CONTROLLER_PERMISSIONS } from "./bmc-event-subscription-controller.ts";
-import { SERVICE_INDICATOR_CONTROLLER_PERMISSIONS } from "./service-indicator-controller.ts";
 
 /** The controllers by name (the names the manager gives them), with the calls each makes. */
 export const CONTROLLER_PERMISSIONS = {
