@@ -34,6 +34,7 @@ import {
 } from "./managed-fields.ts";
 import { type KubeObject, validateObjectMeta, withObjectMeta } from "./object-meta.ts";
 import { jsonPatch, mergePatch, PATCH_TYPES, strategicMergePatch } from "./patch.ts";
+import { listOptions, propagationPolicy, queryBool } from "./query.ts";
 import type { ResourceRegistry } from "./registry.ts";
 import { apiVersionOf, fieldSelectorsOf, type ResourceType, servesStoredForm, toServed, toStored } from "./resource-type.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, pinnedValue, type Selector } from "./selectors.ts";
@@ -43,6 +44,7 @@ import {
   conflict,
   expired,
   forbidden,
+  tooLargeResourceVersion,
   invalid,
   MODIFIED_CONFLICT,
   methodNotAllowed,
@@ -248,7 +250,7 @@ export class ApiServer {
    * unknown fields are a 400; under `Warn` (the default) they become warnings.
    */
   #normalise(request: ApiRequest, object: KubeObject, defaults = true): string[] {
-    const mode = request.query.get("fieldValidation") ?? "Warn";
+    const mode = request.query.get("fieldValidation") || "Warn";
     if (!["Strict", "Warn", "Ignore"].includes(mode)) {
       throw badRequest(`fieldValidation must be one of Strict, Warn or Ignore, got ${JSON.stringify(mode)}`);
     }
@@ -372,13 +374,32 @@ export class ApiServer {
     return out;
   }
 
-  /** LIST with selectors and `limit`/`continue`. */
+  /**
+   * LIST with selectors, `limit`/`continue` and `resourceVersion`: none or
+   * `0` reads the latest state; with `resourceVersionMatch=Exact` the state
+   * at that resourceVersion (rebuilt from the retained history, 410 Expired
+   * beyond it); otherwise (`NotOlderThan`) the latest, or a 504 Timeout when
+   * asked for a resourceVersion the server has not reached (kube-apiserver
+   * waits 3 s for it first; the emulator's writes are synchronous, so it
+   * answers at once).
+   */
   list(request: ApiRequest): ListResult {
     const { type, query } = request;
     const selectors = this.selectors(request);
-    const limitText = query.get("limit");
-    const limit = limitText ? Number(limitText) : 0;
-    if (!Number.isInteger(limit) || limit < 0) throw badRequest(`limit must be a non-negative integer, got ${JSON.stringify(limitText)}`);
+    const options = listOptions(query);
+    const { limit } = options;
+    const current = this.storage.resourceVersion;
+    if (options.continueToken && options.resourceVersion !== "" && options.resourceVersion !== "0") {
+      throw badRequest("specifying resource version is not allowed when using continue");
+    }
+    if (options.resourceVersion !== "" && options.resourceVersion !== "0") {
+      if (!/^\d+$/.test(options.resourceVersion)) {
+        throw badRequest(`invalid resource version ${JSON.stringify(options.resourceVersion)}: a resourceVersion is a non-negative integer`);
+      }
+      const asked = Number(options.resourceVersion);
+      if (asked > current) throw tooLargeResourceVersion(asked, current);
+      if (options.resourceVersionMatch === "Exact" && asked < current) return this.#listAt(request, selectors, asked, limit);
+    }
     const table = this.storage.table(type.storage);
     let start = "";
     let listVersion = this.storage.resourceVersion;
@@ -424,6 +445,28 @@ export class ApiServer {
       lastKey = key;
     }
     return { entries, resourceVersion: listVersion };
+  }
+
+  /** A list of the state at `resourceVersion`, rebuilt by undoing the retained changes after it. */
+  #listAt(request: ApiRequest, selectors: { labels: Selector; fields: Selector }, resourceVersion: number, limit: number): ListResult {
+    const { type } = request;
+    if (resourceVersion < this.storage.oldestResumable(type.storage)) throw expired("The resourceVersion for the provided list is too old.");
+    const items = new Map(this.storage.table(type.storage).items);
+    const changes = this.storage.changesSince(type.storage, resourceVersion);
+    for (let i = changes.length - 1; i >= 0; i--) {
+      const change = changes[i]!;
+      if (change.previous) items.set(change.entry.key, change.previous);
+      else items.delete(change.entry.key);
+    }
+    const prefix = type.namespaced && request.namespace ? `${request.namespace}/` : "";
+    const entries = [...items.keys()]
+      .filter((key) => !prefix || key.startsWith(prefix))
+      .sort()
+      .map((key) => items.get(key)!)
+      .filter((entry) => this.matches(request, selectors, entry.object));
+    if (!limit || entries.length <= limit) return { entries, resourceVersion };
+    const page = entries.slice(0, limit);
+    return { entries: page, resourceVersion, continueToken: encodeContinue({ rv: resourceVersion, start: `${page.at(-1)!.key}\u0000` }) };
   }
 
   // ---- writes -------------------------------------------------------------------------------
@@ -523,17 +566,14 @@ export class ApiServer {
     const accepted: string[] = [PATCH_TYPES.json, PATCH_TYPES.merge, PATCH_TYPES.apply];
     if (!type.custom) accepted.splice(2, 0, PATCH_TYPES.strategic);
     if (!accepted.includes(mediaType)) throw unsupportedMediaType(mediaType, accepted);
-    const force = request.query.get("force");
-    if (force !== null && mediaType !== PATCH_TYPES.apply) {
-      throw badRequest(`force is only allowed for apply patches (${PATCH_TYPES.apply}), got it with ${mediaType}`);
-    }
+    const force = queryBool(request.query, "force");
     let document: unknown;
     try {
       document = mediaType === PATCH_TYPES.apply ? parseYaml(raw) : JSON.parse(raw);
     } catch (error) {
       throw badRequest(`the ${mediaType} body could not be parsed: ${(error as Error).message.split("\n")[0]}`);
     }
-    if (mediaType === PATCH_TYPES.apply) return this.#apply(request, document, force === "true");
+    if (mediaType === PATCH_TYPES.apply) return this.#apply(request, document, force);
     const entry = this.#entry(request);
     const old = this.served(type, entry);
     const base = structuredClone(old);
@@ -712,10 +752,7 @@ export class ApiServer {
     if (type === namespaces && SYSTEM_NAMESPACES.slice(0, 3).includes(name)) {
       throw forbidden(this.#gr(type), name, "this namespace may not be deleted");
     }
-    const propagation = (options.propagationPolicy as string | undefined) ?? request.query.get("propagationPolicy") ?? "Background";
-    if (!["Background", "Foreground", "Orphan"].includes(propagation)) {
-      throw badRequest(`propagationPolicy must be Background, Foreground or Orphan, got ${JSON.stringify(propagation)}`);
-    }
+    const propagation = propagationPolicy(options.propagationPolicy, request.query);
     const dryRun = this.#dryRun(request) || (Array.isArray(options.dryRun) && options.dryRun.includes("All"));
     const warnings = this.#admit(request, "DELETE", name, null, old);
     if (dryRun) return { code: 200, body: type.returnDeletedObject ? old : successStatus(this.#gr(type), name, old.metadata.uid ?? ""), warnings };
@@ -761,7 +798,7 @@ export class ApiServer {
     const { type } = request;
     const selectors = this.selectors(request);
     const options = isPlainObject(body) ? body : {};
-    const propagation = (options.propagationPolicy as string | undefined) ?? request.query.get("propagationPolicy") ?? "Background";
+    const propagation = propagationPolicy(options.propagationPolicy, request.query);
     const items: unknown[] = [];
     const warnings: string[] = [];
     const dryRun = this.#dryRun(request);

@@ -1,11 +1,11 @@
 /**
- * `npm run kube-apiserver -- --port <port> --kubeconfig <file> [--data-dir <dir>]`:
+ * `npm run kube-apiserver -- --port <port> --kubeconfig <file> [--data-dir <dir>] [--authorization-mode RBAC]`:
  * runs the Kubernetes API emulator on 127.0.0.1 until SIGINT or SIGTERM.
  *
  * @module
  */
 import { resolve } from "node:path";
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { startKubeApiServer } from "./index.ts";
 
 function parsePort(value: string): number {
@@ -25,25 +25,29 @@ function parsePositive(value: string): number {
 const program = new Command()
   .name("kube-apiserver")
   .description(
-    "A Kubernetes API server emulator for development and tests. It listens on 127.0.0.1 only and trusts its clients: no authentication or authorization.",
+    "A Kubernetes API server emulator for development and tests. It listens on 127.0.0.1 only, authenticates the admin token of the kubeconfig it writes and ServiceAccount tokens (kubectl create token), and with --authorization-mode RBAC authorizes requests with Roles, ClusterRoles and bindings.",
   )
   .option("--port <port>", "port to listen on (0 picks a free port)", parsePort, 6443)
   .option("--kubeconfig <file>", "write a kubeconfig for the emulator to this file")
   .option("--data-dir <dir>", "keep objects across restarts in an sqlite database in this directory (default: in memory)")
   .option("--watch-cache-size <n>", "changes retained per resource for watches to resume from", parsePositive, 10_000)
+  .option("--tls", "serve https with a self-signed certificate (kubectl sends tokens only over https)", false)
+  .addOption(new Option("--authorization-mode <mode>", "how requests are authorized").choices(["AlwaysAllow", "RBAC"]).default("AlwaysAllow"))
   .showHelpAfterError();
 
 program.parse();
-const options = program.opts<{ port: number; kubeconfig?: string; dataDir?: string; watchCacheSize: number }>();
+const options = program.opts<{ port: number; kubeconfig?: string; dataDir?: string; watchCacheSize: number; authorizationMode: "AlwaysAllow" | "RBAC"; tls: boolean }>();
 
 const server = await startKubeApiServer({
   port: options.port,
   watchCacheSize: options.watchCacheSize,
+  authorizationMode: options.authorizationMode,
+  tls: options.tls,
   ...(options.kubeconfig ? { kubeconfigPath: resolve(options.kubeconfig) } : {}),
   ...(options.dataDir ? { dataDir: resolve(options.dataDir) } : {}),
 });
 
-console.log(`Kubernetes API emulator listening on ${server.url}`);
+console.log(`Kubernetes API emulator listening on ${server.url} (authorization mode ${options.authorizationMode})`);
 if (server.kubeconfigPath) console.log(`kubeconfig written to ${server.kubeconfigPath}; try: KUBECONFIG=${server.kubeconfigPath} kubectl get namespaces`);
 console.log(options.dataDir ? `objects are kept in ${resolve(options.dataDir)}` : "objects are kept in memory only (use --data-dir to keep them)");
 

@@ -92,12 +92,19 @@ export function apiResourceList(registry: ResourceRegistry, group: string, versi
     if (type.statusSubresource) {
       resources.push({ name: `${type.resource}/status`, singularName: "", namespaced: type.namespaced, kind: type.kind, verbs: SUBRESOURCE_VERBS });
     }
+    for (const sub of type.subresources ?? []) {
+      resources.push({ name: `${type.resource}/${sub.name}`, singularName: "", namespaced: type.namespaced, group: sub.group, version: sub.version, kind: sub.kind, verbs: [...sub.verbs] });
+    }
   }
   return { kind: "APIResourceList", apiVersion: "v1", groupVersion: group ? `${group}/${version}` : version, resources };
 }
 
 function discoveryResource(type: ResourceType): Record<string, unknown> {
   const responseKind = { group: type.group, version: type.version, kind: type.kind };
+  const subresources = [
+    ...(type.statusSubresource ? [{ subresource: "status", responseKind, verbs: SUBRESOURCE_VERBS }] : []),
+    ...(type.subresources ?? []).map((sub) => ({ subresource: sub.name, responseKind: { group: sub.group, version: sub.version, kind: sub.kind }, verbs: [...sub.verbs] })),
+  ];
   return {
     resource: type.resource,
     responseKind,
@@ -106,7 +113,7 @@ function discoveryResource(type: ResourceType): Record<string, unknown> {
     verbs: [...type.verbs],
     ...(type.shortNames.length ? { shortNames: [...type.shortNames] } : {}),
     ...(type.categories.length ? { categories: [...type.categories] } : {}),
-    ...(type.statusSubresource ? { subresources: [{ subresource: "status", responseKind, verbs: SUBRESOURCE_VERBS }] } : {}),
+    ...(subresources.length ? { subresources } : {}),
   };
 }
 

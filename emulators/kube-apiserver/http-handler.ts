@@ -10,6 +10,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parse as parseYaml } from "yaml";
 import { type ApiRequest, type ApiServer, type WriteResult } from "./api-server.ts";
+import type { UserInfo } from "./access-types.ts";
+import type { Authenticator } from "./authentication.ts";
+import type { RequestAttributes } from "./access-types.ts";
+import { type Authorizer, forbiddenRequest, requestAttributes } from "./authorization.ts";
+import { serviceAccounts } from "./builtin-access.ts";
 import {
   AGGREGATED_DISCOVERY_TYPE,
   aggregatedDiscovery,
@@ -22,6 +27,8 @@ import {
 import type { OpenApiDocuments } from "./openapi.ts";
 import { negotiate, type Presentation, presentList, presentObject } from "./presentation.ts";
 import { decodeProtobufObject } from "./protobuf.ts";
+import { queryBool, queryInt, validateWriteOptions } from "./query.ts";
+import { PATCH_TYPES } from "./patch.ts";
 import { apiVersionOf } from "./resource-type.ts";
 import type { RequestStats, Verb } from "./stats.ts";
 import {
@@ -33,6 +40,7 @@ import {
   StatusError,
   unsupportedMediaType,
 } from "./status.ts";
+import { requestToken } from "./token-request.ts";
 import type { WatchHub } from "./watch.ts";
 
 /** The largest request body accepted, as etcd's default request limit. */
@@ -46,6 +54,10 @@ export interface HandlerContext {
   stats: RequestStats;
   /** `host:port` as clients reach the server. */
   serverAddress(): string;
+  authenticator: Authenticator;
+  authorizer: Authorizer;
+  /** Called for every request that authorization allowed, with who made it and what it asked. */
+  onAuthorized?(user: UserInfo, attributes: RequestAttributes): void;
 }
 
 function sendJson(response: ServerResponse, code: number, body: string, contentType = "application/json", warnings: string[] = []): void {
@@ -110,7 +122,7 @@ function parseObjectBody(body: Buffer, contentType: string, allowProtobuf = true
       throw badRequest(`the request body is not valid YAML: ${(error as Error).message.split("\n")[0]}`);
     }
   }
-  throw unsupportedMediaType(mediaType, ["application/json", "application/yaml", `${PROTOBUF} (Namespace, Secret and ConfigMap only)`]);
+  throw unsupportedMediaType(mediaType, ["application/json", "application/yaml", `${PROTOBUF} (Namespace, Secret, ConfigMap and the kinds of kubectl create token and kubectl auth only)`]);
 }
 
 /** A decoded resource path. */
@@ -175,6 +187,15 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
   const method = request.method ?? "GET";
   const accept = request.headers.accept;
   const { api, stats } = context;
+  // As kube-apiserver: authenticate, then authorize, then serve (a 403 comes before a 404).
+  const user = context.authenticator.authenticate(request.headers.authorization);
+  const attributes = requestAttributes(method, segments, query, pathname);
+  const decision = context.authorizer.authorize(user, attributes);
+  if (!decision.allowed) {
+    stats.recordOther();
+    throw forbiddenRequest(user, attributes, decision.reason);
+  }
+  context.onAuthorized?.(user, attributes);
 
   if (segments[0] !== "api" && segments[0] !== "apis") {
     stats.recordOther();
@@ -228,6 +249,28 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
     stats.recordOther();
     throw pathNotFound(pathname);
   }
+  if (type === serviceAccounts && path.subresource === "token" && path.name !== undefined && path.namespace !== undefined) {
+    if (method !== "POST") {
+      stats.recordOther();
+      throw methodNotAllowed(method, { group, resource: "serviceaccounts/token" });
+    }
+    stats.record("create", group, type.resource, path.subresource);
+    const raw = await readBody(request);
+    const body = requestToken(api.storage, context.authenticator, path.namespace, path.name, parseObjectBody(raw, request.headers["content-type"] ?? ""));
+    return sendJson(response, 201, JSON.stringify(body));
+  }
+  if (type.review) {
+    if (method !== "POST" || path.name !== undefined || path.subresource) {
+      stats.recordOther();
+      throw methodNotAllowed(method, { group, resource: type.resource });
+    }
+    stats.record("create", group, type.resource, "");
+    const raw = await readBody(request);
+    const body = parseObjectBody(raw, request.headers["content-type"] ?? "");
+    if (body === null || typeof body !== "object" || Array.isArray(body)) throw badRequest(`the request body must be a ${type.kind} object, got ${JSON.stringify(body)}`);
+    const review = type.review(body as never, { user, authorize: (asked) => context.authorizer.authorize(user, asked), rulesFor: (namespace) => context.authorizer.rulesFor(user, namespace) });
+    return sendJson(response, 201, JSON.stringify(review));
+  }
   if (path.subresource && !(path.subresource === "status" && type.statusSubresource)) {
     stats.recordOther();
     throw pathNotFound(pathname);
@@ -240,7 +283,7 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
     query,
     userAgent: request.headers["user-agent"] ?? "",
   };
-  const isWatch = path.legacyWatch || query.get("watch") === "true" || query.get("watch") === "1";
+  const isWatch = path.legacyWatch || queryBool(query, "watch");
   const verb = verbOf(method, path.name !== undefined, isWatch);
   if (!verb) {
     stats.recordOther();
@@ -265,26 +308,39 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
       context.watches.serve(response, apiRequest, presentation);
       return;
     case "create": {
+      validateWriteOptions(query, "CreateOptions");
       const raw = await readBody(request);
       return sendWrite(response, api.create(apiRequest, parseObjectBody(raw, request.headers["content-type"] ?? "")));
     }
     case "update": {
+      validateWriteOptions(query, "UpdateOptions");
       const raw = await readBody(request);
       return sendWrite(response, api.update(apiRequest, parseObjectBody(raw, request.headers["content-type"] ?? "")));
     }
     case "patch": {
+      const patchType = (request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+      validateWriteOptions(query, "PatchOptions", patchType === PATCH_TYPES.apply);
       const raw = await readBody(request);
       return sendWrite(response, api.patch(apiRequest, request.headers["content-type"] ?? "", raw.toString("utf8")));
     }
     case "delete": {
       const raw = await readBody(request);
+      if (raw.length === 0) validateDeleteQuery(query);
       return sendWrite(response, api.delete(apiRequest, parseObjectBody(raw, request.headers["content-type"] ?? "", false)));
     }
     case "deletecollection": {
       const raw = await readBody(request);
+      if (raw.length === 0) validateDeleteQuery(query);
       return sendWrite(response, api.deleteCollection(apiRequest, parseObjectBody(raw, request.headers["content-type"] ?? "", false)));
     }
   }
+}
+
+/** DeleteOptions from the query, which kube-apiserver reads when a DELETE has no body. */
+function validateDeleteQuery(query: URLSearchParams): void {
+  queryInt(query, "gracePeriodSeconds");
+  queryBool(query, "orphanDependents");
+  validateWriteOptions(query, "DeleteOptions");
 }
 
 function verbOf(method: string, named: boolean, watch: boolean): Verb | undefined {

@@ -1,9 +1,11 @@
 /**
  * The kubeconfig of an emulator: one cluster, user and context, all named
- * `bmc-operator-emulator`, with namespace `default`. The server is plain
- * http on loopback, so the cluster sets `insecure-skip-tls-verify: true`,
- * without which `@kubernetes/client-node` refuses http:// servers. The user
- * has a placeholder token: the emulator does not authenticate.
+ * `bmc-operator-emulator`, with namespace `default`. A plain http server on
+ * loopback gets `insecure-skip-tls-verify: true`, without which
+ * `@kubernetes/client-node` refuses http:// servers; an https one (`tls`) its
+ * self-signed certificate as the certificate authority. The user
+ * is the emulator's admin (`kubernetes-admin`, in `system:masters`), with
+ * the admin bearer token.
  *
  * @module
  */
@@ -13,12 +15,15 @@ import { stringify } from "yaml";
 export const KUBECONFIG_NAME = "bmc-operator-emulator";
 
 /** A kubeconfig (YAML) for the emulator at `url`. */
-export function renderKubeconfig(url: string): string {
+export function renderKubeconfig(url: string, token: string, certificateAuthority?: string): string {
+  const cluster = certificateAuthority
+    ? { server: url, "certificate-authority-data": Buffer.from(certificateAuthority).toString("base64") }
+    : { server: url, "insecure-skip-tls-verify": true };
   return stringify({
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name: KUBECONFIG_NAME, cluster: { server: url, "insecure-skip-tls-verify": true } }],
-    users: [{ name: KUBECONFIG_NAME, user: { token: "emulator-does-not-authenticate" } }],
+    clusters: [{ name: KUBECONFIG_NAME, cluster }],
+    users: [{ name: KUBECONFIG_NAME, user: { token } }],
     contexts: [{ name: KUBECONFIG_NAME, context: { cluster: KUBECONFIG_NAME, user: KUBECONFIG_NAME, namespace: "default" } }],
     "current-context": KUBECONFIG_NAME,
     preferences: {},

@@ -48,6 +48,33 @@ describe("strategic merge patch", () => {
       metadata: { finalizers: ["b"], ownerReferences: [{ uid: "1", name: "y" }, { uid: "2", name: "z" }], labels: { l: "1" } },
       data: { k: "v" },
     });
+    const deployment = {
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              { name: "manager", image: "op:v1", command: ["node"], env: [{ name: "A", value: "1" }], ports: [{ name: "metrics", containerPort: 8080 }] },
+              { name: "sidecar", image: "side:v1" },
+            ],
+          },
+        },
+      },
+    };
+    // What `kubectl set image` and `kubectl set env` send: items merged by name, nested lists by their own keys.
+    const patchedDeployment = strategicMergePatch(deployment, {
+      spec: {
+        template: {
+          spec: {
+            "$setElementOrder/containers": [{ name: "manager" }, { name: "sidecar" }],
+            containers: [{ name: "manager", image: "op:v2", env: [{ name: "B", value: "2" }, { name: "A", $patch: "delete" }] }],
+          },
+        },
+      },
+    }) as typeof deployment;
+    assert.deepEqual(patchedDeployment.spec.template.spec.containers, [
+      { name: "manager", image: "op:v2", command: ["node"], env: [{ name: "B", value: "2" }], ports: [{ name: "metrics", containerPort: 8080 }] },
+      { name: "sidecar", image: "side:v1" },
+    ]);
     assert.deepEqual(strategicMergePatch({ data: { a: "1", b: "2" } }, { data: { $patch: "replace", c: "3" } }), { data: { c: "3" } });
     assert.deepEqual(strategicMergePatch({ spec: { x: 1 }, keep: 1 }, { spec: { $patch: "delete" } }), { keep: 1 });
   });

@@ -60,6 +60,17 @@ export function jsonPatch(target: unknown, operations: unknown): unknown {
 const MERGE_KEYS: Record<string, string | null> = {
   "metadata.finalizers": null,
   "metadata.ownerReferences": "uid",
+  // A Deployment's pod template and a Service's ports, which `kubectl apply`, `set image` and `set env` patch.
+  "spec.template.spec.containers": "name",
+  "spec.template.spec.initContainers": "name",
+  "spec.template.spec.volumes": "name",
+  "spec.template.spec.imagePullSecrets": "name",
+  "spec.template.spec.containers[].env": "name",
+  "spec.template.spec.containers[].ports": "containerPort",
+  "spec.template.spec.containers[].volumeMounts": "mountPath",
+  "spec.template.spec.initContainers[].env": "name",
+  "spec.template.spec.initContainers[].volumeMounts": "mountPath",
+  "spec.ports": "port",
 };
 
 function strategic(target: unknown, patch: unknown, path: string): unknown {
@@ -86,7 +97,7 @@ function strategic(target: unknown, patch: unknown, path: string): unknown {
       continue;
     }
     if (Array.isArray(value) && childPath in MERGE_KEYS) {
-      out[key] = mergeList(out[key], value, MERGE_KEYS[childPath] ?? null);
+      out[key] = mergeList(out[key], value, MERGE_KEYS[childPath] ?? null, `${childPath}[]`);
       continue;
     }
     const merged = strategic(out[key], value, childPath);
@@ -99,7 +110,7 @@ function strategic(target: unknown, patch: unknown, path: string): unknown {
   return out;
 }
 
-function mergeList(target: unknown, patch: unknown[], key: string | null): unknown[] {
+function mergeList(target: unknown, patch: unknown[], key: string | null, itemPath: string): unknown[] {
   const current = Array.isArray(target) ? [...(target as unknown[])] : [];
   if (key === null) {
     const seen = new Set(current.map((v) => JSON.stringify(v)));
@@ -112,9 +123,9 @@ function mergeList(target: unknown, patch: unknown[], key: string | null): unkno
     if (item.$patch === "delete") {
       if (index >= 0) current.splice(index, 1);
     } else if (index >= 0) {
-      current[index] = strategic(current[index], item, "");
+      current[index] = strategic(current[index], item, itemPath);
     } else {
-      current.push(structuredClone(item));
+      current.push(strategic(undefined, item, itemPath));
     }
   }
   return current;

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { badRequest } from "./status.ts";
 import type { KubeObject } from "./object-meta.ts";
 import type { ResourceType } from "./resource-type.ts";
 import { type IncludeObject, tableColumns, tableRow, toTable } from "./table.ts";
@@ -21,7 +22,10 @@ export function negotiate(accept: string | undefined, query: URLSearchParams): P
   const first = (accept ?? "").split(",")[0] ?? "";
   const as = /(?:^|;)\s*as=([A-Za-z]+)/.exec(first)?.[1];
   if (as === "Table") {
-    const include = query.get("includeObject");
+    const include = query.get("includeObject") ?? "";
+    if (!["", "None", "Metadata", "Object"].includes(include)) {
+      throw badRequest(`includeObject: Invalid value: ${JSON.stringify(include)}: must be 'Metadata', 'Object', 'None', or empty`);
+    }
     return { as: "Table", include: include === "None" || include === "Object" ? include : "Metadata" };
   }
   if (as === "PartialObjectMetadata" || as === "PartialObjectMetadataList") return { as: "PartialObjectMetadata" };

@@ -2,7 +2,9 @@
  * Decoding of Kubernetes protobuf request bodies
  * (`application/vnd.kubernetes.protobuf`) for the built-in kinds that
  * kubectl creates through its typed clients (`kubectl create namespace`,
- * `create secret`, `create configmap`). The emulator answers in JSON, which
+ * `create secret`, `create configmap`, `create serviceaccount`, `create role`,
+ * `create rolebinding` and their cluster kinds, `create token`, `auth can-i`,
+ * `auth whoami`). The emulator answers in JSON, which
  * those clients accept. Other kinds in protobuf get a 415.
  *
  * The envelope is the magic `k8s\0` followed by a `runtime.Unknown` message
@@ -48,6 +50,35 @@ const OBJECT_META: Message = {
   14: { name: "finalizers", kind: "string", repeated: true },
 };
 
+const OBJECT_REFERENCE: Message = {
+  1: { name: "kind", kind: "string" },
+  2: { name: "namespace", kind: "string" },
+  3: { name: "name", kind: "string" },
+  4: { name: "uid", kind: "string" },
+  5: { name: "apiVersion", kind: "string" },
+  6: { name: "resourceVersion", kind: "string" },
+  7: { name: "fieldPath", kind: "string" },
+};
+
+const POLICY_RULE: Message = {
+  1: { name: "verbs", kind: "string", repeated: true },
+  2: { name: "apiGroups", kind: "string", repeated: true },
+  3: { name: "resources", kind: "string", repeated: true },
+  4: { name: "resourceNames", kind: "string", repeated: true },
+  5: { name: "nonResourceURLs", kind: "string", repeated: true },
+};
+
+const BINDING: Message = {
+  1: { name: "metadata", kind: "message", message: OBJECT_META },
+  2: {
+    name: "subjects",
+    kind: "message",
+    repeated: true,
+    message: { 1: { name: "kind", kind: "string" }, 2: { name: "apiGroup", kind: "string" }, 3: { name: "name", kind: "string" }, 4: { name: "namespace", kind: "string" } },
+  },
+  3: { name: "roleRef", kind: "message", message: { 1: { name: "apiGroup", kind: "string" }, 2: { name: "kind", kind: "string" }, 3: { name: "name", kind: "string" } } },
+};
+
 /** The messages of the kinds that can arrive in protobuf, by `apiVersion/kind`. */
 const KINDS: Record<string, Message> = {
   "v1/Namespace": {
@@ -67,6 +98,63 @@ const KINDS: Record<string, Message> = {
     2: { name: "data", kind: "stringMap" },
     3: { name: "binaryData", kind: "bytesMap" },
     4: { name: "immutable", kind: "bool" },
+  },
+  "v1/ServiceAccount": {
+    1: { name: "metadata", kind: "message", message: OBJECT_META },
+    2: { name: "secrets", kind: "message", repeated: true, message: OBJECT_REFERENCE },
+    3: { name: "imagePullSecrets", kind: "message", repeated: true, message: { 1: { name: "name", kind: "string" } } },
+    4: { name: "automountServiceAccountToken", kind: "bool" },
+  },
+  "rbac.authorization.k8s.io/v1/Role": { 1: { name: "metadata", kind: "message", message: OBJECT_META }, 2: { name: "rules", kind: "message", repeated: true, message: POLICY_RULE } },
+  "rbac.authorization.k8s.io/v1/ClusterRole": { 1: { name: "metadata", kind: "message", message: OBJECT_META }, 2: { name: "rules", kind: "message", repeated: true, message: POLICY_RULE } },
+  "rbac.authorization.k8s.io/v1/RoleBinding": BINDING,
+  "rbac.authorization.k8s.io/v1/ClusterRoleBinding": BINDING,
+  // What kubectl create token, kubectl auth can-i and kubectl auth whoami send.
+  "authentication.k8s.io/v1/TokenRequest": {
+    1: { name: "metadata", kind: "message", message: OBJECT_META },
+    2: {
+      name: "spec",
+      kind: "message",
+      message: {
+        1: { name: "audiences", kind: "string", repeated: true },
+        3: {
+          name: "boundObjectRef",
+          kind: "message",
+          message: { 1: { name: "kind", kind: "string" }, 2: { name: "apiVersion", kind: "string" }, 3: { name: "name", kind: "string" }, 4: { name: "uid", kind: "string" } },
+        },
+        4: { name: "expirationSeconds", kind: "int" },
+      },
+    },
+  },
+  "authorization.k8s.io/v1/SelfSubjectAccessReview": {
+    1: { name: "metadata", kind: "message", message: OBJECT_META },
+    2: {
+      name: "spec",
+      kind: "message",
+      message: {
+        1: {
+          name: "resourceAttributes",
+          kind: "message",
+          message: {
+            1: { name: "namespace", kind: "string" },
+            2: { name: "verb", kind: "string" },
+            3: { name: "group", kind: "string" },
+            4: { name: "version", kind: "string" },
+            5: { name: "resource", kind: "string" },
+            6: { name: "subresource", kind: "string" },
+            7: { name: "name", kind: "string" },
+          },
+        },
+        2: { name: "nonResourceAttributes", kind: "message", message: { 1: { name: "path", kind: "string" }, 2: { name: "verb", kind: "string" } } },
+      },
+    },
+  },
+  "authorization.k8s.io/v1/SelfSubjectRulesReview": {
+    1: { name: "metadata", kind: "message", message: OBJECT_META },
+    2: { name: "spec", kind: "message", message: { 1: { name: "namespace", kind: "string" } } },
+  },
+  "authentication.k8s.io/v1/SelfSubjectReview": {
+    1: { name: "metadata", kind: "message", message: OBJECT_META },
   },
 };
 

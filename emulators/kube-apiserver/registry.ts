@@ -5,7 +5,9 @@
  *
  * @module
  */
+import { ACCESS_RESOURCES } from "./builtin-access.ts";
 import { BUILTIN_RESOURCES } from "./builtin-resources.ts";
+import { WORKLOAD_RESOURCES } from "./builtin-workloads.ts";
 import { type CustomResourceDefinition, customResourceDefinitions, resourceTypesOf } from "./crd.ts";
 import { apiVersionOf, type ResourceType } from "./resource-type.ts";
 
@@ -22,7 +24,7 @@ export class ResourceRegistry {
   #generation = 0;
 
   constructor() {
-    for (const type of [...BUILTIN_RESOURCES, customResourceDefinitions]) this.#add(type);
+    for (const type of [...BUILTIN_RESOURCES, ...ACCESS_RESOURCES, ...WORKLOAD_RESOURCES, customResourceDefinitions]) this.#add(type);
   }
 
   #key(group: string, version: string, resource: string): string {

@@ -8,6 +8,7 @@
  */
 import type { FieldError } from "./schema/field-error.ts";
 import type { Schema } from "./schema/openapi-validator.ts";
+import type { Decision, PolicyRule, RequestAttributes, UserInfo } from "./access-types.ts";
 import type { KubeObject, NameRule } from "./object-meta.ts";
 import type { FieldGetter } from "./selectors.ts";
 
@@ -78,6 +79,21 @@ export interface ResourceType {
   /** Converts an object of this version into the stored form. */
   toStored?(served: KubeObject): KubeObject;
   hooks: KindHooks;
+  /** Subresources beyond `status` that discovery lists (as `serviceaccounts/token`). */
+  subresources?: readonly { name: string; group: string; version: string; kind: string; verbs: readonly string[] }[];
+  /**
+   * For a create-only review kind (SelfSubjectAccessReview, SelfSubjectReview):
+   * the answer to a POST, computed for the requesting user and never stored.
+   */
+  review?: (body: KubeObject, context: ReviewContext) => KubeObject;
+}
+
+/** What a review kind answers from: who asks, and what they may do. */
+export interface ReviewContext {
+  user: UserInfo;
+  authorize(attributes: RequestAttributes): Decision;
+  /** The RBAC rules that apply to the user in a namespace, and the bindings that name missing roles. */
+  rulesFor(namespace: string): { rules: PolicyRule[]; errors: string[] };
 }
 
 /** `group/version`, or `version` for the core group. */

@@ -136,6 +136,18 @@ export function methodNotAllowed(method: string, gr: GroupResource): StatusError
   );
 }
 
+/**
+ * 504 Timeout for a read at a resourceVersion the server has not reached
+ * (`storage.NewTooLargeResourceVersionError`), with its
+ * `ResourceVersionTooLarge` cause and a retry after one second.
+ */
+export function tooLargeResourceVersion(asked: number, current: number): StatusError {
+  return new StatusError(504, "Timeout", `Timeout: Too large resource version: ${asked}, current: ${current}`, {
+    causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }],
+    retryAfterSeconds: 1,
+  });
+}
+
 /** 410 Expired. */
 export function expired(message: string): StatusError {
   return new StatusError(410, "Expired", message);

@@ -24,6 +24,7 @@ import type { Selector } from "./selectors.ts";
 import { badRequest, invalid, type StatusError } from "./status.ts";
 import type { ChangeEvent, ChangeType, StoredEntry } from "./storage.ts";
 import { type Presentation, presentObject } from "./presentation.ts";
+import { queryBool, queryInt, queryOptionalBool } from "./query.ts";
 
 /** Watch options beyond those of the request. */
 export interface WatchHubOptions {
@@ -180,33 +181,37 @@ export class WatchHub {
   serve(response: ServerResponse, request: ApiRequest, presentation: Presentation | undefined): void {
     const { query, type } = request;
     const selectors = this.#api.selectors(request);
-    const sendInitialEvents = query.get("sendInitialEvents");
-    const bookmarks = query.get("allowWatchBookmarks") === "true";
-    const match = query.get("resourceVersionMatch");
+    // ListOptions as kube-apiserver decodes and validates them for a watch (validateWatchOptions).
+    const sendInitialEvents = queryOptionalBool(query, "sendInitialEvents");
+    const bookmarks = queryBool(query, "allowWatchBookmarks");
+    const match = query.get("resourceVersionMatch") ?? "";
     const resourceVersionText = query.get("resourceVersion") ?? "";
-    if (sendInitialEvents === "true") {
-      const causes = [];
-      if (match !== "NotOlderThan") {
-        causes.push({ reason: "FieldValueForbidden", message: "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan", field: "resourceVersionMatch" });
-      }
-      if (!bookmarks) {
-        causes.push({ reason: "FieldValueRequired", message: "Required value: sendInitialEvents requires setting allowWatchBookmarks to true", field: "allowWatchBookmarks" });
-      }
-      if (causes.length) throw invalid({ group: "meta.k8s.io", kind: "ListOptions" }, "", causes);
-    } else if (match) {
-      throw invalid({ group: "meta.k8s.io", kind: "ListOptions" }, "", [
-        { reason: "FieldValueForbidden", message: `Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided`, field: "resourceVersionMatch" },
-      ]);
+    const timeoutParameter = queryInt(query, "timeoutSeconds");
+    queryInt(query, "limit");
+    const causes = [];
+    if (sendInitialEvents !== undefined && match !== "NotOlderThan") {
+      causes.push({ reason: "FieldValueForbidden", message: "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan", field: "resourceVersionMatch" });
     }
+    if (match) {
+      if (sendInitialEvents === undefined) {
+        causes.push({ reason: "FieldValueForbidden", message: "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided", field: "resourceVersionMatch" });
+      }
+      if (match !== "NotOlderThan") {
+        causes.push({ reason: "FieldValueNotSupported", message: `Unsupported value: ${JSON.stringify(match)}: supported values: "NotOlderThan"`, field: "resourceVersionMatch" });
+      }
+    }
+    if (sendInitialEvents === true && !bookmarks) {
+      causes.push({ reason: "FieldValueRequired", message: "Required value: sendInitialEvents requires setting allowWatchBookmarks to true", field: "allowWatchBookmarks" });
+    }
+    if (causes.length) throw invalid({ group: "meta.k8s.io", kind: "ListOptions" }, "", causes);
     if (resourceVersionText !== "" && !/^\d+$/.test(resourceVersionText)) {
       throw badRequest(`invalid resource version ${JSON.stringify(resourceVersionText)}: a resourceVersion is a non-negative integer`);
     }
-    const timeoutText = query.get("timeoutSeconds");
-    const timeoutSeconds = timeoutText ? Number(timeoutText) : this.#options.defaultTimeoutSeconds;
-    if (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 0) throw badRequest(`timeoutSeconds must be a non-negative number, got ${JSON.stringify(timeoutText)}`);
+    // Without timeoutSeconds (or with 0) the server picks the timeout, as kube-apiserver's --min-request-timeout does.
+    const timeoutSeconds = timeoutParameter !== undefined && timeoutParameter > 0 ? timeoutParameter : this.#options.defaultTimeoutSeconds;
 
     const startVersion = Number(resourceVersionText || "0");
-    const initial = sendInitialEvents === "true" || (sendInitialEvents === null && startVersion === 0);
+    const initial = sendInitialEvents === true || (sendInitialEvents === undefined && startVersion === 0);
     let backlog: ChangeEvent[] = [];
     let snapshot: StoredEntry[] = [];
     let failure: StatusError | undefined;
@@ -258,7 +263,7 @@ export class WatchHub {
     response.on("error", () => stream.close());
 
     for (const entry of snapshot) response.write(this.#line(stream, "ADDED", entry));
-    if (sendInitialEvents === "true") response.write(this.#bookmarkLine(stream, currentVersion, true));
+    if (sendInitialEvents === true) response.write(this.#bookmarkLine(stream, currentVersion, true));
     for (const event of backlog) this.#send(stream, event);
   }
 }

@@ -1,15 +1,17 @@
 /**
- * Writes the manifests generated from `src/api` into `config/`.
- * Run with `npm run generate`.
+ * Writes the generated manifests into `config/`: the CRDs and admission
+ * policy from `src/api`, and the RBAC roles from the permissions the
+ * controllers declare. Run with `npm run generate`.
  *
  * @module
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { renderManifests } from "./manifests.ts";
+import { OPERATOR_INSTALL, renderRbacManifests } from "./rbac.ts";
 
 const root = join(import.meta.dirname, "..", "..");
-for (const [path, content] of renderManifests()) {
+for (const [path, content] of [...renderManifests(), ...renderRbacManifests(OPERATOR_INSTALL)]) {
   const target = join(root, path);
   mkdirSync(dirname(target), { recursive: true });
   writeFileSync(target, content);

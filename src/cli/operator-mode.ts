@@ -9,7 +9,7 @@
  * @module
  */
 import { GENERATED_FROM_ANNOTATION, OWN_CRD_LABEL } from "../api/crd.ts";
-import { defineResource, isForbidden, isNotFound, type KubeClient, type KubeObject } from "../runtime/index.ts";
+import { defineResource, isForbidden, isNotFound, type KubeClient, type KubeObject, type Permission, permissionOn } from "../runtime/index.ts";
 
 /** The deployments. */
 export const OPERATOR_MODES = ["standalone", "metal3"] as const;
@@ -32,6 +32,9 @@ const CRDS = defineResource<KubeObject>({
   kind: "CustomResourceDefinition",
   namespaced: false,
 });
+
+/** The call of the start-up mode check: a GET of the BareMetalHost CRD, and of no other CRD. */
+export const MODE_CHECK_PERMISSIONS: readonly Permission[] = [permissionOn(CRDS, ["get"], { resourceNames: [BARE_METAL_HOST_CRD] })];
 
 /** What reading the cluster's BareMetalHost CRD found. */
 export type CrdLookup =

@@ -33,6 +33,8 @@ import { classifyFailure } from "./reasons.ts";
 import { BARE_METAL_HOSTS } from "./resources.ts";
 import { StatusWriter } from "./status-writer.ts";
 import { STALE_CACHE_FALLBACK_MS, WrittenVersions } from "./written-versions.ts";
+import { EVENT_RECORDER_PERMISSIONS, type Permission, permissionOn } from "../runtime/index.ts";
+import { SECRET_READER_PERMISSIONS } from "./secret-reader.ts";
 
 /** Annotate a host with this (any value) to have its BMC read again; the annotation is removed afterwards. */
 export const REFRESH_ANNOTATION = "bmc-operator.metal3.io/refresh-inventory";
@@ -183,3 +185,15 @@ export class BareMetalHostReconciler {
     }
   };
 }
+
+/**
+ * The API calls of the BareMetalHost controller (its informer, the refresh
+ * annotation's removal, status writes, BMC credentials and Events), from
+ * which the RBAC manifests are generated.
+ */
+export const BARE_METAL_HOST_CONTROLLER_PERMISSIONS: readonly Permission[] = [
+  permissionOn(BARE_METAL_HOSTS, ["list", "watch", "patch"]),
+  permissionOn(BARE_METAL_HOSTS, ["patch"], { subresource: "status" }),
+  ...SECRET_READER_PERMISSIONS,
+  ...EVENT_RECORDER_PERMISSIONS,
+];

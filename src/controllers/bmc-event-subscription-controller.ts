@@ -80,10 +80,12 @@ import type { HostAccessResolver } from "./host-access-resolver.ts";
 import { headersFromSecret } from "./http-headers.ts";
 import { KeyedMutex } from "./keyed-mutex.ts";
 import { classifyFailure } from "./reasons.ts";
-import { BMC_EVENT_SUBSCRIPTIONS } from "./resources.ts";
+import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS } from "./resources.ts";
 import type { SecretReader } from "./secret-reader.ts";
 import { StatusWriter } from "./status-writer.ts";
 import { STALE_CACHE_FALLBACK_MS, WrittenVersions } from "./written-versions.ts";
+import { EVENT_RECORDER_PERMISSIONS, type Permission, permissionOn } from "../runtime/index.ts";
+import { SECRET_READER_PERMISSIONS } from "./secret-reader.ts";
 
 /** Index of subscriptions by the key (`namespace/name`) of their host. */
 export const SUBSCRIPTIONS_BY_HOST = "host";
@@ -724,3 +726,16 @@ export class BMCEventSubscriptionReconciler {
 class SecretMissingError extends Error {
   override name = "SecretMissingError";
 }
+
+/**
+ * The API calls of the BMCEventSubscription controller (its informer,
+ * finalizer patches, status writes, the hosts' cache, BMC credentials and
+ * header Secrets, Events), from which the RBAC manifests are generated.
+ */
+export const BMC_EVENT_SUBSCRIPTION_CONTROLLER_PERMISSIONS: readonly Permission[] = [
+  permissionOn(BMC_EVENT_SUBSCRIPTIONS, ["list", "watch", "patch"]),
+  permissionOn(BMC_EVENT_SUBSCRIPTIONS, ["patch"], { subresource: "status" }),
+  permissionOn(BARE_METAL_HOSTS, ["list", "watch"]),
+  ...SECRET_READER_PERMISSIONS,
+  ...EVENT_RECORDER_PERMISSIONS,
+];

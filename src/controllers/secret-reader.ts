@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { isNotFound, type Informer, type KubeClient, type Logger, type ObjectRef, SECRETS, type Secret } from "../runtime/index.ts";
+import { isNotFound, type Informer, type KubeClient, type Logger, type ObjectRef, type Permission, permissionOn, SECRETS, type Secret } from "../runtime/index.ts";
 import { isNewer } from "./resource-version.ts";
 
 /** The label that makes a Secret visible to the operator's cache. */
@@ -21,6 +21,12 @@ export const SECRET_WATCH_LABEL = "environment.metal3.io";
 export const SECRET_WATCH_LABEL_VALUE = "baremetal";
 /** The label selector of the Secrets informer. */
 export const SECRET_LABEL_SELECTOR = `${SECRET_WATCH_LABEL}=${SECRET_WATCH_LABEL_VALUE}`;
+
+/** The calls of a {@link SecretReader}: the labelled Secrets' informer, and the labelling patch. */
+export const SECRET_READER_PERMISSIONS: readonly Permission[] = [permissionOn(SECRETS, ["list", "watch", "patch"])];
+
+/** The calls of a read-only {@link SecretReader} (metal3 mode): one GET per read. */
+export const READ_ONLY_SECRET_READER_PERMISSIONS: readonly Permission[] = [permissionOn(SECRETS, ["get"])];
 
 /**
  * Reads Secrets from the labelled cache, falling back to the API (and

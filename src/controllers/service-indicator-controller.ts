@@ -38,9 +38,11 @@ import { setReady } from "./ready-condition.ts";
 import { isYoung, missingHostGrace } from "./object-age.ts";
 import type { HostAccessResolver } from "./host-access-resolver.ts";
 import { classifyFailure } from "./reasons.ts";
-import { SERVICE_INDICATORS } from "./resources.ts";
+import { BARE_METAL_HOSTS, SERVICE_INDICATORS } from "./resources.ts";
 import { StatusWriter } from "./status-writer.ts";
 import { STALE_CACHE_FALLBACK_MS, WrittenVersions } from "./written-versions.ts";
+import { EVENT_RECORDER_PERMISSIONS, type Permission, permissionOn } from "../runtime/index.ts";
+import { SECRET_READER_PERMISSIONS } from "./secret-reader.ts";
 
 /** Index of indicators by the key (`namespace/name`) of their host. */
 export const INDICATORS_BY_HOST = "host";
@@ -371,3 +373,16 @@ class MissingHostError extends Error {
     this.reason = options.reason ?? "HostNotReady";
   }
 }
+
+/**
+ * The API calls of the BareMetalHostServiceIndicator controller (its
+ * informer, finalizer patches, status writes, the hosts' cache, BMC
+ * credentials, Events), from which the RBAC manifests are generated.
+ */
+export const SERVICE_INDICATOR_CONTROLLER_PERMISSIONS: readonly Permission[] = [
+  permissionOn(SERVICE_INDICATORS, ["list", "watch", "patch"]),
+  permissionOn(SERVICE_INDICATORS, ["patch"], { subresource: "status" }),
+  permissionOn(BARE_METAL_HOSTS, ["list", "watch"]),
+  ...SECRET_READER_PERMISSIONS,
+  ...EVENT_RECORDER_PERMISSIONS,
+];

@@ -18,8 +18,12 @@ import { microTime } from "./lease-lock.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { counter, defaultRegistry } from "./metrics.ts";
 import { BucketRateLimiter } from "./rate-limiter.ts";
+import { type Permission, permissionOn } from "./permissions.ts";
 import { EVENTS, type KubeEvent, type KubeObject, type ObjectReference } from "./resource.ts";
 import { redactUrlUserinfo } from "./url-userinfo.ts";
+
+/** The calls of an {@link EventRecorder}: a new Event, and a patch of its series for a repeat. */
+export const EVENT_RECORDER_PERMISSIONS: readonly Permission[] = [permissionOn(EVENTS, ["create", "patch"])];
 
 /** One thing worth telling users about an object. */
 export interface EventInfo {

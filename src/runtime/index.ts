@@ -35,14 +35,14 @@ export {
   setStatusCondition,
 } from "./conditions.ts";
 export { Controller, type ControllerOptions, type WatchOptions as ControllerWatchOptions } from "./controller.ts";
-export { type EventInfo, EventRecorder, type EventRecorderOptions, type EventSink, referenceTo } from "./event-recorder.ts";
+export { EVENT_RECORDER_PERMISSIONS, type EventInfo, EventRecorder, type EventRecorderOptions, type EventSink, referenceTo } from "./event-recorder.ts";
 export { addFinalizer, hasFinalizer, isDeleting, removeFinalizer } from "./finalizers.ts";
 export type { BindAddress, Check } from "./http-endpoint.ts";
 export { type EventHandler, type EventSource, Informer, type InformerOptions } from "./informer.ts";
 export { type CacheTransform, LAST_APPLIED_ANNOTATION, stripManagedFieldsAndLastApplied } from "./cache-transform.ts";
 export { kubeConfigFromString, type KubeConfigOptions, loadKubeConfig } from "./kube-config.ts";
 export { type LeaderCallbacks, type LeaderElectionOptions, LeaderElector } from "./leader-election.ts";
-export { KubeLeaseLock, type LeaderElectionRecord, type LeaseLock, microTime, type VersionedRecord } from "./lease-lock.ts";
+export { KubeLeaseLock, LEASE_LOCK_PERMISSIONS, type LeaderElectionRecord, type LeaseLock, microTime, type VersionedRecord } from "./lease-lock.ts";
 export { createLogger, DEFAULT_REDACT_PATHS, type Logger, type LoggerOptions, silentLogger } from "./logger.ts";
 export { redactUrlUserinfo, USERINFO_REDACTED } from "./url-userinfo.ts";
 export {
@@ -53,6 +53,7 @@ export {
   type ManagerOptions,
 } from "./manager.ts";
 export { defaultRegistry } from "./metrics.ts";
+export { type ApiVerb, type Permission, permissionOn, permittedCalls, ruleResource } from "./permissions.ts";
 export {
   and,
   annotationsChanged,

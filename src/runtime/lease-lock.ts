@@ -7,7 +7,11 @@
  */
 import { isNotFound } from "./api-error.ts";
 import type { KubeClient } from "./client.ts";
+import { type Permission, permissionOn } from "./permissions.ts";
 import { type Lease, LEASES } from "./resource.ts";
+
+/** The calls of {@link KubeLeaseLock}: its Lease, in the namespace it is given (the operator's own). */
+export const LEASE_LOCK_PERMISSIONS: readonly Permission[] = [permissionOn(LEASES, ["get", "create", "update"], { scope: "own-namespace" })];
 
 /** The leader election record, as the Lease spec holds it (times in ms since the epoch). */
 export interface LeaderElectionRecord {

@@ -24,7 +24,8 @@ let output = "";
 before(async () => {
   stack = await startOperatorStack({ bmcs: 1 });
   dir = await mkdtemp(join(tmpdir(), "bmc-operator-cli-"));
-  writeFileSync(join(dir, "kubeconfig"), stack.api.kubeconfig);
+  // The process runs as the ServiceAccount of config/rbac, as in a cluster.
+  writeFileSync(join(dir, "kubeconfig"), stack.operatorKubeconfig);
   child = spawn(
     process.execPath,
     [

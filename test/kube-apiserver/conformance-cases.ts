@@ -381,7 +381,8 @@ export const CASES: ConformanceCase[] = [
       const name = context.name();
       const path = `${widgets(context.namespace)}/${name}`;
       const config = widget(name, { size: 2, tags: ["x"] });
-      assertStatus(await context.client.patch(path, config, APPLY), 400, "BadRequest");
+      const missing = assertStatus(await context.client.patch(path, config, APPLY), 422, "Invalid");
+      assert.ok(missing.details.causes.some((c: any) => c.field === "fieldManager"), JSON.stringify(missing));
       const created = assertOk(await context.client.patch(path, config, APPLY, { query: { fieldManager: "alice" } }), 201);
       const entry = created.metadata.managedFields.find((m: any) => m.manager === "alice");
       assert.equal(entry.operation, "Apply");
@@ -691,6 +692,250 @@ export const CASES: ConformanceCase[] = [
       } finally {
         stream.close();
       }
+    },
+  },
+  // ---- query parameters, decoded and validated as kube-apiserver does ------------------------
+  {
+    name: "watch: True, yes and an empty value open a watch; only 0 and false (any case) list",
+    async run(context) {
+      const name = context.name();
+      await create(context, widget(name));
+      for (const value of ["True", "yes", ""]) {
+        const stream = await context.client.watch(widgets(context.namespace), { watch: value, fieldSelector: `metadata.name=${name}` });
+        try {
+          assert.equal(stream.status, 200, `watch=${value}`);
+          const event = await nextMatching(stream, () => true);
+          assert.equal(event.type, "ADDED", `watch=${value}`);
+          assert.equal(event.object.metadata.name, name);
+        } finally {
+          stream.close();
+        }
+      }
+      for (const value of ["FALSE", "False", "0"]) {
+        const list = assertOk(await context.client.get(widgets(context.namespace), { query: { watch: value, fieldSelector: `metadata.name=${name}` } }));
+        assert.equal(list.kind, "WidgetList", `watch=${value}`);
+        assert.equal(list.items.length, 1);
+      }
+    },
+  },
+  {
+    name: "allowWatchBookmarks and sendInitialEvents read True as true (WatchList ends with its bookmark)",
+    async run(context) {
+      const name = context.name();
+      await create(context, widget(name));
+      const stream = await context.client.watch(widgets(context.namespace), {
+        fieldSelector: `metadata.name=${name}`,
+        sendInitialEvents: "True",
+        resourceVersionMatch: "NotOlderThan",
+        allowWatchBookmarks: "TRUE",
+      });
+      try {
+        const added = await nextMatching(stream, () => true);
+        assert.equal(added.type, "ADDED");
+        const bookmark = await nextMatching(stream, () => true);
+        assert.equal(bookmark.type, "BOOKMARK");
+        assert.equal(bookmark.object.metadata.annotations["k8s.io/initial-events-end"], "true");
+      } finally {
+        stream.close();
+      }
+    },
+  },
+  {
+    name: "sendInitialEvents=false watches from the resourceVersion without initial events; on a list it is 422",
+    async run(context) {
+      const name = context.name();
+      const created = await create(context, widget(name));
+      const stream = await context.client.watch(widgets(context.namespace), {
+        fieldSelector: `metadata.name=${name}`,
+        sendInitialEvents: false,
+        resourceVersionMatch: "NotOlderThan",
+        resourceVersion: created.metadata.resourceVersion,
+      });
+      try {
+        assertOk(await context.client.patch(`${widgets(context.namespace)}/${name}`, { spec: { size: 2 } }, MERGE));
+        const event = await nextMatching(stream, (e) => e.type !== "BOOKMARK");
+        assert.equal(event.type, "MODIFIED");
+      } finally {
+        stream.close();
+      }
+      const list = assertStatus(await context.client.get(widgets(context.namespace), { query: { sendInitialEvents: false } }), 422, "Invalid");
+      assert.ok(list.details.causes.some((c: any) => c.field === "sendInitialEvents"), JSON.stringify(list));
+      const watch = assertStatus(await context.client.get(widgets(context.namespace), { query: { watch: true, sendInitialEvents: false } }), 422, "Invalid");
+      assert.ok(watch.details.causes.some((c: any) => c.field === "resourceVersionMatch"), JSON.stringify(watch));
+    },
+  },
+  {
+    name: "limit is a Go int64: not a number is 400, +1 pages, 0 or negative lists everything; continue with a resourceVersion is 400",
+    async run(context) {
+      const tag = context.name("lim");
+      for (const suffix of ["a", "b"]) await create(context, widget(`${tag}-${suffix}`, { size: 1 }, { labels: { lim: tag } }));
+      assertStatus(await context.client.get(widgets(context.namespace), { query: { labelSelector: `lim=${tag}`, limit: "two" } }), 400, "BadRequest");
+      assertStatus(await context.client.get(widgets(context.namespace), { query: { labelSelector: `lim=${tag}`, limit: "1.5" } }), 400, "BadRequest");
+      const first = assertOk(await context.client.get(widgets(context.namespace), { query: { labelSelector: `lim=${tag}`, limit: "+1" } }));
+      assert.equal(first.items.length, 1);
+      assert.ok(first.metadata.continue);
+      for (const limit of ["0", "-1"]) {
+        const all = assertOk(await context.client.get(widgets(context.namespace), { query: { labelSelector: `lim=${tag}`, limit } }));
+        assert.equal(all.items.length, 2, `limit=${limit}`);
+        assert.equal(all.metadata.continue, undefined);
+      }
+      const rv = first.metadata.resourceVersion;
+      assertStatus(await context.client.get(widgets(context.namespace), { query: { labelSelector: `lim=${tag}`, limit: 1, continue: first.metadata.continue, resourceVersion: rv } }), 400, "BadRequest");
+    },
+  },
+  {
+    name: "timeoutSeconds is a Go int64: a watch with 1.5 or soon is 400",
+    async run(context) {
+      for (const timeoutSeconds of ["1.5", "soon"]) {
+        assertStatus(await context.client.get(widgets(context.namespace), { query: { watch: true, timeoutSeconds } }), 400, "BadRequest");
+      }
+    },
+  },
+  {
+    name: "resourceVersionMatch on a list: needs a resourceVersion, Exact or NotOlderThan only, and Exact reads that version",
+    async run(context) {
+      const tag = context.name("rvm");
+      const name = `${tag}-a`;
+      await create(context, widget(name, { size: 1 }, { labels: { rvm: tag } }));
+      const before = assertOk(await context.client.get(widgets(context.namespace), { query: { labelSelector: `rvm=${tag}` } }));
+      assertOk(await context.client.patch(`${widgets(context.namespace)}/${name}`, { spec: { size: 7 } }, MERGE));
+      const exact = assertOk(
+        await context.client.get(widgets(context.namespace), { query: { labelSelector: `rvm=${tag}`, resourceVersion: before.metadata.resourceVersion, resourceVersionMatch: "Exact" } }),
+      );
+      assert.equal(exact.metadata.resourceVersion, before.metadata.resourceVersion);
+      assert.equal(exact.items[0].spec.size, 1);
+      const notOlder = assertOk(
+        await context.client.get(widgets(context.namespace), { query: { labelSelector: `rvm=${tag}`, resourceVersion: before.metadata.resourceVersion, resourceVersionMatch: "NotOlderThan" } }),
+      );
+      assert.equal(notOlder.items[0].spec.size, 7);
+      const noVersion = assertStatus(await context.client.get(widgets(context.namespace), { query: { resourceVersionMatch: "Exact" } }), 422, "Invalid");
+      assert.ok(noVersion.details.causes.some((c: any) => c.field === "resourceVersionMatch"));
+      const unknown = assertStatus(await context.client.get(widgets(context.namespace), { query: { resourceVersion: "0", resourceVersionMatch: "exact" } }), 422, "Invalid");
+      assert.ok(unknown.details.causes.some((c: any) => c.field === "resourceVersionMatch" && c.reason === "FieldValueNotSupported"), JSON.stringify(unknown));
+    },
+  },
+  {
+    name: "a list at a resourceVersion the server has not reached is 504 Timeout (ResourceVersionTooLarge)",
+    async run(context) {
+      const list = assertOk(await context.client.get(widgets(context.namespace), { query: { limit: 1 } }));
+      const ahead = String(Number(list.metadata.resourceVersion) + 1_000_000_000);
+      const status = assertStatus(await context.client.get(widgets(context.namespace), { query: { resourceVersion: ahead } }), 504, "Timeout");
+      assert.ok(status.details.causes.some((c: any) => c.reason === "ResourceVersionTooLarge"), JSON.stringify(status));
+    },
+  },
+  {
+    name: "fieldValidation: a value other than Strict, Warn or Ignore is 422 naming it; empty is the default (Warn)",
+    async run(context) {
+      const bad = assertStatus(await context.client.post(widgets(context.namespace), widget(context.name()), { query: { fieldValidation: "strict" } }), 422, "Invalid");
+      assert.equal(bad.details.kind, "CreateOptions");
+      assert.ok(bad.details.causes.some((c: any) => c.field === "fieldValidation"), JSON.stringify(bad));
+      const warned = await context.client.post(widgets(context.namespace), widget(context.name(), { size: 1, bogus: true }), { query: { fieldValidation: "" } });
+      assertOk(warned, 201);
+      assert.match(warned.headers.get("warning") ?? "", /unknown field .*spec\.bogus/);
+      const patch = assertStatus(await context.client.patch(`${widgets(context.namespace)}/x`, { spec: { size: 1 } }, MERGE, { query: { fieldValidation: "Loud" } }), 422, "Invalid");
+      assert.equal(patch.details.kind, "PatchOptions");
+    },
+  },
+  {
+    name: "dryRun: only All is accepted (422 otherwise); dryRun=All on a PUT or DELETE changes nothing",
+    async run(context) {
+      const name = context.name();
+      const created = await create(context, widget(name));
+      const path = `${widgets(context.namespace)}/${name}`;
+      const bad = assertStatus(await context.client.post(widgets(context.namespace), widget(context.name()), { query: { dryRun: "true" } }), 422, "Invalid");
+      assert.ok(bad.details.causes.some((c: any) => c.field === "dryRun"), JSON.stringify(bad));
+      const put = assertOk(await context.client.put(path, { ...created, spec: { size: 9 } }, { query: { dryRun: "All" } }));
+      assert.equal(put.spec.size, 9);
+      assertOk(await context.client.delete(path, undefined, { query: { dryRun: "All" } }));
+      const after = assertOk(await context.client.get(path));
+      assert.equal(after.spec.size, 1);
+      assert.equal(after.metadata.resourceVersion, created.metadata.resourceVersion);
+    },
+  },
+  {
+    name: "propagationPolicy and gracePeriodSeconds of a DELETE without a body: an unknown policy is 422, a non-integer grace period 400",
+    async run(context) {
+      const name = context.name();
+      await create(context, widget(name));
+      const path = `${widgets(context.namespace)}/${name}`;
+      const bad = assertStatus(await context.client.delete(path, undefined, { query: { propagationPolicy: "Sideways" } }), 422, "Invalid");
+      assert.equal(bad.details.kind, "DeleteOptions");
+      assert.ok(bad.details.causes.some((c: any) => c.field === "propagationPolicy"), JSON.stringify(bad));
+      assertStatus(await context.client.delete(path, undefined, { query: { gracePeriodSeconds: "soon" } }), 400, "BadRequest");
+      assertOk(await context.client.get(path));
+      assertOk(await context.client.delete(path, undefined, { query: { propagationPolicy: "Foreground", gracePeriodSeconds: 0 } }));
+      await eventually(async () => assertStatus(await context.client.get(path), 404, "NotFound"));
+    },
+  },
+  {
+    name: "force: only for apply patches (422 on a merge patch); force=True takes a field from another manager",
+    async run(context) {
+      const name = context.name();
+      const path = `${widgets(context.namespace)}/${name}`;
+      assertOk(await context.client.patch(path, widget(name, { size: 1 }), APPLY, { query: { fieldManager: "alice" } }), 201);
+      const merge = assertStatus(await context.client.patch(path, { spec: { size: 2 } }, MERGE, { query: { force: true } }), 422, "Invalid");
+      assert.ok(merge.details.causes.some((c: any) => c.field === "force"), JSON.stringify(merge));
+      assertStatus(await context.client.patch(path, widget(name, { size: 3 }), APPLY, { query: { fieldManager: "bob", force: "false" } }), 409, "Conflict");
+      const forced = assertOk(await context.client.patch(path, widget(name, { size: 3 }), APPLY, { query: { fieldManager: "bob", force: "True" } }));
+      assert.equal(forced.spec.size, 3);
+    },
+  },
+  // ---- authentication and authorization ----------------------------------------------------
+  {
+    name: "a ServiceAccount token from the TokenRequest API authenticates; RBAC forbids what no binding grants, with kube-apiserver's message",
+    async run(context) {
+      const { namespace } = context;
+      const account = context.name("sa");
+      const user = `system:serviceaccount:${namespace}:${account}`;
+      assertOk(await context.client.post(`/api/v1/namespaces/${namespace}/serviceaccounts`, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: account } }), 201);
+      const review = assertOk(
+        await context.client.post(`/api/v1/namespaces/${namespace}/serviceaccounts/${account}/token`, { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 600 } }),
+        201,
+      );
+      assert.equal(review.kind, "TokenRequest");
+      const client = context.client.withToken(review.status.token);
+      const whoami = assertOk(await client.post("/apis/authentication.k8s.io/v1/selfsubjectreviews", { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" }), 201);
+      assert.equal(whoami.status.userInfo.username, user);
+      assert.ok(whoami.status.userInfo.groups.includes(`system:serviceaccounts:${namespace}`));
+      assertOk(await client.get("/apis"));
+      const denied = assertStatus(await client.get(configMaps(namespace)), 403, "Forbidden");
+      assert.equal(denied.message, `configmaps is forbidden: User "${user}" cannot list resource "configmaps" in API group "" in the namespace "${namespace}"`);
+      assert.equal(denied.details.kind, "configmaps");
+      const named = assertStatus(await client.get(`${widgets(namespace)}/nothing`), 403, "Forbidden");
+      assert.equal(named.message, `widgets.${GROUP} "nothing" is forbidden: User "${user}" cannot get resource "widgets" in API group "${GROUP}" in the namespace "${namespace}"`);
+      const rbac = "rbac.authorization.k8s.io";
+      assertOk(
+        await context.client.post(`/apis/${rbac}/v1/namespaces/${namespace}/roles`, {
+          apiVersion: `${rbac}/v1`,
+          kind: "Role",
+          metadata: { name: account },
+          rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["list"] }],
+        }),
+        201,
+      );
+      assertOk(
+        await context.client.post(`/apis/${rbac}/v1/namespaces/${namespace}/rolebindings`, {
+          apiVersion: `${rbac}/v1`,
+          kind: "RoleBinding",
+          metadata: { name: account },
+          roleRef: { apiGroup: rbac, kind: "Role", name: account },
+          subjects: [{ kind: "ServiceAccount", name: account, namespace }],
+        }),
+        201,
+      );
+      await eventually(async () => assertOk(await client.get(configMaps(namespace))));
+      const canI = async (verb: string) =>
+        assertOk(
+          await client.post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
+            apiVersion: "authorization.k8s.io/v1",
+            kind: "SelfSubjectAccessReview",
+            spec: { resourceAttributes: { namespace, verb, resource: "configmaps" } },
+          }),
+          201,
+        ).status.allowed;
+      assert.equal(await canI("list"), true);
+      assert.equal(await canI("delete"), false);
+      assertStatus(await client.delete(`${configMaps(namespace)}/anything`), 403, "Forbidden");
     },
   },
   // ---- built-in kinds -----------------------------------------------------------------------

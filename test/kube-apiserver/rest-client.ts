@@ -93,6 +93,20 @@ export class RestClient {
     return { status: response.status, headers: response.headers as unknown as Headers, body: parsed as T, text };
   }
 
+  /** A client of the same cluster that authenticates with a bearer `token` instead. */
+  withToken(token: string): RestClient {
+    const cluster = this.kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error("The kubeconfig has no current cluster");
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [cluster],
+      users: [{ name: "token-user", token }],
+      contexts: [{ name: "token-user", cluster: cluster.name, user: "token-user" }],
+      currentContext: "token-user",
+    });
+    return new RestClient(kc.exportConfig());
+  }
+
   get<T = any>(path: string, options?: RequestOptions) {
     return this.request<T>("GET", path, options);
   }
@@ -109,10 +123,10 @@ export class RestClient {
     return this.request<T>("DELETE", path, { ...options, ...(body !== undefined ? { body } : {}) });
   }
 
-  /** Opens a watch (`?watch=true` is added) and returns once the response headers arrive. */
+  /** Opens a watch (`?watch=true` is added unless `query` says how) and returns once the response headers arrive. */
   async watch(path: string, query: RequestOptions["query"] = {}, accept = "application/json"): Promise<WatchStream> {
     const controller = new AbortController();
-    const url = this.server + withQuery(path, { ...query, watch: true });
+    const url = this.server + withQuery(path, { watch: true, ...query });
     const { headers, dispatcher } = await this.#prepare("GET", url);
     headers.Accept = accept;
     const response = await fetch(url, { headers, signal: controller.signal, ...(dispatcher ? { dispatcher } : {}) });

@@ -135,7 +135,7 @@ async function perController(registry: Registry, name: string): Promise<Map<stri
 
 /** Starts the API emulator, the BMC fleet, the event sink and Ironic; start the operator with `startOperator`. */
 export async function startIronicOperatorStack(options: IronicOperatorStackOptions = {}): Promise<IronicOperatorStack> {
-  const started = await Promise.allSettled([startOperatorStack(options), startIronic(), ensureKubectl(), mkdtemp(join(tmpdir(), "bmc-operator-e2e-"))]);
+  const started = await Promise.allSettled([startOperatorStack({ ...options, tls: true }), startIronic(), ensureKubectl(), mkdtemp(join(tmpdir(), "bmc-operator-e2e-"))]);
   const [baseResult, ironicResult, kubectlResult, dirResult] = started;
   if (baseResult.status === "rejected" || ironicResult.status === "rejected" || kubectlResult.status === "rejected" || dirResult.status === "rejected") {
     if (baseResult.status === "fulfilled") await baseResult.value.close();
@@ -153,7 +153,8 @@ export async function startIronicOperatorStack(options: IronicOperatorStackOptio
   // An empty auth directory: Ironic runs noauth, and a developer's /opt/metal3/auth is not read.
   const authDir = join(dir, "ironic-auth");
   await Promise.all([writeFile(kubeconfigPath, base.api.kubeconfig, { mode: 0o600 }), mkdir(authDir)]);
-  const kubeConfig = kubeConfigFromString(base.api.kubeconfig);
+  // The operator runs as the ServiceAccount of config/rbac (see operator-stack.ts); kubectl stays the admin.
+  const kubeConfig = kubeConfigFromString(base.operatorKubeconfig);
   const ironicClient = new IronicClient({ endpoint: ironic.url });
   const logLines: string[] = [];
   const logger = createLogger({ level: "debug", destination: { write: (line: string) => void logLines.push(line) } });

@@ -5,15 +5,24 @@
  * controllers and the Redfish provisioner) that can be stopped and started
  * again as a restart would.
  *
+ * The emulator authorizes with RBAC, and the operator runs as the
+ * ServiceAccount of config/rbac, applied from the manifests with a token from
+ * the TokenRequest API, as in a cluster: a call the RBAC manifests do not
+ * grant fails the test that needs it. The test's own client is the admin.
+ *
  * @module
  */
 import type { BareMetalHost } from "../../src/api/baremetalhost.ts";
 import type { BareMetalHostServiceIndicator } from "../../src/api/baremetalhost-service-indicator.ts";
 import type { BMCEventSubscription } from "../../src/api/bmc-event-subscription.ts";
 import type { Condition } from "../../src/api/meta.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { installManifests } from "../../src/api/install.ts";
 import { setUpOperator, type Operator } from "../../src/controllers/operator.ts";
 import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS, SERVICE_INDICATORS } from "../../src/controllers/resources.ts";
+import { lookUpBareMetalHostCrd } from "../../src/cli/operator-mode.ts";
 import { BmcCallLimiter } from "../../src/provisioner/limiter.ts";
 import type { Provisioner } from "../../src/provisioner/provisioner.ts";
 import { RedfishProvisioner } from "../../src/provisioner/redfish/redfish-provisioner.ts";
@@ -23,13 +32,14 @@ import {
   KubeClient,
   type KubeObject,
   kubeConfigFromString,
+  defineResource,
   Manager,
   NAMESPACES,
   type Resource,
   SECRETS,
   silentLogger,
 } from "../../src/runtime/index.ts";
-import { startKubeApiServer, type RunningKubeApiServer } from "../../emulators/kube-apiserver/index.ts";
+import { renderKubeconfig, startKubeApiServer, type RunningKubeApiServer } from "../../emulators/kube-apiserver/index.ts";
 import { type BmcFleetOptions, type RunningBmcFleet, startBmcFleet } from "../../emulators/redfish-bmc/index.ts";
 import { type RunningEventSink, startEventSink } from "../../emulators/event-sink/index.ts";
 
@@ -40,6 +50,8 @@ export interface OperatorStackOptions {
   fleet?: Omit<BmcFleetOptions, "count">;
   /** Install the ValidatingAdmissionPolicy too. @default true */
   policies?: boolean;
+  /** Serve the emulator over https (with its self-signed certificate): kubectl sends tokens only over https. @default false */
+  tls?: boolean;
 }
 
 /** Options of one operator run. */
@@ -51,11 +63,52 @@ export interface OperatorRunOptions {
   perBmc?: number;
   /** The API server address the operator uses, for a proxy in front of the emulator. @default the emulator's */
   apiUrl?: string;
+  /** Elect a leader through a Lease in {@link OPERATOR_NAMESPACE}, as the Deployment does. @default false */
+  leaderElection?: boolean;
+}
+
+/** The namespace config/default installs into, where the operator's ServiceAccount lives. */
+export const OPERATOR_NAMESPACE = "bmc-operator-system";
+/** The user the operator runs as: the ServiceAccount of config/rbac. */
+export const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NAMESPACE}:bmc-operator`;
+
+const root = join(import.meta.dirname, "..", "..");
+
+/**
+ * Creates what config/rbac holds (ServiceAccount, roles and bindings) in
+ * `namespace`, as `kubectl apply -k config/default` does (kustomize's
+ * namespace replaces `system`, in bindings' subjects too), and returns a
+ * token of the ServiceAccount from the TokenRequest API.
+ */
+export async function installOperatorRbac(client: KubeClient, namespace = OPERATOR_NAMESPACE): Promise<string> {
+  const kustomization = parseYaml(readFileSync(join(root, "config", "rbac", "kustomization.yaml"), "utf8")) as { resources: string[] };
+  await client.create(NAMESPACES, { metadata: { name: namespace } }).catch((error: unknown) => {
+    if (!isAlreadyExists(error)) throw error;
+  });
+  for (const file of kustomization.resources) {
+    for (const document of parseAllDocuments(readFileSync(join(root, "config", "rbac", file), "utf8"))) {
+      const object = document.toJS() as KubeObject & { apiVersion: string; kind: string; subjects?: { namespace?: string }[] };
+      const [group, version] = object.apiVersion.includes("/") ? object.apiVersion.split("/") : ["", object.apiVersion];
+      const namespaced = object.metadata?.namespace !== undefined;
+      if (namespaced) object.metadata!.namespace = namespace;
+      for (const subject of object.subjects ?? []) if (subject.namespace !== undefined) subject.namespace = namespace;
+      const resource = defineResource({ group: group!, version: version!, plural: `${object.kind.toLowerCase()}s`, kind: object.kind, namespaced });
+      await client.create(resource, object);
+    }
+  }
+  const review = await client.transport.json<{ status: { token: string } }>({
+    method: "POST",
+    path: `/api/v1/namespaces/${namespace}/serviceaccounts/bmc-operator/token`,
+    body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 24 * 3600 } },
+  });
+  return review.status.token;
 }
 
 /** A running stack. */
 export interface OperatorStack {
   api: RunningKubeApiServer;
+  /** A kubeconfig for the emulator as the operator's ServiceAccount (see {@link OPERATOR_USER}). */
+  operatorKubeconfig: string;
   fleet: RunningBmcFleet;
   sink: RunningEventSink;
   /** A client for the test's own reads and writes. */
@@ -77,29 +130,40 @@ export interface OperatorStack {
 
 /** Starts the API emulator, the BMC fleet and the event sink; start the operator with `startOperator`. */
 export async function startOperatorStack(options: OperatorStackOptions = {}): Promise<OperatorStack> {
-  const api = await startKubeApiServer({ port: 0 });
+  const api = await startKubeApiServer({ port: 0, authorizationMode: "RBAC", tls: options.tls ?? false });
   const fleet = await startBmcFleet({ count: options.bmcs ?? 2, ...options.fleet });
   const sink = await startEventSink();
   const kubeConfig = kubeConfigFromString(api.kubeconfig);
   const client = new KubeClient(kubeConfig);
   await installManifests(client, { policies: options.policies ?? true });
+  const certificateAuthority = kubeConfigFromString(api.kubeconfig).getCurrentCluster()?.caData;
+  const operatorKubeconfig = renderKubeconfig(
+    api.url,
+    await installOperatorRbac(client),
+    certificateAuthority ? Buffer.from(certificateAuthority, "base64").toString("utf8") : undefined,
+  );
+  const operatorKubeConfig = kubeConfigFromString(operatorKubeconfig);
 
   let running: { abort: AbortController; done: Promise<void>; provisioner: Provisioner } | undefined;
 
   const stack: OperatorStack = {
     api,
+    operatorKubeconfig,
     fleet,
     sink,
     client,
     async startOperator(run = {}) {
       if (running) throw new Error("the operator is already running");
       const manager = new Manager({
-        kubeConfig: run.apiUrl ? kubeConfigFromString(api.kubeconfig.replaceAll(api.url, run.apiUrl)) : kubeConfig,
+        kubeConfig: run.apiUrl ? kubeConfigFromString(operatorKubeconfig.replaceAll(api.url, run.apiUrl)) : operatorKubeConfig,
+        ...(run.leaderElection ? { leaderElection: { name: "bmc-operator", namespace: OPERATOR_NAMESPACE, retryPeriodMs: 200, renewDeadlineMs: 2_000, leaseDurationMs: 3_000 } } : {}),
         metricsAddress: "0",
         probeAddress: "0",
         logger: silentLogger,
         gracefulShutdownTimeoutMs: 2_000,
       });
+      // As the operator process does at start (and so its RBAC is used in full): which deployment is this?
+      await lookUpBareMetalHostCrd(manager.client);
       const redfish = new RedfishProvisioner({ limiter: new BmcCallLimiter({ perKey: run.perBmc ?? 1, global: 64 }) });
       const provisioner = run.wrapProvisioner ? run.wrapProvisioner(redfish) : redfish;
       const operator = setUpOperator(manager, {
