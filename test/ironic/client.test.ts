@@ -52,6 +52,10 @@ for (const release of ironicReleases()) {
       const max = response.headers.get("x-openstack-ironic-api-maximum-version")!;
       const version = await client.apiVersion();
       assert.ok(Number(version.split(".")[1]) >= 63 && Number(version.split(".")[1]) <= Number(max.split(".")[1]), version);
+      // Both tested releases offer no more than the newest version the client knows: it speaks their maximum.
+      const knownMaximum: Record<string, string> = { "21.4.4": "1.82", "29.0.5": "1.96" };
+      if (release.version !== undefined && release.version in knownMaximum) assert.equal(max, knownMaximum[release.version]);
+      assert.equal(version, max);
       // Without a version header Ironic speaks 1.1, where names are not looked up: the header is always sent.
       assert.equal((await fetch(`${ironic.url}/v1/nodes/test~fake-0`)).status, 404);
       assert.equal((await client.getNode("test~fake-0")).uuid, fake.uuid);
