@@ -569,7 +569,7 @@ export class RedfishService {
 
   #createSubscription(request: ParsedRequest): ServiceResponse {
     const bmc = this.#bmc;
-    const parsed = parseSubscriptionRequest(request.json);
+    const parsed = parseSubscriptionRequest(request.json, { refuseEventTypes: bmc.settings.refuseEventTypes === true });
     const record = bmc.addSubscription(parsed);
     if (!record) {
       throw badRequest(baseMessages.createLimitReachedForResource("event subscriptions", bmc.settings.maxSubscriptions));

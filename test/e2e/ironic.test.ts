@@ -20,6 +20,7 @@ import { EVENTS, findStatusCondition } from "../../src/runtime/index.ts";
 import { ironicReleases, ironicSkipReason } from "../support/ironic.ts";
 import { type IronicOperatorStack, type IronicRequest, startIronicOperatorStack } from "../support/ironic-operator-stack.ts";
 import { waitFor } from "../support/operator-stack.ts";
+import { startBmcFleet } from "../../emulators/redfish-bmc/index.ts";
 
 const NS = "e2e-ironic";
 const HOST = "worker-0";
@@ -294,6 +295,56 @@ for (const release of ironicReleases()) {
         ] as const) {
           assert.ok(!text.includes(secret.replace(/^Bearer /, "")), `a secret appears in ${where}`);
         }
+      }
+    });
+
+    it("on a BMC that refuses EventTypes (as OpenBMC does), the subscription reports Ironic's and the BMC's message", async () => {
+      // Ironic sends EventTypes ["Alert"] with every create_subscription, whatever the caller sends.
+      const openbmc = await startBmcFleet({ count: 1, refuseEventTypes: true });
+      try {
+        const info = openbmc.bmcs[0]!;
+        const name = "openbmc-0";
+        const token = `Bearer openbmc-${crypto.randomUUID()}`;
+        await stack.kubectl(["create", "secret", "generic", `${name}-bmc`, "-n", NS, `--from-literal=username=${info.username}`, `--from-literal=password=${info.password}`]);
+        await stack.kubectl(["create", "secret", "generic", "openbmc-headers", "-n", NS, `--from-literal=Authorization=${token}`]);
+        await apply({
+          apiVersion: "metal3.io/v1alpha1",
+          kind: "BareMetalHost",
+          metadata: { name, namespace: NS },
+          spec: { online: true, bmc: { address: `redfish+http://${new URL(info.url).host}${info.systemPath}`, credentialsName: `${name}-bmc` } },
+        });
+        await waitFor(
+          `host ${name} to be registered`,
+          () => stack.client.get(BARE_METAL_HOSTS, { namespace: NS, name }),
+          (h) => !!h.status?.provisioning?.ID && findStatusCondition(h.status.conditions, "Ready")?.status === "True",
+          30_000,
+        );
+        await apply({
+          apiVersion: "metal3.io/v1alpha1",
+          kind: "BMCEventSubscription",
+          metadata: { name: "openbmc-events", namespace: NS },
+          spec: { hostName: name, destination: `${stack.sink.url}/${NS}/openbmc`, context: "openbmc", httpHeadersRef: { name: "openbmc-headers" } },
+        });
+        const failed = await waitFor(
+          "the subscription to report the BMC's refusal",
+          () => stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: NS, name: "openbmc-events" }),
+          (s) => findStatusCondition(s.status?.conditions, "Ready")?.status === "False" && /EventTypes/.test(s.status?.errorMessage ?? ""),
+          30_000,
+        );
+        const message = failed.status?.errorMessage ?? "";
+        // Ironic's words, then the BMC's own Redfish message, quoted through Ironic.
+        assert.match(message, /Failed to create subscription on node/);
+        assert.match(message, /returned code 400/);
+        assert.match(message, /PropertyUnknown/);
+        assert.match(message, /The property EventTypes is not in the list of valid properties/);
+        assert.equal(failed.status?.subscriptionID ?? "", "");
+        assert.ok(!message.includes(token.replace(/^Bearer /, "")), "the header value appears in the message");
+        assert.ok(!message.includes(info.password), "the BMC password appears in the message");
+        assert.deepEqual(openbmc.bmc(0).subscriptions(), []);
+        assert.ok((openbmc.bmc(0).stats().byMethodPath["POST /redfish/v1/EventService/Subscriptions"] ?? 0) >= 1, "Ironic never asked the BMC");
+        await stack.kubectl(["delete", "bmceventsubscriptions.metal3.io", "openbmc-events", "-n", NS, "--timeout=30s"]);
+      } finally {
+        await openbmc.close();
       }
     });
   });
