@@ -83,6 +83,34 @@ describe("Ironic test harness without Ironic", () => {
     assert.match(output, /^false Ironic is not installed: .*run scripts\/install-ironic\.sh/);
   });
 
+  it("skips Ironic 29 with a reason naming the trixie root and the install script outside CI", () => {
+    const code =
+      `import { ironicAvailable, ironicSkipReason } from ${JSON.stringify(new URL("../support/ironic.ts", import.meta.url).href)};\n` +
+      `console.log(ironicAvailable("trixie"), ironicSkipReason("trixie"));`;
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", code], {
+      env: { ...process.env, IRONIC_TRIXIE_ROOT: "/nonexistent/trixie", CI: "" },
+      encoding: "utf8",
+    });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^false Ironic 29 \(Debian trixie\) is not installed: chroot \/nonexistent\/trixie .*run scripts\/install-ironic\.sh trixie/);
+  });
+
+  it("names each release in the suite titles, and refuses an unknown one in IRONIC_RELEASES", () => {
+    const code =
+      `import { ironicReleases } from ${JSON.stringify(new URL("../support/ironic.ts", import.meta.url).href)};\n` +
+      `console.log(JSON.stringify(ironicReleases().map((r) => [r.name, r.label])));`;
+    const run = (env: Record<string, string>) =>
+      spawnSync(process.execPath, ["--input-type=module", "-e", code], { env: { ...process.env, ...env }, encoding: "utf8" });
+    const missing = run({ IRONIC_RELEASES: "trixie,bookworm", IRONIC_PYTHON: "/nonexistent/python3", IRONIC_TRIXIE_ROOT: "/nonexistent/trixie" });
+    assert.deepEqual(JSON.parse(missing.stdout), [
+      ["trixie", "Ironic (trixie, not installed)"],
+      ["bookworm", "Ironic (bookworm, not installed)"],
+    ]);
+    const unknown = run({ IRONIC_RELEASES: "bookworm,sid" });
+    assert.notEqual(unknown.status, 0);
+    assert.match(unknown.stderr, /IRONIC_RELEASES: unknown Ironic release "sid" \(expected bookworm or trixie\)/);
+  });
+
   it("fails loudly on CI", () => {
     const { status, output } = probe({ IRONIC_PYTHON: "/nonexistent/python3", CI: "true" });
     assert.notEqual(status, 0);
