@@ -156,7 +156,9 @@ install_trixie() {
   mirror="$(debian_mirror)"
   partial="${TRIXIE_ROOT}.partial"
   as_root mkdir -p "$(dirname "$TRIXIE_ROOT")"
-  as_root rm -rf "$partial"
+  # A build interrupted before it unmounted /proc leaves it mounted: unmount before removing.
+  if mountpoint -q "$partial/proc" 2>/dev/null; then as_root umount "$partial/proc"; fi
+  as_root rm -rf --one-file-system "$partial"
   echo "install-ironic: debootstrap --variant=minbase trixie from $mirror"
   local started=$SECONDS
   as_root debootstrap --variant=minbase trixie "$partial" "$mirror"
@@ -182,7 +184,7 @@ install_trixie() {
   versions="$(check_python as_root chroot "$partial" /usr/bin/python3)" ||
     { echo "install-ironic: the trixie root's Python cannot import ironic and sushy" >&2; exit 1; }
   echo "$versions" | as_root tee "$partial/$READY_MARKER" >/dev/null
-  as_root rm -rf "$TRIXIE_ROOT"
+  as_root rm -rf --one-file-system "$TRIXIE_ROOT"
   as_root mv "$partial" "$TRIXIE_ROOT"
   echo "install-ironic: trixie: ironic and sushy ${versions} are ready in $TRIXIE_ROOT"
 }
