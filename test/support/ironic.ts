@@ -252,7 +252,10 @@ export interface IronicOptions {
   httpBasic?: { username: string; password: string };
   /** Serve HTTPS with this certificate; with `clientCAFile`, require client certificates it signed. */
   tls?: { certFile: string; keyFile: string; clientCAFile?: string };
-  /** More configuration, section name to option to value; wins over the defaults. */
+  /**
+   * More configuration, section name to option to value; wins over the
+   * defaults. Ironic 29 reads any file path in it inside its root.
+   */
   config?: Record<string, Record<string, string | number | boolean>>;
   /** How long to wait for Ironic to answer after starting it. Default 90 s (a busy 2-core machine). */
   startTimeoutMs?: number;
