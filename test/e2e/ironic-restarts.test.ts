@@ -1,7 +1,8 @@
 /**
- * End to end through real Ironic, when things stop: Ironic stopped while the
- * operator is creating and changing resources (one subscription creation cut
- * off after it reached the BMC) and started again; a burst of resources on
+ * End to end through real Ironic, once per release, when things stop: Ironic
+ * stopped while the operator is creating and changing resources (on 21.4.4 one
+ * subscription creation is cut off after it reached the BMC; 29.0.5 answers it
+ * before exiting) and started again; a burst of resources on
  * one host; an operator restart with everything converged. Through it all:
  * exactly one subscription on the BMC per BMCEventSubscription, one node per
  * host, lights as asked, at most one request in flight at a BMC, and no
