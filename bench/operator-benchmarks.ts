@@ -52,6 +52,7 @@ import { writeReport } from "./lib/write-report.ts";
 import { runConvergence, runConvergenceRepeated } from "./scenarios/convergence.ts";
 import { runFootprint } from "./scenarios/footprint.ts";
 import { runIronicConvergenceRepeated } from "./scenarios/ironic.ts";
+import { IRONIC_RELEASE_NAMES, type IronicReleaseName } from "../test/support/ironic.ts";
 import { runLatency } from "./scenarios/latency.ts";
 import { measureOperations, type OperationsResult } from "./scenarios/operations.ts";
 
@@ -112,6 +113,8 @@ Measures the operator's figures (docs/benchmarks.md) against baselines from the 
                           operator on a new stack)
   --repeats <runs>        runs of each convergence row and of the Ironic figure (the median
                           is reported)
+  --ironic-release <name> the Ironic of the Ironic figure: bookworm (21.4.4, the default) or
+                          trixie (29.0.5 in its debootstrap root); see scripts/install-ironic.sh
   --out <dir>             where benchmarks.md, benchmarks.json and convergence.svg go
                           (default: docs, or .data/bench-quick with --quick)
   --render <json>         render the report and chart again from a run's benchmarks.json
@@ -133,6 +136,7 @@ try {
       latencies: { type: "string" },
       warmup: { type: "string" },
       repeats: { type: "string" },
+      "ironic-release": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -196,7 +200,13 @@ const shownFlags = [
   ...(flags.latencies ? ["--latencies", flags.latencies] : []),
   ...(flags.warmup ? ["--warmup", flags.warmup] : []),
   ...(flags.repeats ? ["--repeats", flags.repeats] : []),
+  ...(flags["ironic-release"] ? ["--ironic-release", flags["ironic-release"]] : []),
 ];
+const ironicRelease = flags["ironic-release"] ?? "bookworm";
+if (!(IRONIC_RELEASE_NAMES as readonly string[]).includes(ironicRelease)) {
+  console.error(`bench: --ironic-release takes ${IRONIC_RELEASE_NAMES.join(" or ")}; got ${JSON.stringify(ironicRelease)}`);
+  process.exit(2);
+}
 const command = ["npm run bench", ...(shownFlags.length > 0 ? ["--", ...shownFlags] : [])].join(" ");
 
 /** The commit measured: `$BENCH_COMMIT` (for a copy of a commit's tree), else the checkout's HEAD and whether it has changes. */
@@ -275,7 +285,7 @@ try {
     results.latency = await runLatency(ctx, plan.latencyHosts, plan.latencySamples, plan.slowBmcLatencyMs, plan.latencyPaceMs);
   }
   if (only.has("ironic")) {
-    results.ironic = await runIronicConvergenceRepeated(ctx, plan.ironicHosts, plan.convergenceRepeats);
+    results.ironic = await runIronicConvergenceRepeated(ctx, plan.ironicHosts, plan.convergenceRepeats, ironicRelease as IronicReleaseName);
     if ("skipped" in results.ironic) log(`ironic: skipped: ${results.ironic.skipped}`);
   }
 } catch (error) {

@@ -485,7 +485,7 @@ export function renderReport(r: BenchResults): string {
     out.push(table(["Command", ">N (hosts)", "Result", "Goal", "Met"], [[only("ironic"), r.plan.ironicHosts, `skipped: ${ironic.skipped}`, `≤ ${RATIO_GOAL}`, "—"]]), "");
   } else {
     out.push(
-      "As figure 1, with `--provisioner ironic --ironic-endpoint …` against a real Ironic (all-in-one, sqlite, `noauth`, started by `test/support/ironic.ts`) " +
+      `As figure 1, with \`--provisioner ironic --ironic-endpoint …\` against a real Ironic${ironic.ironic ? ` (${ironic.ironic})` : ""} (all-in-one, sqlite, \`noauth\`, started by \`test/support/ironic.ts\`) ` +
         "that drives the same emulated BMCs. The baseline (`bench/lib/ironic-baseline.ts`) makes the Ironic calls directly with the same caps (keyed by node): " +
         "enroll the node, list its indicators, GET and PUT the system light, `create_subscription` through the vendor passthru — 5 calls per host. " +
         "The operator makes one more: it looks the node up by name before enrolling it." +

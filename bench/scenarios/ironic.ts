@@ -11,7 +11,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { ironicAvailable, ironicSkipReason, startIronic } from "../../test/support/ironic.ts";
+import { ironicAvailable, type IronicReleaseName, ironicSkipReason, startIronic } from "../../test/support/ironic.ts";
 import type { BenchContext } from "../lib/bench-context.ts";
 import { startCluster } from "../lib/cluster.ts";
 import { createAll, fleetObjects, secretObjects } from "../lib/fleet-objects.ts";
@@ -29,6 +29,8 @@ export type IronicResult =
   | { skipped: string }
   | {
       hosts: number;
+      /** The Ironic measured (`Ironic 29.0.5`); absent in results from before releases could be chosen (21.4.4). */
+      ironic?: string;
       baselineMs: number[];
       baselineMeanMs: number;
       /** Ironic calls the baseline made per host. */
@@ -52,26 +54,31 @@ export type IronicResult =
  * Runs the Ironic figure `repeats` times, each with an Ironic of its own, and
  * returns the run with the median ratio (or the reason it was skipped).
  */
-export async function runIronicConvergenceRepeated(ctx: BenchContext, hosts: number, repeats: number): Promise<IronicResult> {
+export async function runIronicConvergenceRepeated(
+  ctx: BenchContext,
+  hosts: number,
+  repeats: number,
+  release: IronicReleaseName = "bookworm",
+): Promise<IronicResult> {
   const results: Extract<IronicResult, { hosts: number }>[] = [];
   for (let i = 0; i < repeats; i++) {
-    const result = await runIronicConvergence(ctx, hosts);
+    const result = await runIronicConvergence(ctx, hosts, release);
     if ("skipped" in result) return result;
     results.push(result);
   }
   return medianRun(results);
 }
 
-/** Runs the Ironic convergence figure for `hosts` hosts. */
-export async function runIronicConvergence(ctx: BenchContext, hosts: number): Promise<IronicResult> {
-  if (!ironicAvailable()) {
-    const reason = ironicSkipReason();
+/** Runs the Ironic convergence figure for `hosts` hosts, against the Ironic of `release`. */
+export async function runIronicConvergence(ctx: BenchContext, hosts: number, release: IronicReleaseName = "bookworm"): Promise<IronicResult> {
+  if (!ironicAvailable(release)) {
+    const reason = ironicSkipReason(release);
     return { skipped: typeof reason === "string" ? reason : "Ironic is not available" };
   }
   const { fleet, sink, caps } = ctx;
   await fleet.setLatency(0);
   await fleet.resetAll();
-  const ironic = await startIronic();
+  const ironic = await startIronic({ release });
   try {
     const baseline = async (prefix: string) => {
       await fleet.resetAll();
@@ -112,6 +119,7 @@ export async function runIronicConvergence(ctx: BenchContext, hosts: number): Pr
         const metrics = await operator.metrics();
         measured = {
           hosts,
+          ironic: ironic.release.label,
           baselineCallsPerHost: before.requests / hosts,
           operatorMs,
           hostsReadyMs: cluster.tracker.lastReadyAt("host") - t0,

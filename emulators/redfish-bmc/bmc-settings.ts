@@ -21,6 +21,8 @@ export interface BmcSettings {
   drivesPerSystem: number;
   /** Whether the System links a `SimpleStorage` collection. */
   simpleStorage: boolean;
+  /** Refuse `EventTypes` in a subscription create request, as OpenBMC does (see subscriptions.ts). */
+  refuseEventTypes?: boolean;
   maxSubscriptions: number;
   maxSessions: number;
   sessionTimeoutSeconds: number;

@@ -89,6 +89,7 @@ export class EmulatedBmc {
     const service = new RedfishService({
       hardware,
       simpleStorage: settings.simpleStorage,
+      refuseEventTypes: settings.refuseEventTypes === true,
       sessions: this.#sessions,
       lights: this.#lights,
       machine: this.#machine,

@@ -58,6 +58,12 @@ export interface BmcFleetOptions {
    * (see docs/redfish-bmc-emulator.md).
    */
   simpleStorage?: boolean;
+  /**
+   * Refuse `EventTypes` in a subscription create request (400
+   * `PropertyUnknown`), as OpenBMC's bmcweb does; Ironic always sends it.
+   * Default false.
+   */
+  refuseEventTypes?: boolean;
   /** Event delivery defaults of every BMC's EventService. */
   eventDelivery?: {
     /** `DeliveryRetryAttempts`: retries after a failed delivery; default 3. */
@@ -159,6 +165,7 @@ export async function startBmcFleet(options: BmcFleetOptions): Promise<RunningBm
           password,
           drivesPerSystem,
           simpleStorage: options.simpleStorage ?? false,
+          refuseEventTypes: options.refuseEventTypes ?? false,
           maxSubscriptions,
           maxSessions,
           sessionTimeoutSeconds,

@@ -27,6 +27,8 @@ export interface RedfishBackend {
   hardware: Hardware;
   /** Whether the System links a `SimpleStorage` collection. */
   simpleStorage: boolean;
+  /** Refuse `EventTypes` in a subscription create request, as OpenBMC does (see subscriptions.ts). */
+  refuseEventTypes?: boolean;
   sessions: SessionStore;
   lights: Lights;
   machine: Machine;
@@ -586,7 +588,7 @@ export class RedfishService {
 
   #createSubscription(request: ParsedRequest): ServiceResponse {
     const bmc = this.#bmc;
-    const parsed = parseSubscriptionRequest(request.json);
+    const parsed = parseSubscriptionRequest(request.json, { refuseEventTypes: bmc.refuseEventTypes === true });
     const record = bmc.events.subscriptions.add(parsed);
     if (!record) {
       throw badRequest(baseMessages.createLimitReachedForResource("event subscriptions", bmc.events.subscriptions.limit));

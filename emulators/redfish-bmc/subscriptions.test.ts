@@ -112,3 +112,20 @@ test("filters: EventTypes, RegistryPrefixes, MessageIds (any version), Severitie
   );
   assert.equal(subscriptionMatches(subscription({ state: "Disabled" }), event()), false);
 });
+
+test("a BMC that refuses EventTypes (as OpenBMC does) calls it an unknown property, and takes the rest", () => {
+  const body = { Destination: "http://127.0.0.1/x", Protocol: "Redfish", EventTypes: ["Alert"] };
+  assert.deepEqual(parseSubscriptionRequest(body).eventTypes, ["Alert"]);
+  let error: unknown;
+  try {
+    parseSubscriptionRequest(body, { refuseEventTypes: true });
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error instanceof RedfishError, "EventTypes was accepted");
+  assert.equal(error.status, 400);
+  assert.deepEqual(ids(error), ["Base.1.8.PropertyUnknown"]);
+  assert.deepEqual(error.messages[0]!.MessageArgs, ["EventTypes"]);
+  const { EventTypes: _, ...rest } = body;
+  assert.equal(parseSubscriptionRequest(rest, { refuseEventTypes: true }).eventTypes, null);
+});

@@ -122,19 +122,33 @@ export function destinationProblem(destination: string): string | null {
   return null;
 }
 
+/** How a BMC judges a subscription create request. */
+export interface SubscriptionRequestOptions {
+  /**
+   * Refuse the deprecated `EventTypes` property as unknown (400
+   * `PropertyUnknown`), as OpenBMC's bmcweb does: its create handler does not
+   * read `EventTypes`. Ironic always sends it (`["Alert"]` by default).
+   */
+  refuseEventTypes?: boolean;
+}
+
 /**
  * Validates a subscription create request and returns the record to store
  * (without its ID). Throws a 400 {@link RedfishError} listing every problem,
  * each naming the property; header values are never echoed.
  */
-export function parseSubscriptionRequest(body: unknown): Omit<SubscriptionRecord, "id"> {
+export function parseSubscriptionRequest(
+  body: unknown,
+  options: SubscriptionRequestOptions = {},
+): Omit<SubscriptionRecord, "id"> {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new RedfishError(400, [baseMessages.malformedJSON("the request body must be a JSON object")]);
   }
   const b = body as Record<string, unknown>;
   const errors: RedfishMessage[] = [];
   for (const key of Object.keys(b)) {
-    if (!CREATE_PROPERTIES.has(key) && !key.startsWith("@odata.")) errors.push(baseMessages.propertyUnknown(key));
+    const known = CREATE_PROPERTIES.has(key) && !(key === "EventTypes" && options.refuseEventTypes === true);
+    if (!known && !key.startsWith("@odata.")) errors.push(baseMessages.propertyUnknown(key));
   }
 
   let destination = "";

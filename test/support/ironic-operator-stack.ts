@@ -30,12 +30,15 @@ import { parseOperatorArgs } from "../../src/cli/operator-options.ts";
 import { type RunningOperator, startOperator } from "../../src/cli/run-operator.ts";
 import { IronicClient } from "../../src/provisioner/ironic/client.ts";
 import { createLogger, kubeConfigFromString } from "../../src/runtime/index.ts";
-import { type IronicServer, startIronic } from "./ironic.ts";
+import { type IronicRelease, type IronicReleaseName, type IronicServer, startIronic } from "./ironic.ts";
 import { ensureKubectl } from "./kubectl.ts";
 import { type OperatorStack, type OperatorStackOptions, startOperatorStack, waitFor } from "./operator-stack.ts";
 
 /** Options of {@link startIronicOperatorStack}. */
-export type IronicOperatorStackOptions = OperatorStackOptions;
+export interface IronicOperatorStackOptions extends OperatorStackOptions {
+  /** Which Ironic to start (see {@link startIronic}). */
+  release?: IronicRelease | IronicReleaseName;
+}
 
 /** Options of one operator run. */
 export interface IronicOperatorRunOptions {
@@ -135,7 +138,8 @@ async function perController(registry: Registry, name: string): Promise<Map<stri
 
 /** Starts the API emulator, the BMC fleet, the event sink and Ironic; start the operator with `startOperator`. */
 export async function startIronicOperatorStack(options: IronicOperatorStackOptions = {}): Promise<IronicOperatorStack> {
-  const started = await Promise.allSettled([startOperatorStack({ ...options, tls: true }), startIronic(), ensureKubectl(), mkdtemp(join(tmpdir(), "bmc-operator-e2e-"))]);
+  const { release, ...stackOptions } = options;
+  const started = await Promise.allSettled([startOperatorStack({ ...stackOptions, tls: true }), startIronic({ ...(release ? { release } : {}) }), ensureKubectl(), mkdtemp(join(tmpdir(), "bmc-operator-e2e-"))]);
   const [baseResult, ironicResult, kubectlResult, dirResult] = started;
   if (baseResult.status === "rejected" || ironicResult.status === "rejected" || kubectlResult.status === "rejected" || dirResult.status === "rejected") {
     if (baseResult.status === "fulfilled") await baseResult.value.close();

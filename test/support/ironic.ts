@@ -3,65 +3,182 @@
  * sqlite, no RPC) per call to {@link startIronic}, on a free port of
  * 127.0.0.1, with the `redfish` and `fake-hardware` hardware types enabled.
  *
- * Ironic comes from Debian's `python3-ironic` (`scripts/install-ironic.sh`).
- * Where it is missing, {@link requireIronic} skips the test, except on CI
- * (`CI=true`), where it fails and names the install script.
+ * Two releases, both from Debian's archive (`scripts/install-ironic.sh`):
+ *
+ * - `bookworm`: Ironic 21.4.4 with sushy 4.3.3, Debian bookworm's
+ *   `python3-ironic` on this machine, run by `/usr/bin/python3` (or
+ *   `IRONIC_PYTHON`).
+ * - `trixie`: Ironic 29.0.5 with sushy 5.5.0, in a Debian trixie root made
+ *   with debootstrap at `IRONIC_TRIXIE_ROOT` (default
+ *   `/var/cache/bmc-operator/ironic-trixie`), run with `chroot <root>
+ *   /usr/bin/python3` (which needs root). It shares this machine's network,
+ *   so it reaches emulated BMCs on 127.0.0.1; its configuration, database and
+ *   log live in a directory under the root's `/tmp`.
+ *
+ * The suites run once per release of {@link ironicReleases} (`IRONIC_RELEASES`,
+ * default `bookworm,trixie`), titled with {@link IronicRelease.label}
+ * (`Ironic 21.4.4`). {@link startIronic} starts `options.release`, else
+ * `IRONIC_RELEASE` (default `bookworm`). Where a release is missing,
+ * {@link ironicSkipReason} skips its suites, except on CI (`CI=true`), where
+ * it fails and names the install script.
  *
  * ```ts
- * const ironic = await startIronic();
- * after(() => ironic.close());
- * await fetch(`${ironic.url}/v1/nodes`, { headers: { "X-OpenStack-Ironic-API-Version": "1.63" } });
+ * for (const release of ironicReleases()) {
+ *   describe(`my suite (${release.label})`, { skip: ironicSkipReason(release) }, () => {
+ *     let ironic: IronicServer;
+ *     before(async () => (ironic = await startIronic({ release })));
+ *     after(() => ironic.close());
+ *   });
+ * }
  * ```
  *
  * @module
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { copyFile, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import type { TestContext } from "node:test";
 
-/** The Python that runs Ironic: Debian's, which has the `python3-ironic` modules. */
+/** The Python that runs bookworm's Ironic: Debian's, which has the `python3-ironic` modules. */
 export const IRONIC_PYTHON: string = process.env.IRONIC_PYTHON ?? "/usr/bin/python3";
+
+/** The Debian trixie root holding Ironic 29 (made by the install script). */
+export const IRONIC_TRIXIE_ROOT: string = process.env.IRONIC_TRIXIE_ROOT ?? "/var/cache/bmc-operator/ironic-trixie";
 
 /** The script that installs Ironic, named in every "Ironic is missing" message. */
 export const INSTALL_SCRIPT = "scripts/install-ironic.sh";
 
+/** The Debian releases whose Ironic the tests run. */
+export const IRONIC_RELEASE_NAMES = ["bookworm", "trixie"] as const;
+export type IronicReleaseName = (typeof IRONIC_RELEASE_NAMES)[number];
+
 /** Ironic ≥30 moved its entry points from `ironic.cmd` to `ironic.command`. */
 const COMMAND_PACKAGES = ["ironic.command", "ironic.cmd"] as const;
 
-/** Where Ironic is: the package of its entry points and the directory of the `ironic` package. */
+/** Where a release's Ironic is: the package of its entry points, the `ironic` package's directory, the versions. */
 interface IronicInstall {
   commandPackage: string;
+  /** As the release's Python sees it (inside the root for trixie). */
   packageDir: string;
+  ironicVersion: string;
+  sushyVersion: string;
 }
 
-let install: IronicInstall | null | undefined;
+/** One Ironic release the tests can run. */
+export interface IronicRelease {
+  readonly name: IronicReleaseName;
+  /** For suite titles: `Ironic 21.4.4`, or `Ironic (trixie, not installed)`. */
+  readonly label: string;
+  /** Ironic's version (`29.0.5`), or undefined when it is not installed. */
+  readonly version: string | undefined;
+  /** sushy's version (`5.5.0`), or undefined when it is not installed. */
+  readonly sushyVersion: string | undefined;
+  /**
+   * Whether it lists disk lights: Ironic ≥ 23.1 reads them from the System's
+   * Storage → Drives; older ones read SimpleStorage, where sushy 4.x finds no drives.
+   */
+  readonly listsDiskLights: boolean;
+  /**
+   * Whether, stopped (SIGTERM), it answers the API calls in flight before it
+   * exits: 29.0.5 does; 21.4.4 finishes the work at the BMC but cuts the answer off.
+   */
+  readonly answersInFlightOnStop: boolean;
+  /** The root Ironic runs in (`/` for bookworm). */
+  readonly root: string;
+  /** The command that runs the release's Python, before the Python arguments. */
+  readonly python: readonly string[];
+}
 
-/** Finds Ironic (without starting it), or null when Ironic (or sushy) cannot be imported. */
-function findIronic(): IronicInstall | null {
-  if (install !== undefined) return install;
-  install = null;
-  if (!existsSync(IRONIC_PYTHON)) return install;
+const installs = new Map<IronicReleaseName, IronicInstall | null>();
+
+function pythonCommand(name: IronicReleaseName): string[] {
+  return name === "trixie" ? ["/usr/sbin/chroot", IRONIC_TRIXIE_ROOT, "/usr/bin/python3"] : [IRONIC_PYTHON];
+}
+
+function rootOf(name: IronicReleaseName): string {
+  return name === "trixie" ? IRONIC_TRIXIE_ROOT : "/";
+}
+
+/** Finds a release's Ironic (without starting it), or null when Ironic (or sushy) cannot be imported. */
+function findIronic(name: IronicReleaseName): IronicInstall | null {
+  const known = installs.get(name);
+  if (known !== undefined) return known;
+  installs.set(name, null);
+  const [command, ...args] = pythonCommand(name);
+  if (name === "trixie" ? !existsSync(join(IRONIC_TRIXIE_ROOT, "usr/bin/python3")) : !existsSync(command!)) return null;
   const probe = [
-    "import importlib.util, sys",
+    "import importlib.util, importlib.metadata, sys",
     "if importlib.util.find_spec('sushy') is None: sys.exit(1)",
+    "versions = importlib.metadata.version('ironic') + ' ' + importlib.metadata.version('sushy')",
     ...COMMAND_PACKAGES.map(
       (pkg) =>
         `try:\n  if importlib.util.find_spec('${pkg}.singleprocess'):\n` +
-        `    print('${pkg}'); print(importlib.util.find_spec('ironic').submodule_search_locations[0]); sys.exit(0)\n` +
+        `    print('${pkg}'); print(importlib.util.find_spec('ironic').submodule_search_locations[0]); print(versions); sys.exit(0)\n` +
         `except ImportError: pass`,
     ),
     "sys.exit(1)",
   ].join("\n");
-  const result = spawnSync(IRONIC_PYTHON, ["-c", probe], { encoding: "utf8", timeout: 30_000 });
-  const [commandPackage, packageDir] = result.stdout.trim().split("\n");
-  if (result.status === 0 && commandPackage && packageDir) install = { commandPackage, packageDir };
-  return install;
+  const result = spawnSync(command!, [...args, "-c", probe], { encoding: "utf8", timeout: 30_000 });
+  const [commandPackage, packageDir, versions] = (result.stdout ?? "").trim().split("\n");
+  const [ironicVersion, sushyVersion] = (versions ?? "").split(" ");
+  if (result.status === 0 && commandPackage && packageDir && ironicVersion && sushyVersion) {
+    installs.set(name, { commandPackage, packageDir, ironicVersion, sushyVersion });
+  }
+  return installs.get(name) ?? null;
+}
+
+/** Whether a version (`29.0.5`) is at least `[major, minor]`. */
+function atLeast(version: string, [major, minor]: [number, number]): boolean {
+  const [a = 0, b = 0] = version.split(".").map(Number);
+  return a !== major ? a > major : b >= minor;
+}
+
+/** The release called `name`. */
+export function ironicRelease(name: IronicReleaseName): IronicRelease {
+  const found = findIronic(name);
+  return {
+    name,
+    label: found ? `Ironic ${found.ironicVersion}` : `Ironic (${name}, not installed)`,
+    version: found?.ironicVersion,
+    sushyVersion: found?.sushyVersion,
+    listsDiskLights: found !== undefined && found !== null && atLeast(found.ironicVersion, [23, 1]),
+    answersInFlightOnStop: found !== undefined && found !== null && atLeast(found.ironicVersion, [29, 0]),
+    root: rootOf(name),
+    python: pythonCommand(name),
+  };
+}
+
+function parseReleaseName(value: string, variable: string): IronicReleaseName {
+  const name = value.trim();
+  if (!(IRONIC_RELEASE_NAMES as readonly string[]).includes(name)) {
+    throw new Error(`${variable}: unknown Ironic release ${JSON.stringify(name)} (expected ${IRONIC_RELEASE_NAMES.join(" or ")})`);
+  }
+  return name as IronicReleaseName;
+}
+
+/** The releases the Ironic suites run against: `IRONIC_RELEASES` (comma-separated), default every release. */
+export function ironicReleases(): IronicRelease[] {
+  const value = process.env.IRONIC_RELEASES;
+  const names = value === undefined || value.trim() === ""
+    ? [...IRONIC_RELEASE_NAMES]
+    : [...new Set(value.split(",").filter((v) => v.trim() !== "").map((v) => parseReleaseName(v, "IRONIC_RELEASES")))];
+  return names.map(ironicRelease);
+}
+
+/** The release {@link startIronic} starts when not told: `IRONIC_RELEASE`, default `bookworm`. */
+export function defaultIronicRelease(): IronicRelease {
+  const value = process.env.IRONIC_RELEASE;
+  return ironicRelease(value === undefined || value.trim() === "" ? "bookworm" : parseReleaseName(value, "IRONIC_RELEASE"));
+}
+
+function releaseOf(release: IronicRelease | IronicReleaseName | undefined): IronicRelease {
+  if (release === undefined) return defaultIronicRelease();
+  return typeof release === "string" ? ironicRelease(release) : release;
 }
 
 /**
@@ -69,8 +186,8 @@ function findIronic(): IronicInstall | null {
  * start copies it instead of running `dbsync` (about 1.5 s). Keyed by the
  * Ironic installation and its migrations, so an upgrade makes a new one.
  */
-function schemaTemplatePath(found: IronicInstall): string {
-  const migrations = join(found.packageDir, "db", "sqlalchemy", "alembic", "versions");
+function schemaTemplatePath(release: IronicRelease, found: IronicInstall): string {
+  const migrations = join(release.root, found.packageDir, "db", "sqlalchemy", "alembic", "versions");
   let stamp = "none";
   try {
     const stat = statSync(migrations);
@@ -78,16 +195,26 @@ function schemaTemplatePath(found: IronicInstall): string {
   } catch {
     // no migrations directory: key on the package directory alone
   }
-  const key = createHash("sha256").update(`${IRONIC_PYTHON}\0${found.packageDir}\0${stamp}`).digest("hex").slice(0, 16);
+  const key = createHash("sha256")
+    .update(`${release.python.join(" ")}\0${found.packageDir}\0${found.ironicVersion}\0${stamp}`)
+    .digest("hex")
+    .slice(0, 16);
   return join(tmpdir(), `bmc-operator-ironic-schema-${key}.sqlite`);
 }
 
-/** Whether Ironic can be started here: Debian's Python imports Ironic and sushy. */
-export function ironicAvailable(): boolean {
-  return findIronic() !== null;
+/** Whether a release's Ironic can be started here (default: {@link defaultIronicRelease}). */
+export function ironicAvailable(release?: IronicRelease | IronicReleaseName): boolean {
+  return findIronic(releaseOf(release).name) !== null;
 }
 
-function missingMessage(): string {
+function missingMessage(release: IronicRelease): string {
+  if (release.name === "trixie") {
+    return (
+      `Ironic 29 (Debian trixie) is not installed: chroot ${IRONIC_TRIXIE_ROOT} /usr/bin/python3 cannot import ironic ` +
+      `(${COMMAND_PACKAGES.join(" or ")}) and sushy (the root is missing, or this process is not root); ` +
+      `run ${INSTALL_SCRIPT} trixie`
+    );
+  }
   return (
     `Ironic is not installed: ${IRONIC_PYTHON} cannot import ironic (${COMMAND_PACKAGES.join(" or ")}) ` +
     `and sushy; run ${INSTALL_SCRIPT}`
@@ -95,22 +222,23 @@ function missingMessage(): string {
 }
 
 /**
- * For `describe(name, { skip: ironicSkipReason() }, …)`: false when Ironic is
- * available, else the reason to skip. Throws when `CI=true`, because CI must
- * run the Ironic tests.
+ * For `describe(name, { skip: ironicSkipReason(release) }, …)`: false when
+ * the release's Ironic is available, else the reason to skip. Throws when
+ * `CI=true`, because CI must run the Ironic tests.
  */
-export function ironicSkipReason(): string | false {
-  if (ironicAvailable()) return false;
-  if (process.env.CI === "true") throw new Error(`${missingMessage()} (CI=true: the Ironic tests must run on CI)`);
-  return missingMessage();
+export function ironicSkipReason(release?: IronicRelease | IronicReleaseName): string | false {
+  const chosen = releaseOf(release);
+  if (ironicAvailable(chosen)) return false;
+  if (process.env.CI === "true") throw new Error(`${missingMessage(chosen)} (CI=true: the Ironic tests must run on CI)`);
+  return missingMessage(chosen);
 }
 
 /**
  * For the first line of a test: `if (!requireIronic(t)) return;`. Skips the
- * test when Ironic is missing, or throws when `CI=true`.
+ * test when the release's Ironic is missing, or throws when `CI=true`.
  */
-export function requireIronic(t: TestContext): boolean {
-  const reason = ironicSkipReason();
+export function requireIronic(t: TestContext, release?: IronicRelease | IronicReleaseName): boolean {
+  const reason = ironicSkipReason(release);
   if (reason === false) return true;
   t.skip(reason);
   return false;
@@ -118,11 +246,16 @@ export function requireIronic(t: TestContext): boolean {
 
 /** What to run Ironic with. */
 export interface IronicOptions {
+  /** Which Ironic to start. Default {@link defaultIronicRelease} (`IRONIC_RELEASE`, else bookworm). */
+  release?: IronicRelease | IronicReleaseName;
   /** Require HTTP Basic auth (`auth_strategy = http_basic`) with this one user. */
   httpBasic?: { username: string; password: string };
   /** Serve HTTPS with this certificate; with `clientCAFile`, require client certificates it signed. */
   tls?: { certFile: string; keyFile: string; clientCAFile?: string };
-  /** More configuration, section name to option to value; wins over the defaults. */
+  /**
+   * More configuration, section name to option to value; wins over the
+   * defaults. Ironic 29 reads any file path in it inside its root.
+   */
   config?: Record<string, Record<string, string | number | boolean>>;
   /** How long to wait for Ironic to answer after starting it. Default 90 s (a busy 2-core machine). */
   startTimeoutMs?: number;
@@ -133,10 +266,12 @@ export interface IronicServer {
   /** `http://127.0.0.1:<port>` (or `https://`), no trailing slash. */
   readonly url: string;
   readonly port: number;
-  /** Ironic's log, stdout and stderr included. */
+  /** Ironic's log, stdout and stderr included (a path on this machine, also for trixie). */
   readonly logPath: string;
-  /** The directory holding the configuration, database and log. */
+  /** The directory holding the configuration, database and log (on this machine). */
   readonly dir: string;
+  /** The release running. */
+  readonly release: IronicRelease;
   /** Whether the process is running now. */
   readonly running: boolean;
   /** Stops the process (SIGTERM, then SIGKILL); the database and port stay for {@link start}. */
@@ -344,12 +479,18 @@ async function sleep(ms: number): Promise<void> {
  * the test process exits.
  */
 export async function startIronic(options: IronicOptions = {}): Promise<IronicServer> {
-  const found = findIronic();
-  if (found === null) throw new Error(missingMessage());
+  const release = releaseOf(options.release);
+  const found = findIronic(release.name);
+  if (found === null) throw new Error(missingMessage(release));
   const pkg = found.commandPackage;
+  const [pythonCommandName, ...pythonArgs] = release.python as [string, ...string[]];
   installExitHook();
 
-  const dir = await mkdtemp(join(tmpdir(), "bmc-operator-ironic-"));
+  // Ironic in a root sees only the root: its files live in the root's /tmp, named there by `inRoot`.
+  const base = release.root === "/" ? tmpdir() : join(release.root, "tmp");
+  if (release.root !== "/") mkdirSync(base, { recursive: true, mode: 0o1777 });
+  const dir = await mkdtemp(join(base, "bmc-operator-ironic-"));
+  const inRoot = (path: string): string => (release.root === "/" ? path : `/${relative(release.root, path)}`);
   const logPath = join(dir, "ironic.log");
   const configPath = join(dir, "ironic.conf");
   const scheme = options.tls ? "https" : "http";
@@ -360,34 +501,40 @@ export async function startIronic(options: IronicOptions = {}): Promise<IronicSe
     const { username, password } = options.httpBasic;
     if (username.includes(":")) throw new Error(`HTTP Basic username ${JSON.stringify(username)} contains ":"`);
     const hashed = spawnSync(
-      IRONIC_PYTHON,
-      ["-c", "import bcrypt, sys; print(bcrypt.hashpw(sys.stdin.read().encode(), bcrypt.gensalt(4)).decode())"],
+      pythonCommandName,
+      [...pythonArgs, "-c", "import bcrypt, sys; print(bcrypt.hashpw(sys.stdin.read().encode(), bcrypt.gensalt(4)).decode())"],
       { input: password, encoding: "utf8", timeout: 30_000 },
     );
     if (hashed.status !== 0) throw new Error(`hashing the HTTP Basic password failed: ${hashed.stderr}`);
     const htpasswd = join(dir, "htpasswd");
     await writeFile(htpasswd, `${username}:${hashed.stdout.trim()}\n`, { mode: 0o600 });
-    extra.DEFAULT = { auth_strategy: "http_basic", http_basic_auth_user_file: htpasswd, ...extra.DEFAULT };
+    extra.DEFAULT = { auth_strategy: "http_basic", http_basic_auth_user_file: inRoot(htpasswd), ...extra.DEFAULT };
   }
   if (options.tls) {
+    // Copied into Ironic's directory, where Ironic in a root can read them too.
+    const copy = async (from: string, name: string): Promise<string> => {
+      const to = join(dir, name);
+      await copyFile(from, to);
+      return inRoot(to);
+    };
     extra.api = { enable_ssl_api: true, ...extra.api };
     extra.ssl = {
-      cert_file: options.tls.certFile,
-      key_file: options.tls.keyFile,
-      ...(options.tls.clientCAFile ? { ca_file: options.tls.clientCAFile } : {}),
+      cert_file: await copy(options.tls.certFile, "tls-cert.pem"),
+      key_file: await copy(options.tls.keyFile, "tls-key.pem"),
+      ...(options.tls.clientCAFile ? { ca_file: await copy(options.tls.clientCAFile, "tls-client-ca.pem") } : {}),
       ...extra.ssl,
     };
   }
 
   let port = 0;
   const writeConfig = async (): Promise<void> => {
-    await writeFile(configPath, renderConfig(mergeConfig(baseConfig(dir, port, logPath), extra)));
+    await writeFile(configPath, renderConfig(mergeConfig(baseConfig(inRoot(dir), port, inRoot(logPath)), extra)));
   };
 
   const run = async (module: string, args: string[], timeoutMs: number): Promise<void> => {
     const log = openSync(logPath, "a");
     try {
-      const child = spawn(IRONIC_PYTHON, entryPointArgs(module, args), {
+      const child = spawn(pythonCommandName, [...pythonArgs, ...entryPointArgs(module, args)], {
         cwd: dir,
         stdio: ["ignore", log, log],
       });
@@ -411,12 +558,12 @@ export async function startIronic(options: IronicOptions = {}): Promise<IronicSe
   /** Copies the cached schema, or runs `dbsync` and caches its result (atomically: other test files may race). */
   const createSchema = async (): Promise<void> => {
     const database = join(dir, "ironic.sqlite");
-    const template = schemaTemplatePath(found);
+    const template = schemaTemplatePath(release, found);
     if (existsSync(template)) {
       await copyFile(template, database);
       return;
     }
-    await run(`${pkg}.dbsync`, ["--config-file", configPath, "create_schema"], 120_000);
+    await run(`${pkg}.dbsync`, ["--config-file", inRoot(configPath), "create_schema"], 120_000);
     const partial = `${template}.${process.pid}.partial`;
     await copyFile(database, partial);
     await rename(partial, template);
@@ -454,7 +601,7 @@ export async function startIronic(options: IronicOptions = {}): Promise<IronicSe
     const log = openSync(logPath, "a");
     let proc: ChildProcess;
     try {
-      proc = spawn(IRONIC_PYTHON, entryPointArgs(`${pkg}.singleprocess`, ["--config-file", configPath]), {
+      proc = spawn(pythonCommandName, [...pythonArgs, ...entryPointArgs(`${pkg}.singleprocess`, ["--config-file", inRoot(configPath)])], {
         cwd: dir,
         stdio: ["ignore", log, log],
       });
@@ -520,6 +667,7 @@ export async function startIronic(options: IronicOptions = {}): Promise<IronicSe
     port,
     logPath,
     dir,
+    release,
     get running() {
       return child !== undefined && child.exitCode === null && child.signalCode === null;
     },

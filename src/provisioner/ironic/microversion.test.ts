@@ -23,13 +23,16 @@ describe("Ironic microversions", () => {
 
   it("speaks the preferred version to a newer server, and the server's maximum to an older one", () => {
     assert.deepEqual(negotiateMicroversion(v("1.1"), v("1.115")), PREFERRED_VERSION);
+    // Ironic 29.0.5 (its maximum is the newest version the client knows) and 21.4.4.
+    assert.deepEqual(negotiateMicroversion(v("1.1"), v("1.96")), v("1.96"));
+    assert.deepEqual(PREFERRED_VERSION, v("1.96"));
     assert.deepEqual(negotiateMicroversion(v("1.1"), v("1.82")), v("1.82"));
     assert.deepEqual(negotiateMicroversion(v("1.1"), v("1.70")), v("1.70"));
     assert.deepEqual(negotiateMicroversion(v("1.1"), v("1.63")), REQUIRED_VERSION);
   });
 
   it("moves up to the server's minimum when that is newer than the preferred version", () => {
-    assert.deepEqual(negotiateMicroversion(v("1.90"), v("1.115")), v("1.90"));
+    assert.deepEqual(negotiateMicroversion(v("1.100"), v("1.115")), v("1.100"));
   });
 
   it("refuses a server older than indicators (1.63), naming its range", () => {

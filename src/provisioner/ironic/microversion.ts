@@ -16,11 +16,17 @@ export interface Microversion {
 export const REQUIRED_VERSION: Microversion = { major: 1, minor: 63 };
 
 /**
- * The highest version the client was tested with (Ironic 21.4, 2023.1). A
- * newer server is spoken to at this version, so its responses keep the shapes
- * the client knows.
+ * The newest version the client knows: the maximum of the newest Ironic it is
+ * tested with (29.0.5, API 1.96; the other tested release, 21.4.4, offers up
+ * to 1.82). A newer server is spoken to at this version, so its responses
+ * keep the shapes the client knows. Nothing the client sends or reads changed
+ * between 1.63 and 1.96: newer versions only add node fields it ignores
+ * (`parent_node` 1.83, `firmware_interface` 1.86, `service_step` 1.87,
+ * `disable_power_off` 1.95). What Ironic 29 does better for bmc-operator
+ * (disk lights from Storage → Drives) comes from its redfish driver, at any
+ * version from 1.63.
  */
-export const PREFERRED_VERSION: Microversion = { major: 1, minor: 82 };
+export const PREFERRED_VERSION: Microversion = { major: 1, minor: 96 };
 
 /** Parses `1.63`; throws naming the value when it is not a microversion. */
 export function parseMicroversion(text: string): Microversion {

@@ -36,6 +36,7 @@ import {
 import { redactSecrets, secretsOf } from "../redact.ts";
 import { type IronicClientOptions, IronicClient, type IronicIndicator, type IronicNode } from "./client.ts";
 import { driverInfoPatch, IRONIC_DRIVER, redfishDriverInfo, UnsupportedAddressError } from "./driver-info.ts";
+import { DriveDetails, type DriveDetailsOptions } from "./drive-details.ts";
 import { IronicError } from "./errors.ts";
 
 /** How to build an {@link IronicProvisioner}. */
@@ -51,6 +52,13 @@ export interface IronicProvisionerOptions {
    * Default true.
    */
   registerHosts?: boolean;
+  /**
+   * Complete each disk light's drive (name, model, serial number) from its
+   * Drive resource, read once from the BMC with the host's own address and
+   * credentials (see {@link DriveDetails}); `false` keeps what Ironic says
+   * (storage and drive ID). Default on.
+   */
+  driveDetails?: DriveDetailsOptions | false;
 }
 
 /** The name of the node for a host, as the Metal3 baremetal-operator names it. */
@@ -108,17 +116,26 @@ export class IronicProvisioner implements Provisioner {
   readonly #ownsClient: boolean;
   /** Node UUID → hash of the BMC credentials last written to it by this process. */
   readonly #written = new Map<string, string>();
+  readonly #drives: DriveDetails | undefined;
 
   constructor(options: IronicProvisionerOptions) {
     this.#ownsClient = !(options.client instanceof IronicClient);
     this.client = options.client instanceof IronicClient ? options.client : new IronicClient(options.client);
     this.#limiter = options.limiter ?? new BmcCallLimiter();
     this.registerHosts = options.registerHosts ?? true;
+    this.#drives = options.driveDetails === false ? undefined : new DriveDetails(options.driveDetails);
   }
 
   /** Closes the client's connections, when the provisioner created the client. */
   close(): void {
     if (this.#ownsClient) this.client.close();
+    void this.#drives?.close();
+  }
+
+  /** The host's lights from Ironic's list, each disk light with its drive's details. */
+  async #hostIndicators(host: HostAccess, indicators: IronicIndicator[], signal?: AbortSignal): Promise<HostIndicator[]> {
+    const lights = toHostIndicators(indicators);
+    return this.#drives === undefined ? lights : await this.#drives.complete(host, lights, signal);
   }
 
   async registerHost(host: HostAccess, signal?: AbortSignal): Promise<HostRegistration> {
@@ -140,7 +157,7 @@ export class IronicProvisioner implements Provisioner {
       }
       try {
         const indicators = await this.client.listIndicators(node.uuid, { signal, secrets });
-        return { provisioningID: node.uuid, indicators: toHostIndicators(indicators) };
+        return { provisioningID: node.uuid, indicators: await this.#hostIndicators(host, indicators, signal) };
       } catch (error) {
         // A node just enrolled for a system the BMC does not have is removed again, leaving nothing behind.
         if (enrolled && error instanceof IronicError && ironicErrorKind(error, false) === "HostNotFound") {
@@ -154,7 +171,7 @@ export class IronicProvisioner implements Provisioner {
 
   async listIndicators(host: HostAccess, signal?: AbortSignal): Promise<HostIndicator[]> {
     return await this.#run(host, { what: "list indicators" }, signal, async () =>
-      toHostIndicators(await this.#onNode(host, signal, (node) => this.client.listIndicators(node, { signal }))),
+      this.#hostIndicators(host, await this.#onNode(host, signal, (node) => this.client.listIndicators(node, { signal })), signal),
     );
   }
 
