@@ -19,6 +19,7 @@
 ARG NODE_IMAGE=localhost/bmc-operator-node:24
 
 FROM ${NODE_IMAGE}
+LABEL org.opencontainers.image.title=bmc-operator
 WORKDIR /app
 ENV NODE_ENV=production
 # package.json's "type": "module" makes Node.js load the .ts sources as ES modules.

@@ -104,6 +104,8 @@ mkdir -p "$context/src"
 
 # 3. The image.
 podman build --quiet --runtime runc "${limits[@]}" --build-arg "NODE_IMAGE=$base" --tag "$tag" "$context" >/dev/null
+# The image this tag named before, if any, is left untagged: remove it (and only such images of ours).
+podman image prune --force --filter label=org.opencontainers.image.title=bmc-operator >/dev/null
 size=$(podman image inspect "$tag" --format '{{.Size}}')
 echo "image: $tag on $base, $((size / 1000000)) MB, built in $((SECONDS - started)) s"
 if [[ -n $archive ]]; then
