@@ -132,6 +132,18 @@ describe("helm lint and the values schema", () => {
     });
   }
 
+  it("NOTES.txt says what to try first in each mode", async () => {
+    for (const [mode, listing] of [["standalone", /status\.hardware\.indicators/], ["metal3", /kubectl get hostindicators/]] as const) {
+      const { stdout, stderr, code } = await exec(helm, ["install", "bmc-operator", CHART, "--dry-run=client", "-n", "ops", "--set", `mode=${mode}`]);
+      assert.equal(code, 0, stderr);
+      const notes = stdout.slice(stdout.indexOf("NOTES:"));
+      assert.match(notes, new RegExp(`installed in ops, in ${mode} mode`));
+      assert.match(notes, listing);
+      assert.match(notes, /kind: BareMetalHostServiceIndicator/);
+      assert.match(notes, /get lease bmc-operator(-metal3)? /);
+    }
+  });
+
   it("refuses an unknown mode and the redfish provisioner in metal3 mode, naming the value", async () => {
     const unknown = await exec(helm, ["template", "bmc-operator", CHART, "--set", "mode=bmo"]);
     assert.notEqual(unknown.code, 0);
