@@ -144,13 +144,16 @@ describe("helm lint and the values schema", () => {
     }
   });
 
-  it("refuses an unknown mode and the redfish provisioner in metal3 mode, naming the value", async () => {
+  it("refuses an unknown mode, the redfish provisioner in metal3 mode and replicas without leader election, naming the value", async () => {
     const unknown = await exec(helm, ["template", "bmc-operator", CHART, "--set", "mode=bmo"]);
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.stderr, /\/mode.*'standalone', 'metal3'/);
     const redfish = await exec(helm, ["template", "bmc-operator", CHART, "--set", "mode=metal3", "--set", "provisioner=redfish"]);
     assert.notEqual(redfish.code, 0);
     assert.match(redfish.stderr, /\/provisioner.*'', 'ironic'/);
+    const twoWithoutLeader = await exec(helm, ["template", "bmc-operator", CHART, "--set", "leaderElection.enabled=false"]);
+    assert.notEqual(twoWithoutLeader.code, 0, "two replicas without leader election would both switch lights");
+    assert.match(twoWithoutLeader.stderr, /\/replicas.*maximum: got 2, want 1/);
   });
 });
 
