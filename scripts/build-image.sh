@@ -57,7 +57,7 @@ if [[ -z $base ]]; then
     container=$(buildah from scratch)
     trap 'buildah rm "$container" >/dev/null 2>&1 || true' EXIT
     rootfs=$(buildah mount "$container")
-    install -d -m 755 "$rootfs/usr/local/bin" "$rootfs/etc" "$rootfs/lib64"
+    install -d -m 755 "$rootfs/usr/local/bin" "$rootfs/etc"
     install -d -m 1777 "$rootfs/tmp"
     cp "$node_binary" "$rootfs/usr/local/bin/node"
     # The debug symbols are a sixth of the binary and nothing at run time needs them.
@@ -69,7 +69,8 @@ if [[ -z $base ]]; then
     done < <(ldd "$node_binary" | grep -o '/[^ ]*' | sort -u)
     printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$rootfs/etc/passwd"
     printf 'root:x:0:\nnonroot:x:65532:\n' >"$rootfs/etc/group"
-    "$rootfs/lib64/ld-linux-x86-64.so.2" --library-path "$rootfs/lib/x86_64-linux-gnu" "$rootfs/usr/local/bin/node" --version >/dev/null
+    # Runs in the base's own filesystem, or the base lacks a library.
+    if [[ $(id -u) == 0 ]]; then chroot "$rootfs" /usr/local/bin/node --version >/dev/null; fi
     buildah unmount "$container" >/dev/null
     buildah config --env PATH=/usr/local/bin:/usr/bin:/bin --user 65532:65532 \
       --label org.opencontainers.image.description="Node.js $node_version, its shared libraries and user 65532" "$container"
