@@ -1,28 +1,30 @@
 # The bmc-operator image: Node.js 24 runs the TypeScript sources directly (type
-# stripping, no build step), with the production dependencies only. The
-# Deployment in config/manager runs it as user 65532 on a read-only root
-# filesystem; the operator writes nothing to disk.
+# stripping, no build step), with the production dependencies only. It runs as
+# user 65532 and writes nothing to disk, so it runs on a read-only root
+# filesystem (as config/manager and the Helm chart run it).
 #
-#   docker build -t bmc-operator:latest .
+# Build it with `npm run image` (scripts/build-image.sh). That script assembles
+# the build context: package.json, src/ without the tests, and node_modules
+# made by `npm ci --omit=dev` on the host (so no registry credentials, proxy CA
+# or npmrc ever enter a build step or a layer, and the base needs no npm). It
+# makes the Node.js base locally from the pinned `node` dev dependency (no
+# registry needed) and passes it as NODE_IMAGE; any image with Node.js 24 at
+# `node` on the PATH works as well, e.g. `--base node:24-bookworm-slim`.
 #
 # Only the operator goes in: src/ (the emulators, the `npm start` harness in
 # embedded/, tests and benchmarks live outside it) and the packages it imports
-# at run time, which are exactly package.json's `dependencies` (what only the
-# emulators and tests use is a devDependency). src/cli/runtime-image.test.ts
-# checks what this relies on.
-ARG NODE_IMAGE=node:24-bookworm-slim
-
-FROM ${NODE_IMAGE} AS dependencies
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+# at run time, which are exactly package.json's `dependencies`.
+# src/cli/runtime-image.test.ts checks what this relies on; test/image/ builds
+# and runs the image.
+ARG NODE_IMAGE=localhost/bmc-operator-node:24
 
 FROM ${NODE_IMAGE}
+LABEL org.opencontainers.image.title=bmc-operator
 WORKDIR /app
 ENV NODE_ENV=production
-COPY --from=dependencies /app/node_modules ./node_modules
 # package.json's "type": "module" makes Node.js load the .ts sources as ES modules.
 COPY package.json ./
+COPY node_modules ./node_modules
 COPY src ./src
 USER 65532:65532
 ENTRYPOINT ["node", "src/cli/operator.ts"]
