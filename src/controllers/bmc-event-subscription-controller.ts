@@ -302,13 +302,19 @@ export class BMCEventSubscriptionReconciler {
           return check.next;
         }
         lost = true;
-        this.#d.events.event(sub, {
-          type: "Warning",
-          reason: "SubscriptionLost",
-          action: "CheckSubscription",
-          note: `The BMC no longer holds subscription ${status.subscriptionID} with this destination and context (a BMC reset?); creating it again`,
-        });
-        // Not kept as stale: it is gone, or its ID now belongs to another subscription.
+        if (check.suspended) {
+          // Still on the BMC but sending nothing: replaced, and deleted once the new one is recorded.
+          status.staleSubscriptionIDs = [...(status.staleSubscriptionIDs ?? []), status.subscriptionID];
+          this.#d.events.event(sub, suspendedEvent(status.subscriptionID));
+        } else {
+          this.#d.events.event(sub, {
+            type: "Warning",
+            reason: "SubscriptionLost",
+            action: "CheckSubscription",
+            note: `The BMC no longer holds subscription ${status.subscriptionID} with this destination and context (a BMC reset?); creating it again`,
+          });
+        }
+        // A lost one is not kept as stale: it is gone, or its ID now belongs to another subscription.
         this.#forgetOwner(sub, [status.subscriptionID]);
         delete status.subscriptionID;
         delete status.httpHeadersVersion;
@@ -499,7 +505,7 @@ export class BMCEventSubscriptionReconciler {
       let adopt: Subscription | undefined;
       for (const found of listing) {
         if (!this.#isMine(sub, found, claimed) || stale.has(found.id)) continue;
-        if (!adopt && !sub.spec.httpHeadersRef) adopt = found;
+        if (!adopt && !sub.spec.httpHeadersRef && !found.suspended) adopt = found;
         else replaced.push(found.id);
       }
       if (adopt) {
@@ -527,7 +533,7 @@ export class BMCEventSubscriptionReconciler {
     id: string,
     access: HostAccess,
     ctx: ReconcileContext,
-  ): Promise<{ found: boolean; next: Result; listing?: Subscription[] }> {
+  ): Promise<{ found: boolean; suspended?: boolean; next: Result; listing?: Subscription[] }> {
     const interval = this.#d.checkIntervalMs ?? 0;
     if (interval <= 0) return { found: true, next: {} };
     const key = objectKey(sub);
@@ -539,7 +545,9 @@ export class BMCEventSubscriptionReconciler {
     }
     if (now - last < interval) return { found: true, next: { requeueAfter: interval - (now - last) } };
     const listing = await this.#d.provisioner.listSubscriptions(access, ctx.signal);
-    if (!listing.some((s) => s.id === id && sameTarget(sub, s))) return { found: false, next: {}, listing };
+    const held = listing.find((s) => s.id === id && sameTarget(sub, s));
+    if (!held) return { found: false, next: {}, listing };
+    if (held.suspended) return { found: false, suspended: true, next: {}, listing };
     this.#lastChecked.set(key, now);
     return { found: true, next: this.#nextCheck(), listing };
   }
@@ -739,3 +747,13 @@ export const BMC_EVENT_SUBSCRIPTION_CONTROLLER_PERMISSIONS: readonly Permission[
   ...SECRET_READER_PERMISSIONS,
   ...EVENT_RECORDER_PERMISSIONS,
 ];
+
+/** The Event of a subscription the BMC suspended after failed deliveries, which is re-created. */
+function suspendedEvent(id: string): { type: "Warning"; reason: string; action: string; note: string } {
+  return {
+    type: "Warning",
+    reason: "SubscriptionSuspended",
+    action: "CheckSubscription",
+    note: `The BMC suspended subscription ${id} (after failed deliveries?) and sends it no events; creating it again and deleting the suspended one`,
+  };
+}
