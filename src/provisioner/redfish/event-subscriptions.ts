@@ -16,7 +16,8 @@
  *   (`Destination`, `Protocol`, `Context`, `HttpHeaders`) are never dropped:
  *   their refusal is the error.
  *
- * A full BMC (`EventSubscriptionLimitExceeded`, or an error saying so) is a
+ * A full BMC (`EventSubscriptionLimitExceeded`, `CreateLimitReachedForResource`,
+ * or an error saying so) is a
  * `SubscriptionLimit` error naming the limit; an `http` destination on a BMC
  * that takes only HTTPS ones (Dell iDRAC) is refused with that reason.
  *
@@ -152,7 +153,9 @@ export class EventSubscriptions {
   ): Promise<ProvisionerError> {
     const error = this.#transport.failure(target, req, response);
     const text = redfishErrorText(response.body);
-    if (/SubscriptionLimitExceeded|maximum number of (event )?subscriptions|subscription limit/i.test(text)) {
+    // bmcweb's EventSubscriptionLimitExceeded, the Base registry's CreateLimitReachedForResource (on this
+    // collection it can only mean subscriptions), or a vendor's words for it.
+    if (/SubscriptionLimitExceeded|CreateLimitReachedForResource|maximum number of (event )?subscriptions|subscription limit/i.test(text)) {
       const held = await this.#count(target, facts, req.operation, signal);
       const limit = held === undefined ? "its limit" : `its limit of ${held}`;
       return new ProvisionerError(

@@ -1,0 +1,96 @@
+/**
+ * What a host and a subscription say about BMCs that differ from the tidy
+ * one, through the real stack (API emulator, operator with the Redfish
+ * provisioner): a BMC with lights the operator cannot switch says so on the
+ * host, and a BMC that holds as many subscriptions as it can gives
+ * `Ready=False` reason `BMCSubscriptionLimit` naming the limit.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS } from "../../src/controllers/resources.ts";
+import { EVENTS, findStatusCondition, SECRETS } from "../../src/runtime/index.ts";
+import { type OperatorStack, startOperatorStack, subscriptionObject, waitFor } from "../support/operator-stack.ts";
+import { sampleResources, type ScriptedBmc, startScriptedBmc } from "../provisioner/scripted-bmc.ts";
+
+let stack: OperatorStack;
+let scripted: ScriptedBmc;
+before(async () => {
+  stack = await startOperatorStack({ bmcs: 1, policies: false, fleet: { maxSubscriptions: 1 } });
+  await stack.startOperator();
+  const resources = sampleResources("both");
+  // A drive whose light is switched only by an OEM action, as on some Supermicro firmware.
+  const disk1 = resources["/redfish/v1/Systems/1/Storage/RAID1/Drives/Disk1"]!;
+  delete disk1.IndicatorLED;
+  delete disk1.LocationIndicatorActive;
+  disk1.Actions = { Oem: { "#SmcDrive.Indicate": { target: "/redfish/v1/Systems/1/Storage/RAID1/Drives/Disk1/Actions/Oem/SmcDrive.Indicate" } } };
+  scripted = await startScriptedBmc({ resources });
+});
+after(async () => {
+  await stack.close();
+  await scripted.close();
+});
+
+async function eventsOf(namespace: string): Promise<string[]> {
+  const list = await stack.client.list(EVENTS, { namespace });
+  return (list.items ?? []).map((e) => `${e.type} ${e.reason}: ${e.note ?? ""}`);
+}
+
+describe("hosts and subscriptions on vendors' BMCs", () => {
+  it("says on the host which lights of its BMC the operator cannot switch", async () => {
+    const ns = await stack.namespace("unusable");
+    await stack.create(SECRETS, {
+      metadata: { name: "oem-bmc", namespace: ns },
+      type: "Opaque",
+      stringData: { username: scripted.username, password: scripted.password },
+    });
+    await stack.create(BARE_METAL_HOSTS, {
+      apiVersion: "metal3.io/v1alpha1",
+      kind: "BareMetalHost",
+      metadata: { name: "oem", namespace: ns },
+      spec: { online: true, bmc: { address: `${scripted.address}/redfish/v1/Systems/1`, credentialsName: "oem-bmc" } },
+    });
+    const host = await waitFor(
+      "host oem to be registered",
+      () => stack.client.get(BARE_METAL_HOSTS, { namespace: ns, name: "oem" }),
+      (h) => findStatusCondition(h.status?.conditions, "Ready")?.status === "True",
+    );
+    assert.equal(host.status?.hardware?.indicators?.length, 3);
+    assert.match(
+      findStatusCondition(host.status?.conditions, "Ready")!.message,
+      /3 indicator lights; the BMC has 1 more that cannot be switched \(see the IndicatorsUnusable Event\)/,
+    );
+    const events = await waitFor(
+      "the IndicatorsUnusable Event",
+      () => eventsOf(ns),
+      (list) => list.some((e) => e.startsWith("Warning IndicatorsUnusable")),
+    );
+    const warning = events.find((e) => e.startsWith("Warning IndicatorsUnusable"))!;
+    assert.match(warning, /Drives\/Disk1: its light is switched only by the OEM action #SmcDrive\.Indicate/);
+  });
+
+  it("gives Ready=False reason BMCSubscriptionLimit, naming the limit, when the BMC is full", async () => {
+    const ns = await stack.namespace("full");
+    await stack.createHost(ns, "worker-0", 0);
+    await waitFor(
+      "host worker-0 to be registered",
+      () => stack.client.get(BARE_METAL_HOSTS, { namespace: ns, name: "worker-0" }),
+      (h) => findStatusCondition(h.status?.conditions, "Ready")?.status === "True",
+    );
+    await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscriptionObject(ns, "first", "worker-0", stack.sink.url, { context: "first" }));
+    await waitFor(
+      "subscription first to be Ready",
+      () => stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "first" }),
+      (s) => findStatusCondition(s.status?.conditions, "Ready")?.status === "True",
+    );
+    await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscriptionObject(ns, "second", "worker-0", stack.sink.url, { context: "second" }));
+    const second = await waitFor(
+      "subscription second to fail",
+      () => stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "second" }),
+      (s) => findStatusCondition(s.status?.conditions, "Ready")?.status === "False",
+    );
+    const ready = findStatusCondition(second.status?.conditions, "Ready")!;
+    assert.equal(ready.reason, "BMCSubscriptionLimit");
+    assert.match(ready.message, /already holds its limit of 1 subscriptions/);
+    assert.equal(stack.fleet.bmc(0).subscriptions().length, 1);
+  });
+});
