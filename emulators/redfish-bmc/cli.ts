@@ -80,8 +80,10 @@ const program = new Command()
   .option("--password <template>", "password of every BMC, {i} is replaced by its index (default: random per BMC)")
   .option("--tls", "serve HTTPS with a self-signed certificate")
   .option("--simple-storage", "also link SimpleStorage from each System (breaks Ironic 21.4's indicator list)")
-  .addOption(new Option("--retry-attempts <n>", "DeliveryRetryAttempts").argParser(integer("--retry-attempts", 0, 100)).default(3))
-  .addOption(new Option("--retry-interval <seconds>", "DeliveryRetryIntervalSeconds").argParser(seconds).default(5))
+  .addOption(
+    new Option("--retry-attempts <n>", "DeliveryRetryAttempts (default: the profile's)").argParser(integer("--retry-attempts", 0, 100)),
+  )
+  .addOption(new Option("--retry-interval <seconds>", "DeliveryRetryIntervalSeconds (default: the profile's)").argParser(seconds))
   .option("--json", "print the BMC list as JSON instead of one line per BMC")
   .option("--quiet", "log only warnings and errors");
 
@@ -96,8 +98,8 @@ const opts = program.opts<{
   password?: string;
   tls?: boolean;
   simpleStorage?: boolean;
-  retryAttempts: number;
-  retryInterval: number;
+  retryAttempts?: number;
+  retryInterval?: number;
   json?: boolean;
   quiet?: boolean;
 }>();
