@@ -6,6 +6,8 @@
  * @module
  */
 import type { Dispatcher } from "undici";
+import type { DriveLinkQuirks } from "./resources.ts";
+import type { VendorProfile } from "./vendor-profile.ts";
 
 /** A pino-compatible logger; the emulator never passes it a password or header value. */
 export interface BmcLogger {
@@ -16,6 +18,10 @@ export interface BmcLogger {
 /** The settings of one BMC, filled in by the fleet. */
 export interface BmcSettings {
   index: number;
+  /** The vendor whose BMC this is (see vendor-profile.ts). */
+  profile: VendorProfile;
+  /** Repeated and dead drive links in the Storage resources. */
+  driveLinkQuirks?: DriveLinkQuirks;
   username: string;
   password: string;
   drivesPerSystem: number;

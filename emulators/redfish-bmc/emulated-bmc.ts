@@ -29,6 +29,7 @@ import { RedfishService } from "./redfish-service.ts";
 import type { RequestStats } from "./request-stats.ts";
 import { resourcePaths } from "./resources.ts";
 import { SessionStore } from "./sessions.ts";
+import type { ProfileName } from "./vendor-profile.ts";
 import type { TestEventParameters } from "./test-event.ts";
 
 /** One drive, as listed in {@link EmulatedBmcInfo}. */
@@ -44,13 +45,17 @@ export interface EmulatedDriveInfo {
 export interface EmulatedBmcInfo {
   /** The BMC's position in the fleet, from 0. */
   index: number;
+  /** The vendor profile it emulates (`generic` unless asked). */
+  profile: ProfileName;
   /** `http://127.0.0.1:PORT` (or `https://` with TLS). */
   url: string;
   /** `/redfish/v1/Systems/<id>`. */
   systemPath: string;
   username: string;
   password: string;
+  /** The System's UUID, also when the vendor's System does not show it. */
   systemUUID: string;
+  /** The Chassis's UUID, also when the vendor's Chassis does not show it. */
   chassisUUID: string;
   drives: EmulatedDriveInfo[];
 }
@@ -70,7 +75,7 @@ export class EmulatedBmc {
 
   constructor(settings: BmcSettings, shared: SharedResources) {
     this.settings = settings;
-    const hardware = createHardware(settings.index, settings.drivesPerSystem);
+    const hardware = createHardware(settings.index, settings.drivesPerSystem, settings.profile);
     this.#hardware = hardware;
     this.#log = bmcLogger(settings.index, shared.logger);
     this.#sessions = new SessionStore(settings);
@@ -79,6 +84,8 @@ export class EmulatedBmc {
       defaultOrigin: resourcePaths(hardware).system,
       maxSubscriptions: settings.maxSubscriptions,
       deliveryTimeoutMs: settings.deliveryTimeoutMs,
+      delivered: settings.profile.subscriptions.delivered,
+      afterFailedDeliveries: settings.profile.subscriptions.afterFailedDeliveries,
       verifyingDispatcher: shared.verifyingDispatcher,
       trustingDispatcher: shared.trustingDispatcher,
       logger: this.#log,
@@ -88,6 +95,7 @@ export class EmulatedBmc {
     this.#machine = new Machine(scope);
     const service = new RedfishService({
       hardware,
+      driveLinkQuirks: settings.driveLinkQuirks,
       simpleStorage: settings.simpleStorage,
       refuseEventTypes: settings.refuseEventTypes === true,
       sessions: this.#sessions,
@@ -110,6 +118,7 @@ export class EmulatedBmc {
   get info(): EmulatedBmcInfo {
     return {
       index: this.settings.index,
+      profile: this.settings.profile.name,
       url: this.#server.url,
       systemPath: resourcePaths(this.#hardware).system,
       username: this.settings.username,

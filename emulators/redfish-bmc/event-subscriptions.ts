@@ -15,6 +15,7 @@ import { eventPayload } from "./events.ts";
 import type { RaisedEvent } from "./events.ts";
 import { subscriptionMatches } from "./subscriptions.ts";
 import type { SubscriptionRecord } from "./subscriptions.ts";
+import type { AfterFailedDeliveries } from "./vendor-profile.ts";
 
 /** A subscription as the control API shows it: header names only, never values. */
 export interface SubscriptionInfo {
@@ -38,6 +39,10 @@ export interface SubscriptionSettings {
   trustingDispatcher: Dispatcher;
   /** Milliseconds before a delivery without response headers counts as failed. */
   deliveryTimeoutMs: number;
+  /** Listener statuses that count as delivered (default any 2xx). */
+  delivered?: "2xx" | "200";
+  /** What happens once a subscription's retries are used up (default: as its `DeliveryRetryPolicy` says). */
+  afterFailedDeliveries?: AfterFailedDeliveries;
   /** The EventService's retry settings now (they can be PATCHed). */
   retry(): { retryAttempts: number; retryIntervalSeconds: number };
   /** Where to log; its lines name the BMC. */
@@ -62,6 +67,8 @@ export class EventSubscriptions {
       verifyingDispatcher: settings.verifyingDispatcher,
       trustingDispatcher: settings.trustingDispatcher,
       timeoutMs: settings.deliveryTimeoutMs,
+      delivered: settings.delivered ?? "2xx",
+      retriesAlwaysBounded: (settings.afterFailedDeliveries ?? "policy") !== "policy",
       retryAttempts: () => settings.retry().retryAttempts,
       retryIntervalMs: () => settings.retry().retryIntervalSeconds * 1000,
       onRetriesExhausted: (subscription) => this.#retriesExhausted(subscription),
@@ -180,7 +187,9 @@ export class EventSubscriptions {
 
   #retriesExhausted(subscription: SubscriptionRecord): void {
     if (this.#records.get(subscription.id) !== subscription) return;
-    if (subscription.deliveryRetryPolicy === "SuspendRetries") {
+    const after = this.#settings.afterFailedDeliveries ?? "policy";
+    const suspend = after === "suspend" || (after === "policy" && subscription.deliveryRetryPolicy === "SuspendRetries");
+    if (suspend) {
       subscription.state = "Disabled";
       this.#settings.logger.warn({ subscription: subscription.id }, "subscription suspended after its delivery retries");
     } else {
