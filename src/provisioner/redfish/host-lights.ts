@@ -25,7 +25,7 @@ import {
 import type { HostCache, LightCache } from "./light-cache.ts";
 import { lightPatch, readLight } from "./light.ts";
 import { isObject } from "./redfish-json.ts";
-import type { RedfishRequest, RedfishResponse, RedfishTarget, RedfishTransport } from "./transport.ts";
+import { redfishErrorText, type RedfishRequest, type RedfishResponse, type RedfishTarget, type RedfishTransport } from "./transport.ts";
 
 /** Answers already read in this call, by path, for the inventory read to reuse instead of asking again. */
 type Answers = Map<string, { response: RedfishResponse; at: number }>;
@@ -59,23 +59,35 @@ export class HostLights {
         `redfish BMC ${target.address.display}: ${operation}: the light can be set to ${light.indicator.states.join(", ")}, not ${JSON.stringify(state)}`,
       );
     }
-    let reading = fresh ?? this.#cache.recent(cache, light.path) ?? (await this.#read(target, cache, light, operation, signal));
-    for (let attempt = 0; ; attempt++) {
+    let path = light.writeAt ?? light.path;
+    const usable = path === light.path ? fresh : undefined;
+    let reading = usable ?? this.#cache.recent(cache, path) ?? (await this.#read(target, cache, light, operation, signal, path));
+    let reread = false;
+    for (;;) {
       const patch = lightPatch(reading.body, state);
       if ("refused" in patch) {
         throw new ProvisionerError("Rejected", `redfish BMC ${target.address.display}: ${operation}: ${patch.refused}`);
       }
-      const req: RedfishRequest = { method: "PATCH", path: light.path, body: patch.body, operation };
+      const req: RedfishRequest = { method: "PATCH", path, body: patch.body, operation };
       if (reading.etag !== undefined) req.ifMatch = reading.etag;
       const response = await this.#transport.send(target, req, signal);
       if (response.status >= 200 && response.status < 300) {
-        this.#cache.remember(cache, light.path, response, { ...reading.body, ...patch.body });
+        this.#cache.remember(cache, path, response, { ...reading.body, ...patch.body });
         return;
       }
-      cache.readings.delete(light.path);
-      if (response.status === 412 && attempt === 0) {
+      cache.readings.delete(path);
+      const systemPath = cache.inventory?.systemPath ?? target.address.systemPath;
+      if (light.writeAt === undefined && light.indicator.component === "chassis" && systemPath !== undefined && notWritable(response)) {
+        // The chassis shows the system's light and takes its writes only on the System: write there, from now on.
+        light.writeAt = systemPath;
+        path = systemPath;
+        reading = await this.#read(target, cache, light, operation, signal, path);
+        continue;
+      }
+      if (response.status === 412 && !reread) {
         // Someone changed the resource since it was read: read it again and retry once.
-        reading = await this.#read(target, cache, light, operation, signal);
+        reread = true;
+        reading = await this.#read(target, cache, light, operation, signal, path);
         continue;
       }
       if (response.status === 412) throw this.#transport.failure(target, req, response, "Transient");
@@ -177,16 +189,26 @@ export class HostLights {
     return fresh === undefined ? { cache, light } : { cache, light, fresh };
   }
 
-  /** GETs a light's resource and keeps the reading. */
-  async #read(target: RedfishTarget, cache: HostCache, light: LightLocation, operation: string, signal?: AbortSignal): Promise<Reading> {
-    const req: RedfishRequest = { method: "GET", path: light.path, operation };
+  /**
+   * GETs a light's resource (or `path`, where its writes go) and keeps the
+   * reading; the light's own resource is checked to still be the light's.
+   */
+  async #read(
+    target: RedfishTarget,
+    cache: HostCache,
+    light: LightLocation,
+    operation: string,
+    signal?: AbortSignal,
+    path = light.path,
+  ): Promise<Reading> {
+    const req: RedfishRequest = { method: "GET", path, operation };
     const response = await this.#transport.send(target, req, signal);
     if (response.status === 404) throw this.#gone(target, light, operation);
     if (response.status !== 200 || !isObject(response.body)) {
-      cache.readings.delete(light.path);
+      cache.readings.delete(path);
       throw this.#transport.failure(target, req, response);
     }
-    const found = identityOf(light, response.body);
+    const found = path === light.path ? identityOf(light, response.body) : undefined;
     if (found !== undefined) {
       // The path now holds another system, chassis or drive (hardware replaced behind the same address).
       this.#cache.forget(target);
@@ -197,7 +219,7 @@ export class HostLights {
       );
     }
     const reading: Reading = { body: response.body, etag: response.etag, at: performance.now() };
-    cache.readings.set(light.path, reading);
+    cache.readings.set(path, reading);
     return reading;
   }
 
@@ -216,6 +238,11 @@ export class HostLights {
       `redfish BMC ${target.address.display}: ${operation}: the light's resource ${light.path} is gone (HTTP 404)`,
     );
   }
+}
+
+/** A 4xx answer refusing the write because the property cannot be written there (`PropertyNotWritable`). */
+function notWritable(response: RedfishResponse): boolean {
+  return response.status >= 400 && response.status < 500 && /PropertyNotWritable/.test(redfishErrorText(response.body));
 }
 
 /** The host's lights as the BareMetalHost lists them. */

@@ -48,6 +48,12 @@ export interface LightLocation {
   indicator: HostIndicator;
   /** The resource path of the System, Chassis or Drive. */
   path: string;
+  /**
+   * The path that takes the light's writes, learnt when the resource refused
+   * one as not writable: the linked System, for a chassis that shows the
+   * system's light but takes its writes only there (Lenovo XCC).
+   */
+  writeAt?: string;
 }
 
 /** What the provisioner knows of one host's BMC. */

@@ -49,10 +49,12 @@ describe("Redfish lights", () => {
     assert.deepEqual(lightPatch({ ...chassis("Off"), "@odata.type": "#ComputerSystem.v1_5_0.ComputerSystem" }, "on"), {
       body: { IndicatorLED: "Lit" },
     });
-    // Where the chassis has LocationIndicatorActive, that is preferred, and true identifies.
-    assert.deepEqual(lightPatch({ ...chassis("Lit"), LocationIndicatorActive: false }, "on"), {
-      body: { LocationIndicatorActive: true },
-    });
+    // Where the chassis has LocationIndicatorActive, that is preferred, and true identifies (showing Blinking).
+    const both = { ...chassis("Lit"), LocationIndicatorActive: false };
+    assert.deepEqual(switchableStates(lightProperties(both)!), ["off", "on"]);
+    assert.deepEqual(lightPatch(both, "on"), { body: { LocationIndicatorActive: true } });
+    assert.equal(readLight({ ...chassis("Blinking"), LocationIndicatorActive: true }), "on");
+    assert.equal(readLight(both), "off");
   });
 
   it("patches LocationIndicatorActive where the resource has it, IndicatorLED otherwise", () => {

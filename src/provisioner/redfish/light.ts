@@ -7,10 +7,12 @@
  *
  * "on" is what makes the light identify the hardware on that vendor. Mostly
  * that is `LocationIndicatorActive: true` or `IndicatorLED: Lit`; but on a Dell
- * chassis `Lit` is the normal state and `Blinking` identifies, so a Dell
- * chassis light that offers only `IndicatorLED` reads `Blinking` as "on" and
- * `Lit` or `Off` as "off", is switched on with `Blinking` and off with `Lit`,
- * and offers no separate "blinking" state.
+ * chassis `IndicatorLED` is the health light, `Lit` its normal state and
+ * `Blinking` what identifies (and what `LocationIndicatorActive: true` shows).
+ * So a Dell chassis light offers "off" and "on" only: "on" is
+ * `LocationIndicatorActive: true` where the chassis has it, else `Blinking`;
+ * "off" is `false`, else `Lit`; `Blinking` reads as "on", `Lit` and `Off` as
+ * "off".
  *
  * @module
  */
@@ -21,7 +23,7 @@ import type { IndicatorState } from "../provisioner.ts";
 export interface LightProperties {
   locationIndicatorActive: boolean;
   indicatorLED: boolean;
-  /** `IndicatorLED` only, and `Blinking` identifies while `Lit` is the normal state (a Dell chassis). */
+  /** `IndicatorLED` is a health light: `Blinking` identifies, `Lit` is the normal state (a Dell chassis). */
   identifyBlinks: boolean;
 }
 
@@ -39,7 +41,7 @@ export function lightProperties(resource: Record<string, unknown>): LightPropert
     (typeof resource.LocationIndicatorActive === "boolean" || resource.LocationIndicatorActive === null);
   const indicatorLED = typeof resource.IndicatorLED === "string" && resource.IndicatorLED in LED_TO_STATE;
   if (!locationIndicatorActive && !indicatorLED) return undefined;
-  return { locationIndicatorActive, indicatorLED, identifyBlinks: !locationIndicatorActive && isDellChassis(resource) };
+  return { locationIndicatorActive, indicatorLED, identifyBlinks: indicatorLED && isDellChassis(resource) };
 }
 
 /** A Chassis resource made by Dell, whose `IndicatorLED` blinks to identify. */
@@ -58,7 +60,10 @@ export function switchableStates(properties: LightProperties): string[] {
 export function readLight(resource: Record<string, unknown>): IndicatorState {
   const active = resource.LocationIndicatorActive;
   const led = typeof resource.IndicatorLED === "string" ? LED_TO_STATE[resource.IndicatorLED] : undefined;
-  if (lightProperties(resource)?.identifyBlinks) return led === "blinking" ? "on" : led === "unknown" ? "unknown" : "off";
+  if (lightProperties(resource)?.identifyBlinks) {
+    if (typeof active === "boolean") return active ? "on" : "off";
+    return led === "blinking" ? "on" : led === "unknown" ? "unknown" : "off";
+  }
   if (typeof active === "boolean") {
     if (!active) return "off";
     return led === "blinking" ? "blinking" : "on";
@@ -78,9 +83,9 @@ export function lightPatch(
   if (properties === undefined) return { refused: "the resource has no indicator light" };
   if (state === "unknown") return { refused: 'a light cannot be set to "unknown"' };
   if (properties.identifyBlinks) {
-    return state === "blinking"
-      ? { refused: 'this light identifies by blinking: set it to "on"' }
-      : { body: { IndicatorLED: state === "on" ? "Blinking" : "Lit" } };
+    if (state === "blinking") return { refused: 'this light identifies by blinking: set it to "on"' };
+    if (properties.locationIndicatorActive) return { body: { LocationIndicatorActive: state === "on" } };
+    return { body: { IndicatorLED: state === "on" ? "Blinking" : "Lit" } };
   }
   if (state === "blinking") {
     return properties.indicatorLED
