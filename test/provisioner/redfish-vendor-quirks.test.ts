@@ -53,16 +53,16 @@ function withoutUUIDs(): Record<string, Record<string, unknown>> {
   return resources;
 }
 
-/** A Redfish 400 answer refusing `property` as unknown, as bmcweb sends it. */
-function propertyUnknown(property: string) {
+/** A Redfish 400 answer refusing `property` as unknown, as bmcweb (or, with iLO's message, HPE iLO) sends it. */
+function propertyUnknown(property: string, messageId = "Base.1.13.0.PropertyUnknown") {
   const message = `The property ${property} is not in the list of valid properties for the resource.`;
   return {
     status: 400,
     body: {
       error: {
-        code: "Base.1.13.0.PropertyUnknown",
+        code: messageId,
         message,
-        "@Message.ExtendedInfo": [{ MessageId: "Base.1.13.0.PropertyUnknown", Message: message, MessageArgs: [property] }],
+        "@Message.ExtendedInfo": [{ MessageId: messageId, Message: message, MessageArgs: [property] }],
       },
     },
   };
@@ -164,27 +164,29 @@ describe("redfish provisioner on vendors' quirks", () => {
     }
   });
 
-  it("sends a create once more without a property the BMC refuses as unknown, and leaves it out from then on", async () => {
-    const resources = {
-      ...sampleResources("both"),
-      "/redfish/v1/EventService": {
-        Id: "EventService",
-        EventTypesForSubscription: ["Alert"],
-        Subscriptions: { "@odata.id": "/redfish/v1/EventService/Subscriptions" },
-      },
-    };
-    const { bmc, provisioner, host } = await start({
-      resources,
-      intercept: (req) => (req.method === "POST" && req.body?.EventTypes !== undefined ? propertyUnknown("EventTypes") : undefined),
+  for (const messageId of ["Base.1.13.0.PropertyUnknown", "iLO.2.15.PropertyNotWritableOrUnknown"]) {
+    it(`sends a create once more without a property the BMC refuses as unknown (${messageId}), and leaves it out from then on`, async () => {
+      const resources = {
+        ...sampleResources("both"),
+        "/redfish/v1/EventService": {
+          Id: "EventService",
+          EventTypesForSubscription: ["Alert"],
+          Subscriptions: { "@odata.id": "/redfish/v1/EventService/Subscriptions" },
+        },
+      };
+      const { bmc, provisioner, host } = await start({
+        resources,
+        intercept: (req) => (req.method === "POST" && req.body?.EventTypes !== undefined ? propertyUnknown("EventTypes", messageId) : undefined),
+      });
+      const first = await provisioner.createSubscription(host, { destination: "https://sink.example/a", context: "a", httpHeaders: {} });
+      const posts = () => bmc.log.filter((r) => r.method === "POST");
+      assert.deepEqual(posts().map((r) => r.body.EventTypes), [["Alert"], undefined]);
+      assert.equal(first.id, "1");
+      await provisioner.createSubscription(host, { destination: "https://sink.example/b", context: "b", httpHeaders: {} });
+      assert.equal(posts().length, 3, "the second create is sent once, without EventTypes");
+      assert.equal(posts()[2]!.body.EventTypes, undefined);
     });
-    const first = await provisioner.createSubscription(host, { destination: "https://sink.example/a", context: "a", httpHeaders: {} });
-    const posts = () => bmc.log.filter((r) => r.method === "POST");
-    assert.deepEqual(posts().map((r) => r.body.EventTypes), [["Alert"], undefined]);
-    assert.equal(first.id, "1");
-    await provisioner.createSubscription(host, { destination: "https://sink.example/b", context: "b", httpHeaders: {} });
-    assert.equal(posts().length, 3, "the second create is sent once, without EventTypes");
-    assert.equal(posts()[2]!.body.EventTypes, undefined);
-  });
+  }
 
   it("never drops a property the subscription needs: its refusal is the error", async () => {
     const { bmc, provisioner, host } = await start({

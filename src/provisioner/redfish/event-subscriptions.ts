@@ -11,7 +11,7 @@
  *   but `MetricReport`, so the subscription still receives every event; or
  *   when the `eventTypes` option asks for it. bmcweb refuses it as unknown.
  * - Once per create, a property the BMC refuses as unknown
- *   (`PropertyUnknown`) is left out and the POST sent again, and the BMC is
+ *   (`PropertyUnknown`, iLO's `PropertyNotWritableOrUnknown`) is left out and the POST sent again, and the BMC is
  *   remembered not to take it. Properties the subscription needs
  *   (`Destination`, `Protocol`, `Context`, `HttpHeaders`) are never dropped:
  *   their refusal is the error.
@@ -254,12 +254,12 @@ function isSuspended(body: Record<string, unknown>): boolean {
   return state === "Disabled" || state === "StandbyOffline";
 }
 
-/** The property a 400 answer refuses as unknown (`PropertyUnknown`), if that is what it says. */
+/** The property a 400 answer refuses as unknown (`PropertyUnknown`, iLO's `PropertyNotWritableOrUnknown`), if that is what it says. */
 function refusedProperty(response: RedfishResponse): string | undefined {
   if (response.status !== 400 || !isObject(response.body) || !isObject(response.body.error)) return undefined;
   const info = response.body.error["@Message.ExtendedInfo"];
   for (const entry of Array.isArray(info) ? info : []) {
-    if (!isObject(entry) || typeof entry.MessageId !== "string" || !entry.MessageId.endsWith("PropertyUnknown")) continue;
+    if (!isObject(entry) || typeof entry.MessageId !== "string" || !/PropertyUnknown$|PropertyNotWritableOrUnknown$/.test(entry.MessageId)) continue;
     const args = Array.isArray(entry.MessageArgs) ? entry.MessageArgs : [];
     const related = Array.isArray(entry.RelatedProperties) ? entry.RelatedProperties : [];
     const name = stringOf(args[0]) ?? stringOf(related[0])?.replace(/^#\//, "");
