@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { PROFILE_NAMES, PROFILES, startBmcFleet } from "../../emulators/redfish-bmc/index.ts";
 import type { IndicatorComponent } from "../../src/api/baremetalhost-service-indicator.ts";
+import { ProvisionerError } from "../../src/provisioner/provisioner.ts";
 import { RedfishProvisioner } from "../../src/provisioner/redfish/redfish-provisioner.ts";
 import { describeConformance } from "./conformance.ts";
 import { emulatedBmcView } from "./emulated-bmc-view.ts";
@@ -54,6 +55,35 @@ for (const name of PROFILE_NAMES) {
 }
 
 describe("redfish provisioner on vendor profiles, beyond the conformance cases", () => {
+  for (const name of ["dell-idrac9", "openbmc"] as const) {
+    it(`says that ${name} takes HTTPS destinations only when it refuses an HTTP one`, async () => {
+      const fleet = await startBmcFleet({ count: 1, profile: name });
+      const provisioner = new RedfishProvisioner();
+      try {
+        const info = fleet.bmcs[0]!;
+        const host = {
+          namespace: "vendors",
+          name,
+          address: `${info.url.replace(/^http:/, "redfish+http:")}${info.systemPath}`,
+          disableCertificateVerification: false,
+          username: info.username,
+          password: info.password,
+        };
+        await assert.rejects(
+          provisioner.createSubscription(host, { destination: "http://receiver.example/events", context: "c", httpHeaders: {} }),
+          (error: unknown) =>
+            error instanceof ProvisionerError &&
+            error.kind === "Rejected" &&
+            /refused HTTP destination "http:\/\/receiver\.example\/events"; it takes HTTPS destinations only/.test(error.message),
+        );
+        assert.deepEqual(fleet.bmc(0).subscriptions(), []);
+      } finally {
+        await provisioner.close();
+        await fleet.close();
+      }
+    });
+  }
+
   it("reports Supermicro's OEM-only drive lights as lights it cannot switch", async () => {
     const fleet = await startBmcFleet({ count: 1, profile: "supermicro" });
     const provisioner = new RedfishProvisioner();

@@ -18,8 +18,8 @@
  *
  * A full BMC (`EventSubscriptionLimitExceeded`, `CreateLimitReachedForResource`,
  * or an error saying so) is a
- * `SubscriptionLimit` error naming the limit; an `http` destination on a BMC
- * that takes only HTTPS ones (Dell iDRAC) is refused with that reason.
+ * `SubscriptionLimit` error naming the limit; a BMC's refusal of an `http`
+ * destination (Dell iDRAC, OpenBMC take HTTPS only) says so.
  *
  * @module
  */
@@ -34,8 +34,6 @@ interface EventServiceFacts {
   subscriptionsPath: string;
   /** `EventTypes` to send with each create, when the EventService filters by them. */
   eventTypes?: string[];
-  /** The BMC delivers only to HTTPS destinations. */
-  httpsOnly: boolean;
   /** Properties the BMC refused as unknown: not sent again. */
   refused: Set<string>;
 }
@@ -87,16 +85,6 @@ export class EventSubscriptions {
     checkDestination(target, request, operation);
     signal?.throwIfAborted();
     const facts = await this.#facts(target, operation, signal);
-    if (facts.httpsOnly && request.destination.startsWith("http:")) {
-      throw new ProvisionerError(
-        "Rejected",
-        redactSecrets(
-          `redfish BMC ${target.address.display}: ${operation}: this BMC (Dell iDRAC) sends events only to HTTPS destinations, ` +
-            `and destination ${JSON.stringify(request.destination)} is HTTP: give the receiver an https URL`,
-          target.secrets,
-        ),
-      );
-    }
     const body = this.#payload(facts, request);
     let req: RedfishRequest = { method: "POST", path: facts.subscriptionsPath, body, operation };
     let response = await this.#transport.send(target, req, signal);
@@ -165,13 +153,16 @@ export class EventSubscriptions {
         { cause: error },
       );
     }
+    // Dell iDRAC (older iDRAC9 firmware) and OpenBMC's default build take HTTPS destinations only, and
+    // say so as a 400 about Destination; newer iDRAC9 firmware takes HTTP, so it is not refused up front.
     const destinationRefused = response.status === 400 && /Destination|https/i.test(text);
     if (destinationRefused && request.destination.startsWith("http:")) {
       return new ProvisionerError(
         "Rejected",
         redactSecrets(
           `redfish BMC ${target.address.display}: ${req.operation}: the BMC refused HTTP destination ` +
-            `${JSON.stringify(request.destination)}; it may take HTTPS destinations only (${text})`,
+            `${JSON.stringify(request.destination)}; it takes HTTPS destinations only (Dell iDRAC, OpenBMC): ` +
+            `give the receiver an https URL (${text})`,
           target.secrets,
         ),
         { cause: error },
@@ -212,7 +203,6 @@ export class EventSubscriptions {
     }
     const facts: EventServiceFacts = {
       subscriptionsPath: subscriptions.replace(/\/+$/, ""),
-      httpsOnly: isDell(root),
       refused: new Set(),
     };
     const eventTypes = filteringEventTypes(service);
@@ -240,12 +230,6 @@ function filteringEventTypes(service: Record<string, unknown>): string[] | undef
   if (Array.isArray(service.RegistryPrefixes) || Array.isArray(service.ResourceTypes)) return undefined;
   const types = advertised.filter((t): t is string => typeof t === "string" && !NOT_EVENTS.has(t));
   return types.length === 0 ? undefined : types;
-}
-
-/** A Dell iDRAC service root (its `Vendor`, or its Dell OEM section). */
-function isDell(root: Record<string, unknown>): boolean {
-  if (typeof root.Vendor === "string" && /^dell\b/i.test(root.Vendor)) return true;
-  return isObject(root.Oem) && "Dell" in root.Oem;
 }
 
 /** A subscription the BMC suspended (`Status.State` `Disabled` or `StandbyOffline`). */
