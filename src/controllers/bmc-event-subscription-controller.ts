@@ -303,9 +303,10 @@ export class BMCEventSubscriptionReconciler {
         }
         lost = true;
         if (check.suspended) {
-          // Still on the BMC but sending nothing: replaced, and deleted once the new one is recorded.
-          status.staleSubscriptionIDs = [...(status.staleSubscriptionIDs ?? []), status.subscriptionID];
+          // It sends nothing, so nothing is lost by deleting it first; and a BMC that holds one subscription
+          // per destination (Dell iDRAC), or is full, would refuse the new one beside it.
           this.#d.events.event(sub, suspendedEvent(status.subscriptionID));
+          await this.#d.provisioner.deleteSubscription(access, status.subscriptionID, ctx.signal);
         } else {
           this.#d.events.event(sub, {
             type: "Warning",
@@ -314,7 +315,7 @@ export class BMCEventSubscriptionReconciler {
             note: `The BMC no longer holds subscription ${status.subscriptionID} with this destination and context (a BMC reset?); creating it again`,
           });
         }
-        // A lost one is not kept as stale: it is gone, or its ID now belongs to another subscription.
+        // Not kept as stale: it is gone, or its ID now belongs to another subscription.
         this.#forgetOwner(sub, [status.subscriptionID]);
         delete status.subscriptionID;
         delete status.httpHeadersVersion;
@@ -754,6 +755,6 @@ function suspendedEvent(id: string): { type: "Warning"; reason: string; action: 
     type: "Warning",
     reason: "SubscriptionSuspended",
     action: "CheckSubscription",
-    note: `The BMC suspended subscription ${id} (after failed deliveries?) and sends it no events; creating it again and deleting the suspended one`,
+    note: `The BMC suspended subscription ${id} (after failed deliveries?) and sends it no events; deleting it and creating it again`,
   };
 }

@@ -14,9 +14,11 @@ import { sampleResources, type ScriptedBmc, startScriptedBmc } from "../provisio
 
 let stack: OperatorStack;
 let scripted: ScriptedBmc;
+let dellLike: ScriptedBmc;
 before(async () => {
   stack = await startOperatorStack({ bmcs: 1, policies: false, fleet: { maxSubscriptions: 1 } });
-  await stack.startOperator();
+  await stack.startOperator({ subscriptionCheckIntervalMs: 300 });
+  dellLike = await startScriptedBmc({ resources: sampleResources("both"), oneSubscriptionPerDestination: true });
   const resources = sampleResources("both");
   // A drive whose light is switched only by an OEM action, as on some Supermicro firmware.
   const disk1 = resources["/redfish/v1/Systems/1/Storage/RAID1/Drives/Disk1"]!;
@@ -28,7 +30,28 @@ before(async () => {
 after(async () => {
   await stack.close();
   await scripted.close();
+  await dellLike.close();
 });
+
+/** Creates a host whose BMC is `bmc` (a scripted one), and waits for it to be registered. */
+async function scriptedHost(namespace: string, name: string, bmc: ScriptedBmc) {
+  await stack.create(SECRETS, {
+    metadata: { name: `${name}-bmc`, namespace },
+    type: "Opaque",
+    stringData: { username: bmc.username, password: bmc.password },
+  });
+  await stack.create(BARE_METAL_HOSTS, {
+    apiVersion: "metal3.io/v1alpha1",
+    kind: "BareMetalHost",
+    metadata: { name, namespace },
+    spec: { online: true, bmc: { address: `${bmc.address}/redfish/v1/Systems/1`, credentialsName: `${name}-bmc` } },
+  });
+  return waitFor(
+    `host ${name} to be registered`,
+    () => stack.client.get(BARE_METAL_HOSTS, { namespace, name }),
+    (h) => findStatusCondition(h.status?.conditions, "Ready")?.status === "True",
+  );
+}
 
 async function eventsOf(namespace: string): Promise<string[]> {
   const list = await stack.client.list(EVENTS, { namespace });
@@ -38,22 +61,7 @@ async function eventsOf(namespace: string): Promise<string[]> {
 describe("hosts and subscriptions on vendors' BMCs", () => {
   it("says on the host which lights of its BMC the operator cannot switch", async () => {
     const ns = await stack.namespace("unusable");
-    await stack.create(SECRETS, {
-      metadata: { name: "oem-bmc", namespace: ns },
-      type: "Opaque",
-      stringData: { username: scripted.username, password: scripted.password },
-    });
-    await stack.create(BARE_METAL_HOSTS, {
-      apiVersion: "metal3.io/v1alpha1",
-      kind: "BareMetalHost",
-      metadata: { name: "oem", namespace: ns },
-      spec: { online: true, bmc: { address: `${scripted.address}/redfish/v1/Systems/1`, credentialsName: "oem-bmc" } },
-    });
-    const host = await waitFor(
-      "host oem to be registered",
-      () => stack.client.get(BARE_METAL_HOSTS, { namespace: ns, name: "oem" }),
-      (h) => findStatusCondition(h.status?.conditions, "Ready")?.status === "True",
-    );
+    const host = await scriptedHost(ns, "oem", scripted);
     assert.equal(host.status?.hardware?.indicators?.length, 3);
     assert.match(
       findStatusCondition(host.status?.conditions, "Ready")!.message,
@@ -92,5 +100,33 @@ describe("hosts and subscriptions on vendors' BMCs", () => {
     assert.equal(ready.reason, "BMCSubscriptionLimit");
     assert.match(ready.message, /already holds its limit of 1 subscriptions/);
     assert.equal(stack.fleet.bmc(0).subscriptions().length, 1);
+  });
+
+  it("re-creates a subscription a BMC that takes one subscription per destination suspended, deleting it first", async () => {
+    const ns = await stack.namespace("suspended");
+    await scriptedHost(ns, "dell", dellLike);
+    await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscriptionObject(ns, "events", "dell", stack.sink.url, { context: "dell" }));
+    const first = await waitFor(
+      "subscription events to be Ready",
+      () => stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "events" }),
+      (s) => !!s.status?.subscriptionID && findStatusCondition(s.status.conditions, "Ready")?.status === "True",
+    );
+    const suspendedId = first.status!.subscriptionID!;
+    // Suspended after failed deliveries: the BMC keeps it, with Status.State Disabled, and sends it nothing.
+    dellLike.subscriptions.get(suspendedId)!.Status = { State: "Disabled", Health: "Warning" };
+    const again = await waitFor(
+      "subscription events to be created again",
+      () => stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "events" }),
+      (s) => !!s.status?.subscriptionID && s.status.subscriptionID !== suspendedId && findStatusCondition(s.status.conditions, "Ready")?.status === "True",
+    );
+    assert.deepEqual([...dellLike.subscriptions.keys()], [again.status!.subscriptionID]);
+    const calls = dellLike.calls().filter((c) => /^(POST|DELETE) /.test(c));
+    assert.deepEqual(calls, [
+      "POST /redfish/v1/EventService/Subscriptions",
+      `DELETE /redfish/v1/EventService/Subscriptions/${suspendedId}`,
+      "POST /redfish/v1/EventService/Subscriptions",
+    ]);
+    const events = await eventsOf(ns);
+    assert.ok(events.some((e) => e.startsWith("Warning SubscriptionSuspended")), events.join("\n"));
   });
 });
