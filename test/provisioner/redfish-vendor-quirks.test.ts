@@ -142,6 +142,31 @@ describe("redfish provisioner on vendors' quirks", () => {
     ]);
   });
 
+  it("keeps the patched reading when a PATCH answers 200 with a message instead of the resource (iLO, iDRAC, Supermicro)", async () => {
+    for (const answer of [
+      { error: { code: "iLO.0.10.ExtendedInfo", "@Message.ExtendedInfo": [{ MessageId: "Base.1.4.Success" }] } },
+      { "@Message.ExtendedInfo": [{ MessageId: "Base.1.12.Success", Message: "Successfully Completed Request" }] },
+      { Success: { code: "Base.v1_4_0.Success", Message: "Successfully Completed Request." } },
+    ]) {
+      let state = false;
+      const { bmc, provisioner, host } = await start({
+        resources: sampleResources("location"),
+        intercept: (req) => {
+          if (req.method !== "PATCH") return undefined;
+          state = req.body.LocationIndicatorActive;
+          bmc.resources.get(req.path)!.LocationIndicatorActive = state;
+          return { status: 200, body: answer, headers: { etag: `W/"${String(state)}"` } };
+        },
+      });
+      await provisioner.registerHost(host);
+      const from = bmc.log.length;
+      await provisioner.setIndicator(host, "5a3c0e1e-0000-4000-8000-000000000001@system", "on");
+      await provisioner.setIndicator(host, "5a3c0e1e-0000-4000-8000-000000000001@system", "off");
+      assert.deepEqual(bmc.calls().slice(from), ["PATCH /redfish/v1/Systems/1", "PATCH /redfish/v1/Systems/1"], JSON.stringify(answer));
+      assert.equal(state, false);
+    }
+  });
+
   it("sends EventTypes only to an EventService that filters by them", async () => {
     for (const [service, expected] of [
       [{ EventTypesForSubscription: ["StatusChange", "Alert", "MetricReport"] }, ["StatusChange", "Alert"]],

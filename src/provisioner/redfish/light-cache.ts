@@ -63,7 +63,9 @@ export class LightCache {
       cache.readings.delete(path);
       return;
     }
-    const body = isObject(response.body) && Object.keys(response.body).length > 0 ? response.body : patched;
+    // A 200 may carry the resource, or only a message (iDRAC's @Message.ExtendedInfo, iLO's error
+    // envelope, Supermicro's Success object): then the resource is what was read, patched.
+    const body = isObject(response.body) && ("@odata.id" in response.body || "Id" in response.body) ? response.body : patched;
     cache.readings.set(path, { body, etag: response.etag, at: performance.now() });
   }
 }
