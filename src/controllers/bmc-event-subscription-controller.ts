@@ -325,9 +325,18 @@ export class BMCEventSubscriptionReconciler {
       // A recorded ID proves nothing else exists; without one, an earlier attempt may have reached the BMC.
       const mayExist = !lost && !this.#neverAttempted.has(uid);
       this.#neverAttempted.delete(uid);
-      const created = await this.#hostLocks.run(subscriptionHostKey(sub), () =>
-        this.#createOnce(sub, status, access, headers, mayExist, listing, ctx),
-      );
+      const create = () =>
+        this.#hostLocks.run(subscriptionHostKey(sub), () => this.#createOnce(sub, status, access, headers, mayExist, listing, ctx));
+      let created: Awaited<ReturnType<typeof create>>;
+      try {
+        created = await create();
+      } catch (error) {
+        if (!refusedBesideReplaced(error, status)) throw error;
+        // A BMC that holds one subscription per destination (Dell iDRAC), or is full, refuses the new one
+        // beside the one it replaces: delete the replaced ones first, then create it.
+        await this.#deleteStale(sub, status, access, undefined, ctx);
+        created = await create();
+      }
       const { subscription, adopted, replaced } = created;
       status.subscriptionID = subscription.id;
       if (version) status.httpHeadersVersion = version;
@@ -757,4 +766,10 @@ function suspendedEvent(id: string): { type: "Warning"; reason: string; action: 
     action: "CheckSubscription",
     note: `The BMC suspended subscription ${id} (after failed deliveries?) and sends it no events; deleting it and creating it again`,
   };
+}
+
+/** Whether a create was refused while replaced subscriptions of the resource are still on the BMC. */
+function refusedBesideReplaced(error: unknown, status: BMCEventSubscriptionStatus): boolean {
+  const refused = error instanceof ProvisionerError && (error.kind === "Rejected" || error.kind === "SubscriptionLimit");
+  return refused && (status.staleSubscriptionIDs?.length ?? 0) > 0;
 }

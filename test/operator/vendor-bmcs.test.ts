@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import type { BMCEventSubscription } from "../../src/api/bmc-event-subscription.ts";
 import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS } from "../../src/controllers/resources.ts";
 import { EVENTS, findStatusCondition, SECRETS } from "../../src/runtime/index.ts";
 import { type OperatorStack, startOperatorStack, subscriptionObject, waitFor } from "../support/operator-stack.ts";
@@ -128,5 +129,39 @@ describe("hosts and subscriptions on vendors' BMCs", () => {
     ]);
     const events = await eventsOf(ns);
     assert.ok(events.some((e) => e.startsWith("Warning SubscriptionSuspended")), events.join("\n"));
+  });
+
+  it("replaces a subscription whose headers changed on a BMC that takes one subscription per destination", async () => {
+    const ns = await stack.namespace("headers");
+    await scriptedHost(ns, "dell", dellLike);
+    await stack.create(SECRETS, { metadata: { name: "hook", namespace: ns }, stringData: { Authorization: "Bearer first-0c1f" } });
+    await stack.create(
+      BMC_EVENT_SUBSCRIPTIONS,
+      subscriptionObject(ns, "events", "dell", stack.sink.url, { context: "headers", httpHeadersRef: { name: "hook" } }),
+    );
+    const isReady = (s: BMCEventSubscription) => !!s.status?.subscriptionID && !s.status.staleSubscriptionIDs?.length;
+    const first = await waitFor(
+      "subscription events to be Ready",
+      () => stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "events" }),
+      (s) => isReady(s) && findStatusCondition(s.status?.conditions, "Ready")?.status === "True",
+    );
+    const from = dellLike.log.length;
+    await stack.client.patch(SECRETS, { namespace: ns, name: "hook" }, { stringData: { Authorization: "Bearer second-7d2e" } }, { type: "merge" });
+    const second = await waitFor(
+      "subscription events to be created again with the new headers",
+      () => stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "events" }),
+      (s) => isReady(s) && s.status?.subscriptionID !== first.status?.subscriptionID && findStatusCondition(s.status?.conditions, "Ready")?.status === "True",
+    );
+    const mine = [...dellLike.subscriptions.entries()].filter(([, body]) => body.Context === "headers");
+    assert.deepEqual(mine.map(([id]) => id), [second.status!.subscriptionID]);
+    assert.deepEqual(mine[0]![1].HttpHeaders, [{ Authorization: "Bearer second-7d2e" }]);
+    assert.deepEqual(
+      dellLike.log.slice(from).filter((r) => r.method === "POST" || r.method === "DELETE").map((r) => `${r.method} ${r.path}`),
+      [
+        "POST /redfish/v1/EventService/Subscriptions",
+        `DELETE /redfish/v1/EventService/Subscriptions/${first.status!.subscriptionID}`,
+        "POST /redfish/v1/EventService/Subscriptions",
+      ],
+    );
   });
 });
