@@ -187,13 +187,19 @@ export class RedfishService {
     return this.#bmc.hardware.profile;
   }
 
-  /** A GET response in the vendor's shape with its ETag (if the vendor sends one); a 304 when `If-None-Match` names it. */
+  /**
+   * A GET response in the vendor's shape with its ETag (if the vendor sends
+   * one) and the `Link` to its JSON schema (`rel=describedby`, DSP0266); a
+   * 304 when `If-None-Match` names the ETag.
+   */
   #resource(request: ParsedRequest, body: unknown): ServiceResponse {
-    const response = shapedJson(200, this.#shape, body);
+    const schema = describedBy(body);
+    const link: Record<string, string> = schema === undefined ? {} : { Link: `<${schema}>; rel=describedby` };
+    const response = shapedJson(200, this.#shape, body, link);
     const etag = response.headers.ETag;
     const ifNoneMatch = request.headers["if-none-match"];
     if (etag !== undefined && ifNoneMatch !== undefined && etagListIncludes(ifNoneMatch, etag)) {
-      return { status: 304, headers: { ETag: etag } };
+      return { status: 304, headers: { ETag: etag, ...link } };
     }
     return response;
   }
@@ -211,6 +217,13 @@ export class RedfishService {
   }
 
   #handle(request: ServiceRequest): ServiceResponse {
+    // DSP0266: a request for an OData version the service does not support is refused with 412.
+    const odataVersion = request.headers["odata-version"];
+    if (odataVersion !== undefined && String(odataVersion).trim() !== "4.0") {
+      throw new RedfishError(412, [
+        baseMessages.generalError(`The OData-Version ${JSON.stringify(odataVersion)} is not supported; this service supports 4.0.`),
+      ]);
+    }
     const segments = normalizedSegments(request.path);
     const route = this.#routes.find((r) => matchSegments(r.segments, segments) !== undefined);
     const method = request.method === "HEAD" ? "GET" : request.method;
@@ -220,9 +233,9 @@ export class RedfishService {
       if (key.startsWith("$")) throw new RedfishError(501, [baseMessages.queryNotSupported(key)]);
     }
     if (!route) throw notFound(request.path);
+    const allowed = Object.keys(route.methods).flatMap((m) => (m === "GET" ? ["GET", "HEAD"] : [m]));
     const handler = route.methods[method as keyof Route["methods"]];
     if (!handler) {
-      const allowed = Object.keys(route.methods).flatMap((m) => (m === "GET" ? ["GET", "HEAD"] : [m]));
       throw new RedfishError(405, [baseMessages.operationNotAllowed(request.method, request.path, allowed)], {
         Allow: allowed.join(", "),
       });
@@ -235,7 +248,10 @@ export class RedfishService {
         throw badRequest(baseMessages.malformedJSON((error as Error).message));
       }
     }
-    return handler({ ...request, json: parsed }, matchSegments(route.segments, segments)!);
+    const response = handler({ ...request, json: parsed }, matchSegments(route.segments, segments)!);
+    // DSP0266: GET and HEAD say which methods the resource allows.
+    if (method === "GET") response.headers.Allow = allowed.join(", ");
+    return response;
   }
 
   #authenticate(request: ServiceRequest): void {
@@ -355,6 +371,12 @@ export class RedfishService {
             ),
           POST: (r) => this.#openSession(r),
         },
+      },
+      {
+        // DSP0266: a session may also be created by a POST to the collection's Members.
+        segments: [...seg(paths.sessions), "Members"],
+        public: ["POST"],
+        methods: { POST: (r) => this.#openSession(r) },
       },
       {
         segments: [...seg(paths.sessions), "*"],
@@ -778,6 +800,20 @@ export class RedfishService {
       "X-Auth-Token": opened.token,
     });
   }
+}
+
+/**
+ * The DMTF JSON schema a resource is described by, from its `@odata.type`
+ * (`#ComputerSystem.v1_20_0.ComputerSystem` → `…/ComputerSystem.v1_20_0.json`,
+ * a collection's `#ChassisCollection.ChassisCollection` → `…/ChassisCollection.json`).
+ */
+function describedBy(body: unknown): string | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const type = (body as Record<string, unknown>)["@odata.type"];
+  if (typeof type !== "string" || !type.startsWith("#")) return undefined;
+  const parts = type.slice(1).split(".");
+  const file = parts.length > 2 ? parts.slice(0, -1).join(".") : parts[0];
+  return `https://redfish.dmtf.org/schemas/v1/${file}.json`;
 }
 
 /** The path's segments, with the trailing slash and empty segments dropped and percent-escapes decoded. */
