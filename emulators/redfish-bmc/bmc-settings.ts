@@ -22,6 +22,8 @@ export interface BmcSettings {
   profile: VendorProfile;
   /** Repeated and dead drive links in the Storage resources. */
   driveLinkQuirks?: DriveLinkQuirks;
+  /** Where the BMC keeps its identity, subscriptions and lights across restarts; nothing is kept without it. */
+  stateFile?: string;
   username: string;
   password: string;
   drivesPerSystem: number;
