@@ -186,6 +186,7 @@ describe("vendor profiles", () => {
       body: { IndicatorLED: "Lit" },
     });
     assert.equal(drive.status, 400, "iLO drives have no IndicatorLED");
+    assert.deepEqual(messageIds(drive.body), ["iLO.2.15.PropertyNotWritableOrUnknown"]);
 
     const sink = await startEventSink({ status: 204 });
     try {

@@ -117,16 +117,21 @@ function requireObject(body: unknown, what: string): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-/** Rejects properties that are neither writable nor annotations: read-only ones the resource has, and unknown ones. */
+/**
+ * Rejects properties that are neither writable nor annotations: read-only ones
+ * the resource has, and unknown ones (with the vendor's one message for both, if it has one).
+ */
 function rejectOthers(
   body: Record<string, unknown>,
   writable: readonly string[],
   current: Record<string, unknown>,
   errors: RedfishMessage[],
+  refused?: (property: string) => RedfishMessage,
 ): void {
   for (const key of Object.keys(body)) {
     if (writable.includes(key) || key.startsWith("@odata.")) continue;
-    errors.push(key in current ? baseMessages.propertyNotWritable(key) : baseMessages.propertyUnknown(key));
+    if (refused) errors.push(refused(key));
+    else errors.push(key in current ? baseMessages.propertyNotWritable(key) : baseMessages.propertyUnknown(key));
   }
 }
 
@@ -561,7 +566,7 @@ export class RedfishService {
       () => render.computerSystem(hw, bmc.simpleStorage),
       (body, current, errors) => {
         const model = hw.profile.lights.system;
-        rejectOthers(body, [...writableLight(model), "Boot"], current, errors);
+        rejectOthers(body, [...writableLight(model), "Boot"], current, errors, hw.profile.refusedProperty);
         const led = requestedLed(body, model, hw.systemLed, errors);
         const boot: Record<string, string> = {};
         if (body.Boot !== undefined) {
@@ -593,7 +598,7 @@ export class RedfishService {
       () => render.chassis(bmc.hardware),
       (body, current, errors) => {
         const model = bmc.hardware.profile.lights.chassis;
-        rejectOthers(body, writableLight(model), current, errors);
+        rejectOthers(body, writableLight(model), current, errors, bmc.hardware.profile.refusedProperty);
         const led = requestedLed(body, model, bmc.hardware.chassisLed, errors);
         return () => {
           if (led !== undefined) bmc.lights.setChassis(led);
@@ -610,7 +615,7 @@ export class RedfishService {
       () => render.drive(bmc.hardware, drive),
       (body, current, errors) => {
         const model = bmc.hardware.profile.lights.drive;
-        rejectOthers(body, writableLight(model), current, errors);
+        rejectOthers(body, writableLight(model), current, errors, bmc.hardware.profile.refusedProperty);
         const led = requestedLed(body, model, drive.led, errors);
         return () => {
           if (led !== undefined) bmc.lights.setDrive(drive, led);
@@ -625,7 +630,7 @@ export class RedfishService {
       request,
       () => render.eventService(bmc.events.settings, bmc.hardware.profile.eventService),
       (body, current, errors) => {
-        rejectOthers(body, ["ServiceEnabled", "DeliveryRetryAttempts", "DeliveryRetryIntervalSeconds"], current, errors);
+        rejectOthers(body, ["ServiceEnabled", "DeliveryRetryAttempts", "DeliveryRetryIntervalSeconds"], current, errors, bmc.hardware.profile.refusedProperty);
         const next = { ...bmc.events.settings };
         if (body.ServiceEnabled !== undefined) {
           if (typeof body.ServiceEnabled === "boolean") next.serviceEnabled = body.ServiceEnabled;
@@ -660,7 +665,7 @@ export class RedfishService {
       request,
       () => renderSubscription(record, collectionPath),
       (body, current, errors) => {
-        rejectOthers(body, ["Context", "DeliveryRetryPolicy"], current, errors);
+        rejectOthers(body, ["Context", "DeliveryRetryPolicy"], current, errors, bmc.hardware.profile.refusedProperty);
         let context = record.context;
         let policy = record.deliveryRetryPolicy;
         if (body.Context !== undefined) {

@@ -164,6 +164,12 @@ export interface VendorProfile {
   shape: ResourceShape;
   lights: { system: LightModel; chassis: LightModel; drive: LightModel };
   patch: PatchAnswer;
+  /**
+   * The vendor's one message for a PATCH property it will not write, read-only
+   * or unknown alike (iLO's `PropertyNotWritableOrUnknown`); undefined: the Base
+   * registry's `PropertyNotWritable` and `PropertyUnknown`.
+   */
+  refusedProperty?: (property: string) => RedfishMessage;
   subscriptions: SubscriptionRules;
   eventService: EventServiceAdvert;
   /**
