@@ -23,7 +23,7 @@ import { startControlServer, sumStats } from "./control-server.ts";
 import type { FleetStats } from "./control-server.ts";
 import { selfSignedCertificate } from "./tls.ts";
 import { profileNamed } from "./profiles/index.ts";
-import type { DriveLinkQuirks } from "./resources.ts";
+import type { DriveLinkQuirks } from "./bmc-settings.ts";
 import type { ProfileName } from "./vendor-profile.ts";
 
 export { EmulatedBmc } from "./emulated-bmc.ts";
@@ -38,7 +38,7 @@ export type { FaultSettings } from "./faults.ts";
 export type { LedState, PowerState } from "./hardware.ts";
 export type { RequestStats } from "./request-stats.ts";
 export type { FleetStats } from "./control-server.ts";
-export type { DriveLinkQuirks } from "./resources.ts";
+export type { DriveLinkQuirks } from "./bmc-settings.ts";
 export type { ProfileName, VendorProfile } from "./vendor-profile.ts";
 export { PROFILE_NAMES } from "./vendor-profile.ts";
 export { PROFILES, parseProfileList, profileNamed } from "./profiles/index.ts";

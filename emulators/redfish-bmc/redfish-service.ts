@@ -7,6 +7,7 @@
  * @module
  */
 import type { IncomingHttpHeaders } from "node:http";
+import type { DriveLinkQuirks } from "./bmc-settings.ts";
 import type { EventService } from "./event-service.ts";
 import { LED_STATES, allDrives } from "./hardware.ts";
 import type { Hardware, LedState } from "./hardware.ts";
@@ -28,7 +29,7 @@ export interface RedfishBackend {
   /** The hardware the resources describe; its profile says how this vendor's BMC serves them. */
   hardware: Hardware;
   /** Drive link faults of the Storage resources (repeated and dead links). */
-  driveLinkQuirks?: render.DriveLinkQuirks;
+  driveLinkQuirks?: DriveLinkQuirks;
   /** Whether the System links a `SimpleStorage` collection. */
   simpleStorage: boolean;
   /** Refuse `EventTypes` in a subscription create request, as OpenBMC does (see subscriptions.ts). */

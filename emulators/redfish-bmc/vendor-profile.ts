@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { LedState } from "./hardware.ts";
+import type { LedState } from "./led-state.ts";
 import type { RedfishMessage } from "./redfish-errors.ts";
 
 /** The names `--profile` accepts. */
