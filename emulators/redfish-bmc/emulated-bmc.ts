@@ -323,6 +323,18 @@ export class EmulatedBmc {
     return deleted;
   }
 
+  /**
+   * Suspends a subscription as the BMC does on its own after failed deliveries
+   * (`Status.State: Disabled`, resumable with `ResumeSubscription`); false when there was none.
+   */
+  suspendSubscription(id: string): boolean {
+    const record = this.#events.subscriptions.get(id);
+    if (!record) return false;
+    this.#events.subscriptions.setState(record, "Disabled");
+    this.#persist();
+    return true;
+  }
+
   /** The delivery attempts so far (the last 100), oldest first. */
   deliveries(): DeliveryAttempt[] {
     return this.#events.subscriptions.deliveries();
