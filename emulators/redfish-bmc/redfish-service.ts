@@ -86,10 +86,12 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   return { status, headers: all, body: JSON.stringify(body) };
 }
 
-/** A resource as the vendor serves it: shaped, with its ETag. */
+/** A resource as the vendor serves it: shaped, with its ETag (serialized once). */
 function shapedJson(status: number, shape: ResourceShape, body: unknown, headers: Record<string, string> = {}): ServiceResponse {
   const shaped = shapedResource(shape, body);
-  return json(status, shaped.body, headers, shaped.etag);
+  const all: Record<string, string> = { ...headers, "Content-Type": "application/json; charset=utf-8" };
+  if (shaped.etag !== undefined) all.ETag = shaped.etag;
+  return { status, headers: all, body: shaped.text };
 }
 
 /**
