@@ -692,6 +692,11 @@ export class RedfishService {
   #createSubscription(request: ParsedRequest): ServiceResponse {
     const bmc = this.#bmc;
     const rules = this.#profile.subscriptions;
+    const full = () => {
+      const { status, message } = rules.limitError(bmc.events.subscriptions.limit);
+      return new RedfishError(status, [message]);
+    };
+    if (rules.limitFirst && bmc.events.subscriptions.ids().length >= bmc.events.subscriptions.limit) throw full();
     const parsed = parseSubscriptionRequest(request.json, {
       refuseEventTypes: bmc.refuseEventTypes === true,
       accepted: rules.accepted,
@@ -700,14 +705,22 @@ export class RedfishService {
       unknownProperty: rules.unknownProperty,
     });
     if (rules.httpsOnly && parsed.destination.startsWith("http:")) throw badRequest(rules.httpsOnly(parsed.destination));
+    if (rules.advertisedFiltersOnly) {
+      const advert = this.#profile.eventService;
+      const outside: RedfishMessage[] = [];
+      for (const [property, values, allowed] of [
+        ["RegistryPrefixes", parsed.registryPrefixes, advert.registryPrefixes],
+        ["ResourceTypes", parsed.resourceTypes, advert.resourceTypes],
+      ] as const) {
+        for (const v of values ?? []) if (!(allowed ?? []).includes(v)) outside.push(baseMessages.propertyValueNotInList(property, v));
+      }
+      if (outside.length > 0) throw new RedfishError(400, outside);
+    }
     if (rules.duplicateDestination && bmc.events.subscriptions.records().some((s) => s.destination === parsed.destination)) {
       throw badRequest(rules.duplicateDestination(parsed.destination));
     }
     const record = bmc.events.subscriptions.add(parsed);
-    if (!record) {
-      const { status, message } = rules.limitError(bmc.events.subscriptions.limit);
-      throw new RedfishError(status, [message]);
-    }
+    if (!record) throw full();
     const collectionPath = render.resourcePaths(bmc.hardware).subscriptions;
     const location = shapedPath(this.#shape, `${collectionPath}/${record.id}`);
     if (rules.created === "resource") return shapedJson(201, this.#shape, renderSubscription(record, collectionPath), { Location: location });

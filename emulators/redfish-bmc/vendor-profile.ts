@@ -91,6 +91,10 @@ export interface SubscriptionRules {
   httpsOnly?: (destination: string) => RedfishMessage;
   /** A second subscription to the same destination gets this message (400). */
   duplicateDestination?: (destination: string) => RedfishMessage;
+  /** `RegistryPrefixes` and `ResourceTypes` values outside what the EventService advertises are refused (bmcweb: `PropertyValueNotInList`). */
+  advertisedFiltersOnly?: boolean;
+  /** The limit is checked before the request is read, so a full BMC refuses even a bad request with the limit error (bmcweb). */
+  limitFirst?: boolean;
   /** How a successful create is answered. */
   created: CreatedAnswer;
   /** What happens once a subscription's delivery retries are used up. */
