@@ -13,9 +13,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { BARE_METAL_HOSTS, SERVICE_INDICATORS } from "../src/controllers/resources.ts";
+import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS, SERVICE_INDICATORS } from "../src/controllers/resources.ts";
 import { KubeClient, kubeConfigFromString } from "../src/runtime/index.ts";
-import { indicatorObject, isReady, waitFor } from "../test/support/operator-stack.ts";
+import { indicatorObject, isReady, subscriptionObject, waitFor } from "../test/support/operator-stack.ts";
 
 let dir: string;
 let child: ChildProcess;
@@ -99,6 +99,15 @@ describe("npm start", () => {
       (lights) => lights.chassis === "Lit",
     );
 
+    const sinkUrl = /Event sink\s+(http:\/\/\S+)/.exec(output)?.[1];
+    assert.ok(sinkUrl, output);
+    await client.create(BMC_EVENT_SUBSCRIPTIONS, subscriptionObject("demo", "worker-0-events", "worker-0", sinkUrl));
+    const subscribed = await waitFor(
+      "worker-0's subscription to be Ready",
+      () => client!.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: "demo", name: "worker-0-events" }),
+      (s) => isReady(s) && (s.status?.subscriptionID ?? "") !== "",
+    );
+    subscriptionID = subscribed.status!.subscriptionID!;
     identity = await bmcIdentity(controlUrl);
     await client.close();
     client = undefined;
@@ -112,6 +121,12 @@ describe("npm start", () => {
     assert.deepEqual(await bmcIdentity(controlUrl), identity, "the same hardware after a restart");
     const lights = (await fetch(`${controlUrl}/bmcs/0/lights`).then((r) => r.json())) as { chassis: string };
     assert.equal(lights.chassis, "Lit", "the chassis light stayed on");
+    const kept = (await fetch(`${controlUrl}/bmcs/0/subscriptions`).then((r) => r.json())) as { subscriptions: { id: string; context: string }[] };
+    assert.deepEqual(
+      kept.subscriptions.map((s) => [s.id, s.context]),
+      [[subscriptionID, "ctx-worker-0-events"]],
+      "the kept BMCEventSubscription's subscription is still on the BMC",
+    );
     await stop();
 
     start(["--fresh"]);
@@ -124,6 +139,7 @@ describe("npm start", () => {
 });
 
 let identity: string[][] | undefined;
+let subscriptionID: string | undefined;
 
 /** Each BMC's system UUID, chassis UUID and drive serial numbers, from the control API. */
 async function bmcIdentity(controlUrl: string): Promise<string[][]> {
