@@ -84,6 +84,7 @@ const program = new Command()
     new Option("--retry-attempts <n>", "DeliveryRetryAttempts (default: the profile's)").argParser(integer("--retry-attempts", 0, 100)),
   )
   .addOption(new Option("--retry-interval <seconds>", "DeliveryRetryIntervalSeconds (default: the profile's)").argParser(seconds))
+  .option("--state-dir <dir>", "keep each BMC's identity, subscriptions and lights in this directory across restarts")
   .option("--json", "print the BMC list as JSON instead of one line per BMC")
   .option("--quiet", "log only warnings and errors");
 
@@ -100,6 +101,7 @@ const opts = program.opts<{
   simpleStorage?: boolean;
   retryAttempts?: number;
   retryInterval?: number;
+  stateDir?: string;
   json?: boolean;
   quiet?: boolean;
 }>();
@@ -121,6 +123,7 @@ try {
     port: opts.port,
     controlPort: opts.controlPort,
     profile: opts.profile,
+    stateDir: opts.stateDir,
     drivesPerSystem: opts.drives,
     username: template(opts.username),
     password: template(opts.password),

@@ -25,6 +25,7 @@ import type { Hardware, LedState, PowerState } from "./hardware.ts";
 import { Lights } from "./lights.ts";
 import type { LightStates } from "./lights.ts";
 import { Machine } from "./machine.ts";
+import { BmcStateFile, captureState, restoreHardware } from "./persistence.ts";
 import { RedfishService } from "./redfish-service.ts";
 import type { RequestStats } from "./request-stats.ts";
 import { resourcePaths } from "./resources.ts";
@@ -71,6 +72,8 @@ export class EmulatedBmc {
   readonly #lights: Lights;
   readonly #machine: Machine;
   readonly #server: BmcServer;
+  readonly #stateFile: BmcStateFile | undefined;
+  readonly #restored: boolean;
   #closing: Promise<void> | undefined;
 
   constructor(settings: BmcSettings, shared: SharedResources) {
@@ -84,12 +87,21 @@ export class EmulatedBmc {
       defaultOrigin: resourcePaths(hardware).system,
       maxSubscriptions: settings.maxSubscriptions,
       deliveryTimeoutMs: settings.deliveryTimeoutMs,
+      onChange: () => this.#persist(),
       delivered: settings.profile.subscriptions.delivered,
       afterFailedDeliveries: settings.profile.subscriptions.afterFailedDeliveries,
       verifyingDispatcher: shared.verifyingDispatcher,
       trustingDispatcher: shared.trustingDispatcher,
       logger: this.#log,
     });
+    this.#stateFile = settings.stateFile === undefined ? undefined : new BmcStateFile(settings.stateFile);
+    const kept = this.#stateFile?.load();
+    if (kept) {
+      restoreHardware(hardware, kept);
+      this.#events.settings = { ...kept.eventService };
+      this.#events.subscriptions.restore(kept.subscriptions, kept.nextSubscriptionId);
+    }
+    this.#restored = kept !== undefined;
     const scope = { hardware, events: this.#events, owner: `BMC ${settings.index}` };
     this.#lights = new Lights(scope);
     this.#machine = new Machine(scope);
@@ -108,8 +120,32 @@ export class EmulatedBmc {
       index: settings.index,
       tls: shared.tls,
       faults: this.#faults,
-      handle: (request) => service.handle(request),
+      handle: (request) => {
+        const response = service.handle(request);
+        if (request.method !== "GET" && request.method !== "HEAD" && response.status < 400) this.#persist();
+        return response;
+      },
     });
+    this.#persist();
+  }
+
+  /** True when the BMC came back with the identity, subscriptions and lights kept by an earlier run. */
+  get restored(): boolean {
+    return this.#restored;
+  }
+
+  /** Writes the kept state (identity, subscriptions, lights, power) if the BMC keeps one. */
+  #persist(): void {
+    if (!this.#stateFile) return;
+    const events = this.#events;
+    this.#stateFile.save(
+      captureState({
+        hardware: this.#hardware,
+        eventSettings: () => events.settings,
+        subscriptions: () => events.subscriptions.records(),
+        nextSubscriptionId: () => events.subscriptions.nextId,
+      }),
+    );
   }
 
   // ---- Addressing and lifetime ---------------------------------------------
@@ -167,6 +203,7 @@ export class EmulatedBmc {
     this.#events.reset();
     this.#sessions.clear();
     this.#lights.allOff();
+    this.#persist();
     this.#faults.goDown(downtimeMs);
     this.#server.cutConnections();
     this.#log.info({ downtimeMs }, "BMC reset");
@@ -223,11 +260,13 @@ export class EmulatedBmc {
    */
   setLight(target: string, state: LedState): void {
     this.#lights.set(target, state);
+    this.#persist();
   }
 
   /** Sets the chassis light, raising a change event if it changed. */
   setChassisLed(state: LedState): void {
     this.#lights.setChassis(state);
+    this.#persist();
   }
 
   /** The system's power state. */
@@ -279,7 +318,21 @@ export class EmulatedBmc {
 
   /** Deletes a subscription and its queued deliveries; false when there was none. */
   deleteSubscription(id: string): boolean {
-    return this.#events.subscriptions.delete(id);
+    const deleted = this.#events.subscriptions.delete(id);
+    if (deleted) this.#persist();
+    return deleted;
+  }
+
+  /**
+   * Suspends a subscription as the BMC does on its own after failed deliveries
+   * (`Status.State: Disabled`, resumable with `ResumeSubscription`); false when there was none.
+   */
+  suspendSubscription(id: string): boolean {
+    const record = this.#events.subscriptions.get(id);
+    if (!record) return false;
+    this.#events.subscriptions.setState(record, "Disabled");
+    this.#persist();
+    return true;
   }
 
   /** The delivery attempts so far (the last 100), oldest first. */

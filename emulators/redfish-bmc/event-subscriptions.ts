@@ -41,6 +41,8 @@ export interface SubscriptionSettings {
   deliveryTimeoutMs: number;
   /** Listener statuses that count as delivered (default any 2xx). */
   delivered?: "2xx" | "200";
+  /** Called when the BMC changes a subscription on its own (suspends or deletes it after failed deliveries). */
+  onChange?: () => void;
   /** What happens once a subscription's retries are used up (default: as its `DeliveryRetryPolicy` says). */
   afterFailedDeliveries?: AfterFailedDeliveries;
   /** The EventService's retry settings now (they can be PATCHed). */
@@ -156,6 +158,19 @@ export class EventSubscriptions {
     return this.#delivery.idle();
   }
 
+  /** The ID the next subscription gets (kept with the subscriptions, so a restored BMC does not reuse an ID). */
+  get nextId(): number {
+    return this.#nextId;
+  }
+
+  /** Puts back subscriptions kept from an earlier run (no deliveries are queued); `nextId` continues the numbering. */
+  restore(records: readonly SubscriptionRecord[], nextId: number): void {
+    this.#delivery.cancelAll();
+    this.#records.clear();
+    for (const record of records) this.#records.set(record.id, { ...record });
+    this.#nextId = Math.max(nextId, ...records.map((r) => Number(r.id) + 1).filter(Number.isInteger), 1);
+  }
+
   /** Forgets every subscription and drops its queued deliveries, as a BMC reset does: IDs start again at 1. */
   clear(): void {
     this.#delivery.cancelAll();
@@ -196,5 +211,6 @@ export class EventSubscriptions {
       this.#records.delete(subscription.id);
       this.#settings.logger.warn({ subscription: subscription.id }, "subscription terminated after its delivery retries");
     }
+    this.#settings.onChange?.();
   }
 }

@@ -8,6 +8,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { EventRaiser } from "./event-service.ts";
+import type { LedState } from "./led-state.ts";
 import type { VendorProfile } from "./vendor-profile.ts";
 
 /** The hardware of one BMC as the parts that change it (lights, machine) see it. */
@@ -19,10 +20,8 @@ export interface HardwareScope {
   owner: string;
 }
 
-/** The deprecated Redfish `IndicatorLED` values a light can be set to (`Unknown` is read-only). */
-export const LED_STATES = ["Lit", "Blinking", "Off"] as const;
-/** The state of one indicator light, in Redfish `IndicatorLED` words. */
-export type LedState = (typeof LED_STATES)[number];
+export { LED_STATES } from "./led-state.ts";
+export type { LedState } from "./led-state.ts";
 
 /** The Redfish power states the emulated system moves between. */
 export type PowerState = "On" | "Off";

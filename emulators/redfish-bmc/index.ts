@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { Agent } from "undici";
 import type { BmcLogger } from "./bmc-settings.ts";
 import { EmulatedBmc } from "./emulated-bmc.ts";
@@ -22,7 +23,7 @@ import { startControlServer, sumStats } from "./control-server.ts";
 import type { FleetStats } from "./control-server.ts";
 import { selfSignedCertificate } from "./tls.ts";
 import { profileNamed } from "./profiles/index.ts";
-import type { DriveLinkQuirks } from "./resources.ts";
+import type { DriveLinkQuirks } from "./bmc-settings.ts";
 import type { ProfileName } from "./vendor-profile.ts";
 
 export { EmulatedBmc } from "./emulated-bmc.ts";
@@ -37,7 +38,7 @@ export type { FaultSettings } from "./faults.ts";
 export type { LedState, PowerState } from "./hardware.ts";
 export type { RequestStats } from "./request-stats.ts";
 export type { FleetStats } from "./control-server.ts";
-export type { DriveLinkQuirks } from "./resources.ts";
+export type { DriveLinkQuirks } from "./bmc-settings.ts";
 export type { ProfileName, VendorProfile } from "./vendor-profile.ts";
 export { PROFILE_NAMES } from "./vendor-profile.ts";
 export { PROFILES, parseProfileList, profileNamed } from "./profiles/index.ts";
@@ -54,6 +55,14 @@ export interface BmcFleetOptions {
   profile?: ProfileName | readonly ProfileName[];
   /** Repeated and dead drive links in every Storage resource (as the Intel capture has); default none. */
   driveLinkQuirks?: DriveLinkQuirks;
+  /**
+   * A directory where each BMC keeps its identity (UUIDs, serial numbers),
+   * subscriptions, EventService settings, lights and power state across
+   * restarts, as real hardware does (`bmc-<index>.json`, owner-only). A BMC
+   * with a kept state comes back with it ({@link EmulatedBmc.restored}).
+   * Default: nothing is kept, every start is new hardware.
+   */
+  stateDir?: string;
   /** The first BMC's port; BMC `i` listens on `port + i`. 0 or absent: each takes a free port. */
   port?: number;
   /** The control API's port; 0 or absent: a free port. */
@@ -184,6 +193,7 @@ export async function startBmcFleet(options: BmcFleetOptions): Promise<RunningBm
           index,
           profile,
           driveLinkQuirks: quirks,
+          ...(options.stateDir === undefined ? {} : { stateFile: join(options.stateDir, `bmc-${index}.json`) }),
           username,
           password,
           drivesPerSystem,

@@ -186,6 +186,7 @@ describe("vendor profiles", () => {
       body: { IndicatorLED: "Lit" },
     });
     assert.equal(drive.status, 400, "iLO drives have no IndicatorLED");
+    assert.deepEqual(messageIds(drive.body), ["iLO.2.15.PropertyNotWritableOrUnknown"]);
 
     const sink = await startEventSink({ status: 204 });
     try {
@@ -309,13 +310,16 @@ describe("vendor profiles", () => {
     assert.deepEqual(eventTypes.body.error["@Message.ExtendedInfo"][0].MessageArgs, ["EventTypes"]);
     assert.equal((await post({ Destination: "http://127.0.0.1:9/x", Protocol: "Redfish" })).status, 400);
     assert.equal((await post({ Destination: "https://127.0.0.1:9/x" })).status, 400, "Protocol is required");
+    const prefix = await post({ Destination: "https://127.0.0.1:9/x", Protocol: "Redfish", RegistryPrefixes: ["ResourceEvent"] });
+    assert.equal(prefix.status, 400, "only the advertised registries");
+    assert.deepEqual(prefix.body.error["@Message.ExtendedInfo"][0].MessageArgs, ["ResourceEvent", "RegistryPrefixes"]);
     for (let n = 1; n <= 20; n++) {
       const created = await post({ Destination: `https://127.0.0.1:9/e${n}`, Protocol: "Redfish", RegistryPrefixes: ["Base"] });
       assert.equal(created.status, 201, `subscription ${n}`);
       if (n === 1) assert.match(created.body["@Message.ExtendedInfo"][0].MessageId, /\.Created$/);
     }
-    const full = await post({ Destination: "https://127.0.0.1:9/e21", Protocol: "Redfish" });
-    assert.equal(full.status, 503);
+    const full = await post({ Destination: "https://127.0.0.1:9/e21", Protocol: "Redfish", EventTypes: ["Alert"] });
+    assert.equal(full.status, 503, "a full bmcweb answers with its limit before it reads the request");
     assert.match(messageIds(full.body)[0]!, /EventSubscriptionLimitExceeded$/);
     const one = await redfishFetch(info, `${subscriptionsPath(info)}/1`);
     assert.deepEqual(one.body.HttpHeaders, []);

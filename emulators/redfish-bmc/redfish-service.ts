@@ -7,6 +7,7 @@
  * @module
  */
 import type { IncomingHttpHeaders } from "node:http";
+import type { DriveLinkQuirks } from "./bmc-settings.ts";
 import type { EventService } from "./event-service.ts";
 import { LED_STATES, allDrives } from "./hardware.ts";
 import type { Hardware, LedState } from "./hardware.ts";
@@ -28,7 +29,7 @@ export interface RedfishBackend {
   /** The hardware the resources describe; its profile says how this vendor's BMC serves them. */
   hardware: Hardware;
   /** Drive link faults of the Storage resources (repeated and dead links). */
-  driveLinkQuirks?: render.DriveLinkQuirks;
+  driveLinkQuirks?: DriveLinkQuirks;
   /** Whether the System links a `SimpleStorage` collection. */
   simpleStorage: boolean;
   /** Refuse `EventTypes` in a subscription create request, as OpenBMC does (see subscriptions.ts). */
@@ -85,10 +86,12 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   return { status, headers: all, body: JSON.stringify(body) };
 }
 
-/** A resource as the vendor serves it: shaped, with its ETag. */
+/** A resource as the vendor serves it: shaped, with its ETag (serialized once). */
 function shapedJson(status: number, shape: ResourceShape, body: unknown, headers: Record<string, string> = {}): ServiceResponse {
   const shaped = shapedResource(shape, body);
-  return json(status, shaped.body, headers, shaped.etag);
+  const all: Record<string, string> = { ...headers, "Content-Type": "application/json; charset=utf-8" };
+  if (shaped.etag !== undefined) all.ETag = shaped.etag;
+  return { status, headers: all, body: shaped.text };
 }
 
 /**
@@ -117,16 +120,21 @@ function requireObject(body: unknown, what: string): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-/** Rejects properties that are neither writable nor annotations: read-only ones the resource has, and unknown ones. */
+/**
+ * Rejects properties that are neither writable nor annotations: read-only ones
+ * the resource has, and unknown ones (with the vendor's one message for both, if it has one).
+ */
 function rejectOthers(
   body: Record<string, unknown>,
   writable: readonly string[],
   current: Record<string, unknown>,
   errors: RedfishMessage[],
+  refused?: (property: string) => RedfishMessage,
 ): void {
   for (const key of Object.keys(body)) {
     if (writable.includes(key) || key.startsWith("@odata.")) continue;
-    errors.push(key in current ? baseMessages.propertyNotWritable(key) : baseMessages.propertyUnknown(key));
+    if (refused) errors.push(refused(key));
+    else errors.push(key in current ? baseMessages.propertyNotWritable(key) : baseMessages.propertyUnknown(key));
   }
 }
 
@@ -187,13 +195,19 @@ export class RedfishService {
     return this.#bmc.hardware.profile;
   }
 
-  /** A GET response in the vendor's shape with its ETag (if the vendor sends one); a 304 when `If-None-Match` names it. */
+  /**
+   * A GET response in the vendor's shape with its ETag (if the vendor sends
+   * one) and the `Link` to its JSON schema (`rel=describedby`, DSP0266); a
+   * 304 when `If-None-Match` names the ETag.
+   */
   #resource(request: ParsedRequest, body: unknown): ServiceResponse {
-    const response = shapedJson(200, this.#shape, body);
+    const schema = describedBy(body);
+    const link: Record<string, string> = schema === undefined ? {} : { Link: `<${schema}>; rel=describedby` };
+    const response = shapedJson(200, this.#shape, body, link);
     const etag = response.headers.ETag;
     const ifNoneMatch = request.headers["if-none-match"];
     if (etag !== undefined && ifNoneMatch !== undefined && etagListIncludes(ifNoneMatch, etag)) {
-      return { status: 304, headers: { ETag: etag } };
+      return { status: 304, headers: { ETag: etag, ...link } };
     }
     return response;
   }
@@ -211,6 +225,13 @@ export class RedfishService {
   }
 
   #handle(request: ServiceRequest): ServiceResponse {
+    // DSP0266: a request for an OData version the service does not support is refused with 412.
+    const odataVersion = request.headers["odata-version"];
+    if (odataVersion !== undefined && String(odataVersion).trim() !== "4.0") {
+      throw new RedfishError(412, [
+        baseMessages.generalError(`The OData-Version ${JSON.stringify(odataVersion)} is not supported; this service supports 4.0.`),
+      ]);
+    }
     const segments = normalizedSegments(request.path);
     const route = this.#routes.find((r) => matchSegments(r.segments, segments) !== undefined);
     const method = request.method === "HEAD" ? "GET" : request.method;
@@ -220,9 +241,9 @@ export class RedfishService {
       if (key.startsWith("$")) throw new RedfishError(501, [baseMessages.queryNotSupported(key)]);
     }
     if (!route) throw notFound(request.path);
+    const allowed = Object.keys(route.methods).flatMap((m) => (m === "GET" ? ["GET", "HEAD"] : [m]));
     const handler = route.methods[method as keyof Route["methods"]];
     if (!handler) {
-      const allowed = Object.keys(route.methods).flatMap((m) => (m === "GET" ? ["GET", "HEAD"] : [m]));
       throw new RedfishError(405, [baseMessages.operationNotAllowed(request.method, request.path, allowed)], {
         Allow: allowed.join(", "),
       });
@@ -235,7 +256,10 @@ export class RedfishService {
         throw badRequest(baseMessages.malformedJSON((error as Error).message));
       }
     }
-    return handler({ ...request, json: parsed }, matchSegments(route.segments, segments)!);
+    const response = handler({ ...request, json: parsed }, matchSegments(route.segments, segments)!);
+    // DSP0266: GET and HEAD say which methods the resource allows.
+    if (method === "GET") response.headers.Allow = allowed.join(", ");
+    return response;
   }
 
   #authenticate(request: ServiceRequest): void {
@@ -355,6 +379,12 @@ export class RedfishService {
             ),
           POST: (r) => this.#openSession(r),
         },
+      },
+      {
+        // DSP0266: a session may also be created by a POST to the collection's Members.
+        segments: [...seg(paths.sessions), "Members"],
+        public: ["POST"],
+        methods: { POST: (r) => this.#openSession(r) },
       },
       {
         segments: [...seg(paths.sessions), "*"],
@@ -539,7 +569,7 @@ export class RedfishService {
       () => render.computerSystem(hw, bmc.simpleStorage),
       (body, current, errors) => {
         const model = hw.profile.lights.system;
-        rejectOthers(body, [...writableLight(model), "Boot"], current, errors);
+        rejectOthers(body, [...writableLight(model), "Boot"], current, errors, hw.profile.refusedProperty);
         const led = requestedLed(body, model, hw.systemLed, errors);
         const boot: Record<string, string> = {};
         if (body.Boot !== undefined) {
@@ -571,7 +601,7 @@ export class RedfishService {
       () => render.chassis(bmc.hardware),
       (body, current, errors) => {
         const model = bmc.hardware.profile.lights.chassis;
-        rejectOthers(body, writableLight(model), current, errors);
+        rejectOthers(body, writableLight(model), current, errors, bmc.hardware.profile.refusedProperty);
         const led = requestedLed(body, model, bmc.hardware.chassisLed, errors);
         return () => {
           if (led !== undefined) bmc.lights.setChassis(led);
@@ -588,7 +618,7 @@ export class RedfishService {
       () => render.drive(bmc.hardware, drive),
       (body, current, errors) => {
         const model = bmc.hardware.profile.lights.drive;
-        rejectOthers(body, writableLight(model), current, errors);
+        rejectOthers(body, writableLight(model), current, errors, bmc.hardware.profile.refusedProperty);
         const led = requestedLed(body, model, drive.led, errors);
         return () => {
           if (led !== undefined) bmc.lights.setDrive(drive, led);
@@ -603,7 +633,7 @@ export class RedfishService {
       request,
       () => render.eventService(bmc.events.settings, bmc.hardware.profile.eventService),
       (body, current, errors) => {
-        rejectOthers(body, ["ServiceEnabled", "DeliveryRetryAttempts", "DeliveryRetryIntervalSeconds"], current, errors);
+        rejectOthers(body, ["ServiceEnabled", "DeliveryRetryAttempts", "DeliveryRetryIntervalSeconds"], current, errors, bmc.hardware.profile.refusedProperty);
         const next = { ...bmc.events.settings };
         if (body.ServiceEnabled !== undefined) {
           if (typeof body.ServiceEnabled === "boolean") next.serviceEnabled = body.ServiceEnabled;
@@ -638,7 +668,7 @@ export class RedfishService {
       request,
       () => renderSubscription(record, collectionPath),
       (body, current, errors) => {
-        rejectOthers(body, ["Context", "DeliveryRetryPolicy"], current, errors);
+        rejectOthers(body, ["Context", "DeliveryRetryPolicy"], current, errors, bmc.hardware.profile.refusedProperty);
         let context = record.context;
         let policy = record.deliveryRetryPolicy;
         if (body.Context !== undefined) {
@@ -662,6 +692,11 @@ export class RedfishService {
   #createSubscription(request: ParsedRequest): ServiceResponse {
     const bmc = this.#bmc;
     const rules = this.#profile.subscriptions;
+    const full = () => {
+      const { status, message } = rules.limitError(bmc.events.subscriptions.limit);
+      return new RedfishError(status, [message]);
+    };
+    if (rules.limitFirst && bmc.events.subscriptions.ids().length >= bmc.events.subscriptions.limit) throw full();
     const parsed = parseSubscriptionRequest(request.json, {
       refuseEventTypes: bmc.refuseEventTypes === true,
       accepted: rules.accepted,
@@ -670,14 +705,22 @@ export class RedfishService {
       unknownProperty: rules.unknownProperty,
     });
     if (rules.httpsOnly && parsed.destination.startsWith("http:")) throw badRequest(rules.httpsOnly(parsed.destination));
+    if (rules.advertisedFiltersOnly) {
+      const advert = this.#profile.eventService;
+      const outside: RedfishMessage[] = [];
+      for (const [property, values, allowed] of [
+        ["RegistryPrefixes", parsed.registryPrefixes, advert.registryPrefixes],
+        ["ResourceTypes", parsed.resourceTypes, advert.resourceTypes],
+      ] as const) {
+        for (const v of values ?? []) if (!(allowed ?? []).includes(v)) outside.push(baseMessages.propertyValueNotInList(property, v));
+      }
+      if (outside.length > 0) throw new RedfishError(400, outside);
+    }
     if (rules.duplicateDestination && bmc.events.subscriptions.records().some((s) => s.destination === parsed.destination)) {
       throw badRequest(rules.duplicateDestination(parsed.destination));
     }
     const record = bmc.events.subscriptions.add(parsed);
-    if (!record) {
-      const { status, message } = rules.limitError(bmc.events.subscriptions.limit);
-      throw new RedfishError(status, [message]);
-    }
+    if (!record) throw full();
     const collectionPath = render.resourcePaths(bmc.hardware).subscriptions;
     const location = shapedPath(this.#shape, `${collectionPath}/${record.id}`);
     if (rules.created === "resource") return shapedJson(201, this.#shape, renderSubscription(record, collectionPath), { Location: location });
@@ -778,6 +821,20 @@ export class RedfishService {
       "X-Auth-Token": opened.token,
     });
   }
+}
+
+/**
+ * The DMTF JSON schema a resource is described by, from its `@odata.type`
+ * (`#ComputerSystem.v1_20_0.ComputerSystem` → `…/ComputerSystem.v1_20_0.json`,
+ * a collection's `#ChassisCollection.ChassisCollection` → `…/ChassisCollection.json`).
+ */
+function describedBy(body: unknown): string | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const type = (body as Record<string, unknown>)["@odata.type"];
+  if (typeof type !== "string" || !type.startsWith("#")) return undefined;
+  const parts = type.slice(1).split(".");
+  const file = parts.length > 2 ? parts.slice(0, -1).join(".") : parts[0];
+  return `https://redfish.dmtf.org/schemas/v1/${file}.json`;
 }
 
 /** The path's segments, with the trailing slash and empty segments dropped and percent-escapes decoded. */

@@ -10,6 +10,7 @@ import type { DriveState, Hardware, LedState, StorageState } from "./hardware.ts
 import { EVENT_TYPES } from "./events.ts";
 import { lightActive } from "./vendor-profile.ts";
 import type { EventServiceAdvert, LightModel } from "./vendor-profile.ts";
+import type { DriveLinkQuirks } from "./bmc-settings.ts";
 
 /** The Redfish service root path. */
 export const ROOT = "/redfish/v1";
@@ -307,18 +308,6 @@ export function manager(hardware: Hardware): Record<string, unknown> {
       },
     },
   };
-}
-
-/**
- * Link faults some BMCs' Storage resources have (the Intel capture lists one
- * drive 32 times, and that drive answers 404): each drive link repeated, and
- * links to drives that do not exist.
- */
-export interface DriveLinkQuirks {
-  /** How many times each drive is listed; 1 (the default) is once. */
-  repeatDriveLinks?: number;
-  /** How many links to absent drives (`…/Drives/Absent.N`, answered 404) follow the real ones. */
-  deadDriveLinks?: number;
 }
 
 /** One Storage resource with its drives and controller. */

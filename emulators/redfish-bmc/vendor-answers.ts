@@ -41,13 +41,15 @@ export function shapedPath(shape: ResourceShape, path: string): string {
  * to the `ETag` header, so a client may send either in `If-Match`) when the
  * vendor carries one. The tag is hashed from the body without `@odata.etag`.
  */
-export function shapedResource(shape: ResourceShape, body: unknown): { body: unknown; etag: string | undefined } {
+export function shapedResource(shape: ResourceShape, body: unknown): { body: unknown; text: string; etag: string | undefined } {
   const out = shape.trailingSlash ? withTrailingSlashes(shape, body) : body;
-  const etag = etagForm(shape, tagOf(JSON.stringify(out)));
+  const text = JSON.stringify(out);
+  const etag = etagForm(shape, tagOf(text));
   if (shape.odataEtag && typeof out === "object" && out !== null && !Array.isArray(out) && "@odata.id" in out) {
-    return { body: { ...(out as Record<string, unknown>), "@odata.etag": etag ?? `"${tagOf(JSON.stringify(out))}"` }, etag };
+    const withEtag = { ...(out as Record<string, unknown>), "@odata.etag": etag ?? `"${tagOf(text)}"` };
+    return { body: withEtag, text: JSON.stringify(withEtag), etag };
   }
-  return { body: out, etag };
+  return { body: out, text, etag };
 }
 
 function withTrailingSlashes(shape: ResourceShape, value: unknown): unknown {

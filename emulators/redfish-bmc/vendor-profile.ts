@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { LedState } from "./hardware.ts";
+import type { LedState } from "./led-state.ts";
 import type { RedfishMessage } from "./redfish-errors.ts";
 
 /** The names `--profile` accepts. */
@@ -91,6 +91,10 @@ export interface SubscriptionRules {
   httpsOnly?: (destination: string) => RedfishMessage;
   /** A second subscription to the same destination gets this message (400). */
   duplicateDestination?: (destination: string) => RedfishMessage;
+  /** `RegistryPrefixes` and `ResourceTypes` values outside what the EventService advertises are refused (bmcweb: `PropertyValueNotInList`). */
+  advertisedFiltersOnly?: boolean;
+  /** The limit is checked before the request is read, so a full BMC refuses even a bad request with the limit error (bmcweb). */
+  limitFirst?: boolean;
   /** How a successful create is answered. */
   created: CreatedAnswer;
   /** What happens once a subscription's delivery retries are used up. */
@@ -164,6 +168,12 @@ export interface VendorProfile {
   shape: ResourceShape;
   lights: { system: LightModel; chassis: LightModel; drive: LightModel };
   patch: PatchAnswer;
+  /**
+   * The vendor's one message for a PATCH property it will not write, read-only
+   * or unknown alike (iLO's `PropertyNotWritableOrUnknown`); undefined: the Base
+   * registry's `PropertyNotWritable` and `PropertyUnknown`.
+   */
+  refusedProperty?: (property: string) => RedfishMessage;
   subscriptions: SubscriptionRules;
   eventService: EventServiceAdvert;
   /**

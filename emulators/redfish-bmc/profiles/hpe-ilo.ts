@@ -56,6 +56,7 @@ export const HPE_ILO5: VendorProfile = {
   shape: { trailingSlash: true, systemUUID: true, chassisUUID: false, etag: "weak", odataEtag: true, requireIfMatch: false },
   lights: { system: INDICATOR_ONLY_LIGHT, chassis: INDICATOR_ONLY_LIGHT, drive: LOCATION_ONLY_LIGHT },
   patch: "error-envelope",
+  refusedProperty: propertyNotWritableOrUnknown,
   subscriptions: {
     limit: 64,
     limitError: createLimitReached,

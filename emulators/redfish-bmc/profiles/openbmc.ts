@@ -55,6 +55,8 @@ export const OPENBMC: VendorProfile = {
     unknownProperty: baseMessages.propertyUnknown,
     httpsOnly: (destination) =>
       baseMessages.propertyValueFormatError("Destination", destination, "http:// push-style events are disabled in this build"),
+    advertisedFiltersOnly: true,
+    limitFirst: true,
     created: "extended-info",
     afterFailedDeliveries: "policy",
     delivered: "2xx",
@@ -68,7 +70,8 @@ export const OPENBMC: VendorProfile = {
   sources: [
     "IDs system, chassis, bmc; no UUID on system or chassis; LocationIndicatorActive on the system; EventService RegistryPrefixes Base, OpenBMC, TaskEvent, ResourceTypes Task, no EventTypesForSubscription, retries 3 every 30 s — the stock capture in ../shared/redfish-vendor-trees/openbmc (Cray-HPE/csm-redfish-interface-emulator mockups/OpenBMC-stock)",
     "subscription POST reads only its listed properties (others 400 PropertyUnknown), requires Destination and Protocol, at most 20 (503 EventSubscriptionLimitExceeded, bmcweb error_messages.cpp), HttpHeaders [] on GET, If-Match honoured, IndicatorLED compiled out by default since mid-2025 — bmcweb source, as summarised in issue 18",
-    "http:// destinations refused unless built with insecure push-style notification — bmcweb's eventservice POST handler (meson option off by default)",
+    "http:// destinations refused unless built with insecure push-style notification; RegistryPrefixes and ResourceTypes only from the supported lists (PropertyValueNotInList); the limit checked before the body is read — bmcweb's eventservice POST handler (meson option off by default)",
+    "not modelled: current bmcweb also refuses loopback and link-local destinations, which is where the emulator's listeners live",
     "201 with Base.x.Created in @Message.ExtendedInfo, 204 on PATCH — bmcweb's messages::created and the assumption recorded in ../shared/redfish-vendor-trees/SOURCES.md",
   ],
 };
