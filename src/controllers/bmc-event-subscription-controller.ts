@@ -768,8 +768,12 @@ function suspendedEvent(id: string): { type: "Warning"; reason: string; action: 
   };
 }
 
-/** Whether a create was refused while replaced subscriptions of the resource are still on the BMC. */
+/**
+ * Whether a create was refused because of the replaced subscriptions still on
+ * the BMC (full, or one subscription per destination: Dell's
+ * `PropertyValueModified`), not for something the new one itself got wrong.
+ */
 function refusedBesideReplaced(error: unknown, status: BMCEventSubscriptionStatus): boolean {
-  const refused = error instanceof ProvisionerError && (error.kind === "Rejected" || error.kind === "SubscriptionLimit");
-  return refused && (status.staleSubscriptionIDs?.length ?? 0) > 0;
+  if ((status.staleSubscriptionIDs?.length ?? 0) === 0 || !(error instanceof ProvisionerError)) return false;
+  return error.kind === "SubscriptionLimit" || (error.kind === "Rejected" && /PropertyValueModified|already exists/i.test(error.message));
 }
