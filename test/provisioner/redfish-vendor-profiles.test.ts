@@ -84,6 +84,35 @@ describe("redfish provisioner on vendor profiles, beyond the conformance cases",
     });
   }
 
+  for (const name of ["openbmc", "lenovo-xcc"] as const) {
+    it(`reports a full ${name} BMC as SubscriptionLimit, naming the limit`, async () => {
+      const fleet = await startBmcFleet({ count: 1, profile: name, maxSubscriptions: 2 });
+      const provisioner = new RedfishProvisioner();
+      try {
+        const info = fleet.bmcs[0]!;
+        const host = {
+          namespace: "vendors",
+          name,
+          address: `${info.url.replace(/^http:/, "redfish+http:")}${info.systemPath}`,
+          disableCertificateVerification: false,
+          username: info.username,
+          password: info.password,
+        };
+        for (const context of ["a", "b"]) {
+          await provisioner.createSubscription(host, { destination: `https://receiver.example/${context}`, context, httpHeaders: {} });
+        }
+        await assert.rejects(
+          provisioner.createSubscription(host, { destination: "https://receiver.example/c", context: "c", httpHeaders: {} }),
+          (error: unknown) =>
+            error instanceof ProvisionerError && error.kind === "SubscriptionLimit" && /already holds its limit of 2 subscriptions/.test(error.message),
+        );
+      } finally {
+        await provisioner.close();
+        await fleet.close();
+      }
+    });
+  }
+
   it("reports Supermicro's OEM-only drive lights as lights it cannot switch", async () => {
     const fleet = await startBmcFleet({ count: 1, profile: "supermicro" });
     const provisioner = new RedfishProvisioner();
