@@ -2,7 +2,8 @@
  * `npm start` as a user runs it: `embedded/start.ts` in its own process
  * prints the KUBECONFIG to use, the operator on the emulated cluster lists the
  * sample hosts' lights and switches one at the emulated BMC, and Ctrl-C
- * (SIGINT) stops everything with exit code 0.
+ * (SIGINT) stops everything with exit code 0. Started again on the same data
+ * directory, the BMCs keep their identity and lights; `--fresh` starts anew.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -12,24 +13,62 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { BARE_METAL_HOSTS, SERVICE_INDICATORS } from "../src/controllers/resources.ts";
+import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS, SERVICE_INDICATORS } from "../src/controllers/resources.ts";
 import { KubeClient, kubeConfigFromString } from "../src/runtime/index.ts";
-import { indicatorObject, isReady, waitFor } from "../test/support/operator-stack.ts";
+import { indicatorObject, isReady, subscriptionObject, waitFor } from "../test/support/operator-stack.ts";
 
 let dir: string;
 let child: ChildProcess;
 let output = "";
 let client: KubeClient | undefined;
 
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "bmc-operator-start-"));
+/** Starts `npm start` on `dir` with `extra` flags; its output collects in `output`. */
+function start(extra: string[] = []): void {
+  output = "";
   child = spawn(
     process.execPath,
-    [join(import.meta.dirname, "start.ts"), "--data-dir", dir, "--bmcs", "1", "--bmc-port", "0", "--sink-port", "0", "--log-level", "warn"],
+    [
+      join(import.meta.dirname, "start.ts"),
+      "--data-dir",
+      dir,
+      "--bmcs",
+      "2",
+      "--bmc-port",
+      "0",
+      "--sink-port",
+      "0",
+      "--log-level",
+      "warn",
+      ...extra,
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+}
+
+/** Waits for the instructions; returns the control API's URL. */
+async function started(): Promise<string> {
+  const ready = (text: string) => text.includes("Press Ctrl-C to stop.");
+  await waitFor("the instructions on standard output", () => Promise.resolve(output), (text) => ready(text) || child.exitCode !== null, 60_000);
+  assert.ok(ready(output), `npm start exited with code ${child.exitCode}:\n${output}`);
+  const controlUrl = /BMC control API\s+(http:\/\/\S+)/.exec(output)?.[1];
+  assert.ok(controlUrl, output);
+  return controlUrl;
+}
+
+/** Ctrl-C, and the exit code 0. */
+async function stop(): Promise<void> {
+  const exited = once(child, "exit");
+  child.kill("SIGINT");
+  const [code] = (await exited) as [number | null];
+  assert.equal(code, 0, output);
+  assert.match(output, /Stopped\.\n$/);
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "bmc-operator-start-"));
+  start();
 });
 
 after(async () => {
@@ -40,13 +79,10 @@ after(async () => {
 
 describe("npm start", () => {
   it("prints its KUBECONFIG, runs the operator on the emulators, and stops on Ctrl-C", async () => {
-    const ready = (text: string) => text.includes("Press Ctrl-C to stop.");
-    await waitFor("the instructions on standard output", () => Promise.resolve(output), (text) => ready(text) || child.exitCode !== null, 60_000);
-    assert.ok(ready(output), `npm start exited with code ${child.exitCode}:\n${output}`);
+    const controlUrl = await started();
     const kubeconfig = /export KUBECONFIG=(\S+)/.exec(output)?.[1];
     assert.equal(kubeconfig, join(dir, "kubeconfig"), output);
-    const controlUrl = /BMC control API\s+(http:\/\/\S+)/.exec(output)?.[1];
-    assert.ok(controlUrl, output);
+    assert.match(output, /\(generic\).*\(dell-idrac9\)/, "the BMCs emulate several vendors");
 
     client = new KubeClient(kubeConfigFromString(readFileSync(kubeconfig, "utf8")));
     const host = await waitFor(
@@ -63,10 +99,52 @@ describe("npm start", () => {
       (lights) => lights.chassis === "Lit",
     );
 
-    const exited = once(child, "exit");
-    child.kill("SIGINT");
-    const [code] = (await exited) as [number | null];
-    assert.equal(code, 0, output);
-    assert.match(output, /Stopped\.\n$/);
+    const sinkUrl = /Event sink\s+(http:\/\/\S+)/.exec(output)?.[1];
+    assert.ok(sinkUrl, output);
+    await client.create(BMC_EVENT_SUBSCRIPTIONS, subscriptionObject("demo", "worker-0-events", "worker-0", sinkUrl));
+    const subscribed = await waitFor(
+      "worker-0's subscription to be Ready",
+      () => client!.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: "demo", name: "worker-0-events" }),
+      (s) => isReady(s) && (s.status?.subscriptionID ?? "") !== "",
+    );
+    subscriptionID = subscribed.status!.subscriptionID!;
+    identity = await bmcIdentity(controlUrl);
+    await client.close();
+    client = undefined;
+    await stop();
+  });
+
+  it("keeps each BMC's identity and lights across a restart; --fresh starts anew", async () => {
+    assert.ok(identity, "the first run recorded the BMCs' identity");
+    start();
+    let controlUrl = await started();
+    assert.deepEqual(await bmcIdentity(controlUrl), identity, "the same hardware after a restart");
+    const lights = (await fetch(`${controlUrl}/bmcs/0/lights`).then((r) => r.json())) as { chassis: string };
+    assert.equal(lights.chassis, "Lit", "the chassis light stayed on");
+    const kept = (await fetch(`${controlUrl}/bmcs/0/subscriptions`).then((r) => r.json())) as { subscriptions: { id: string; context: string }[] };
+    assert.deepEqual(
+      kept.subscriptions.map((s) => [s.id, s.context]),
+      [[subscriptionID, "ctx-worker-0-events"]],
+      "the kept BMCEventSubscription's subscription is still on the BMC",
+    );
+    await stop();
+
+    start(["--fresh"]);
+    controlUrl = await started();
+    const fresh = await bmcIdentity(controlUrl);
+    assert.notDeepEqual(fresh, identity, "new hardware after --fresh");
+    assert.equal(((await fetch(`${controlUrl}/bmcs/0/lights`).then((r) => r.json())) as { chassis: string }).chassis, "Off");
+    await stop();
   });
 });
+
+let identity: string[][] | undefined;
+let subscriptionID: string | undefined;
+
+/** Each BMC's system UUID, chassis UUID and drive serial numbers, from the control API. */
+async function bmcIdentity(controlUrl: string): Promise<string[][]> {
+  const { bmcs } = (await fetch(`${controlUrl}/bmcs`).then((r) => r.json())) as {
+    bmcs: { systemUUID: string; chassisUUID: string; drives: { serialNumber: string }[] }[];
+  };
+  return bmcs.map((b) => [b.systemUUID, b.chassisUUID, ...b.drives.map((d) => d.serialNumber)]);
+}

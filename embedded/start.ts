@@ -1,19 +1,21 @@
 /**
  * `npm start`: the embedded default. Runs, all on 127.0.0.1 and with no
  * cluster: the Kubernetes API emulator (objects kept under `--data-dir`), a
- * few emulated Redfish BMCs with sample BareMetalHosts and their credentials,
+ * few emulated Redfish BMCs of several vendors (each keeping its identity,
+ * subscriptions and lights under `--data-dir`, as real hardware does; `--fresh`
+ * starts anew) with sample BareMetalHosts and their credentials,
  * an event sink that prints each event it receives, and the operator. It
  * prints the KUBECONFIG to use with kubectl and what to try. Ctrl-C stops
  * everything cleanly.
  *
  * @module
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { describeEvent, startEventSink } from "../emulators/event-sink/index.ts";
 import { startKubeApiServer } from "../emulators/kube-apiserver/index.ts";
-import { startBmcFleet } from "../emulators/redfish-bmc/index.ts";
+import { parseProfileList, startBmcFleet } from "../emulators/redfish-bmc/index.ts";
 import { installManifests } from "../src/api/install.ts";
 import { REFRESH_ANNOTATION } from "../src/controllers/baremetalhost-controller.ts";
 import { BARE_METAL_HOSTS } from "../src/controllers/resources.ts";
@@ -30,6 +32,8 @@ import { parseOperatorArgs } from "../src/cli/operator-options.ts";
 import { startOperator } from "../src/cli/run-operator.ts";
 
 const NAMESPACE = "demo";
+/** The vendors the sample BMCs emulate, in turn: the tidy default first, then real vendors' quirks. */
+const DEFAULT_PROFILES = "generic,dell-idrac9,hpe-ilo5,openbmc,lenovo-xcc,supermicro,hpe-ilo6";
 
 /** A port flag's parser: 0 takes free ports. */
 function port(flag: string) {
@@ -53,10 +57,32 @@ const command = new Command("npm start")
   .addOption(new Option("--bmc-port <port>", "port of the first BMC; BMC i listens on port + i (0: free ports)").argParser(port("--bmc-port")).default(18000))
   .addOption(new Option("--sink-port <port>", "port of the event sink (0: a free port)").argParser(port("--sink-port")).default(18900))
   .addOption(new Option("--log-level <level>", "the operator's log level").default("info"))
+  .addOption(
+    new Option("--profiles <names>", "vendor profiles the BMCs take in turn (docs/vendor-profiles.md)")
+      .argParser((t) => {
+        try {
+          return parseProfileList(t);
+        } catch (error) {
+          throw new InvalidArgumentError((error as Error).message);
+        }
+      })
+      .default(parseProfileList(DEFAULT_PROFILES), DEFAULT_PROFILES),
+  )
+  .option("--fresh", "forget the kept cluster objects and BMC hardware and start anew")
   .parse(process.argv);
-const flags = command.opts<{ dataDir: string; bmcs: number; bmcPort: number; sinkPort: number; logLevel: string }>();
+const flags = command.opts<{
+  dataDir: string;
+  bmcs: number;
+  bmcPort: number;
+  sinkPort: number;
+  logLevel: string;
+  profiles: ReturnType<typeof parseProfileList>;
+  fresh?: boolean;
+}>();
 
 const dataDir = resolve(flags.dataDir);
+// --fresh forgets only what npm start keeps there, never anything else in the directory.
+if (flags.fresh) for (const kept of ["kube", "bmcs", "kubeconfig"]) rmSync(join(dataDir, kept), { recursive: true, force: true });
 mkdirSync(dataDir, { recursive: true });
 const kubeconfigPath = join(dataDir, "kubeconfig");
 const log = createLogger({ level: flags.logLevel as "info", pretty: true, base: { component: "bmc-operator" } });
@@ -66,6 +92,9 @@ const api = await startKubeApiServer({ dataDir: join(dataDir, "kube"), kubeconfi
 const fleet = await startBmcFleet({
   count: flags.bmcs,
   port: flags.bmcPort,
+  profile: flags.profiles,
+  // Each BMC keeps its identity, subscriptions and lights across restarts, so the kept objects stay true.
+  stateDir: join(dataDir, "bmcs"),
   // Fixed demo credentials, so that the Secrets kept in the data directory still match after a restart.
   password: (index) => `demo-password-${index}`,
 }).catch(async (error: unknown) => {
@@ -108,11 +137,12 @@ for (const bmc of fleet.bmcs) {
     });
   } catch (error) {
     ignoreExisting(error);
-    // The emulated BMCs are new hardware at every start: ask the operator to read the host again.
+    // A BMC that kept its hardware needs nothing (its port may have moved); new hardware is read again.
+    const refresh = fleet.bmc(bmc.index).restored ? {} : { annotations: { [REFRESH_ANNOTATION]: new Date().toISOString() } };
     await client.patch(
       BARE_METAL_HOSTS,
       { namespace: NAMESPACE, name },
-      { metadata: { annotations: { [REFRESH_ANNOTATION]: new Date().toISOString() } }, spec: { bmc: { address } } },
+      { metadata: refresh, spec: { bmc: { address } } },
       { type: "merge" },
     );
   }
@@ -134,7 +164,7 @@ say(`
 bmc-operator is running on an emulated cluster.
 
   Kubernetes API   ${api.url}   (objects kept in ${join(dataDir, "kube")})
-  Emulated BMCs    ${fleet.bmcs.map((b) => b.url).join(", ")}
+  Emulated BMCs    ${fleet.bmcs.map((b) => `${b.url} (${b.profile})`).join(", ")}   (hardware kept in ${join(dataDir, "bmcs")}; --fresh starts anew)
   BMC control API  ${fleet.controlUrl}
   Event sink       ${sink.url}   (prints every event it receives)
 

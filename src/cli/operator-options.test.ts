@@ -20,18 +20,19 @@ describe("parseOperatorArgs", () => {
     assert.equal(settings.healthProbeBindAddress, ":8081");
     assert.equal(settings.leaderElect, false);
     assert.deepEqual([settings.leaseDurationMs, settings.renewDeadlineMs, settings.retryPeriodMs], [15_000, 10_000, 2_000]);
-    assert.equal(settings.subscriptionCheckIntervalMs, 0);
+    // On by default: BMCs delete or suspend subscriptions after failed deliveries (docs/operator.md).
+    assert.equal(settings.subscriptionCheckIntervalMs, 3_600_000);
   });
 
   it("reads flags, and environment variables where no flag is given", () => {
     process.env.WATCH_NAMESPACE = "metal3, tenant-a";
     process.env.LEADER_ELECT = "true";
     process.env.BMC_MAX_IN_FLIGHT = "2";
-    const settings = parseOperatorArgs(["--bmc-max-in-flight", "3", "--subscription-check-interval", "1h", "--ironic-endpoint", "http://ironic:6385"]);
+    const settings = parseOperatorArgs(["--bmc-max-in-flight", "3", "--subscription-check-interval", "15m", "--ironic-endpoint", "http://ironic:6385"]);
     assert.deepEqual(settings.namespaces, ["metal3", "tenant-a"]);
     assert.equal(settings.leaderElect, true);
     assert.equal(settings.bmcMaxInFlight, 3);
-    assert.equal(settings.subscriptionCheckIntervalMs, 3_600_000);
+    assert.equal(settings.subscriptionCheckIntervalMs, 900_000);
     assert.equal(settings.ironic.endpoint, "http://ironic:6385");
   });
 

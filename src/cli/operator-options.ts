@@ -135,7 +135,7 @@ export function operatorCommand(): Command {
     .addOption(
       new Option("--subscription-check-interval <duration>", "how often to check that each BMC still holds its subscriptions (jittered); 0 disables")
         .argParser(duration("--subscription-check-interval"))
-        .default(0, "0")
+        .default(3_600_000, "1h")
         .env("SUBSCRIPTION_CHECK_INTERVAL"),
     )
     .addOption(

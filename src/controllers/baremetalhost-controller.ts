@@ -9,7 +9,7 @@
  * @module
  */
 import type { BareMetalHost, BareMetalHostStatus } from "../api/baremetalhost.ts";
-import type { Provisioner } from "../provisioner/provisioner.ts";
+import type { HostRegistration, Provisioner } from "../provisioner/provisioner.ts";
 import {
   type EventRecorder,
   findStatusCondition,
@@ -150,7 +150,7 @@ export class BareMetalHostReconciler {
         credentials: { name: host.spec.bmc?.credentialsName ?? "", namespace: host.metadata.namespace ?? "" },
         credentialsVersion,
       };
-      setReady(status, true, "Registered", `Registered with the ${this.#d.provisioner.name} provisioner; ${registration.indicators.length} indicator lights`, generation);
+      setReady(status, true, "Registered", `Registered with the ${this.#d.provisioner.name} provisioner; ${lightsSummary(registration)}`, generation);
       const written = await this.#status.write(host, status, ctx.signal);
       ctx.logger.info({ provisioningID: registration.provisioningID, indicators: registration.indicators.length }, "registered the host");
       if (refresh !== undefined) {
@@ -169,6 +169,8 @@ export class BareMetalHostReconciler {
           action: "Register",
           note: `Read the BMC: ${registration.indicators.length} indicator lights`,
         });
+        const unusable = unusableLightsEvent(registration);
+        if (unusable) this.#d.events.event(host, unusable);
       }
       return {};
     } catch (error) {
@@ -197,3 +199,22 @@ export const BARE_METAL_HOST_CONTROLLER_PERMISSIONS: readonly Permission[] = [
   ...SECRET_READER_PERMISSIONS,
   ...EVENT_RECORDER_PERMISSIONS,
 ];
+
+/** How many lights the host has, and how many more it has that cannot be switched, for the Ready message. */
+function lightsSummary(registration: HostRegistration): string {
+  const unusable = registration.unusableLights?.length ?? 0;
+  const usable = `${registration.indicators.length} indicator lights`;
+  return unusable === 0 ? usable : `${usable}; the BMC has ${unusable} more that cannot be switched (see the IndicatorsUnusable Event)`;
+}
+
+/** A Warning naming the lights the BMC has that the provisioner cannot switch, or `undefined` when there are none. */
+function unusableLightsEvent(registration: HostRegistration): { type: "Warning"; reason: string; action: string; note: string } | undefined {
+  const unusable = registration.unusableLights ?? [];
+  if (unusable.length === 0) return undefined;
+  return {
+    type: "Warning",
+    reason: "IndicatorsUnusable",
+    action: "Register",
+    note: `The BMC has ${unusable.length} indicator light(s) this operator cannot switch: ${unusable.join("; ")}`.slice(0, 1000),
+  };
+}

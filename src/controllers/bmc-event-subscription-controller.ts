@@ -302,12 +302,19 @@ export class BMCEventSubscriptionReconciler {
           return check.next;
         }
         lost = true;
-        this.#d.events.event(sub, {
-          type: "Warning",
-          reason: "SubscriptionLost",
-          action: "CheckSubscription",
-          note: `The BMC no longer holds subscription ${status.subscriptionID} with this destination and context (a BMC reset?); creating it again`,
-        });
+        if (check.suspended) {
+          // It sends nothing, so nothing is lost by deleting it first; and a BMC that holds one subscription
+          // per destination (Dell iDRAC), or is full, would refuse the new one beside it.
+          this.#d.events.event(sub, suspendedEvent(status.subscriptionID));
+          await this.#d.provisioner.deleteSubscription(access, status.subscriptionID, ctx.signal);
+        } else {
+          this.#d.events.event(sub, {
+            type: "Warning",
+            reason: "SubscriptionLost",
+            action: "CheckSubscription",
+            note: `The BMC no longer holds subscription ${status.subscriptionID} with this destination and context (a BMC reset?); creating it again`,
+          });
+        }
         // Not kept as stale: it is gone, or its ID now belongs to another subscription.
         this.#forgetOwner(sub, [status.subscriptionID]);
         delete status.subscriptionID;
@@ -318,9 +325,18 @@ export class BMCEventSubscriptionReconciler {
       // A recorded ID proves nothing else exists; without one, an earlier attempt may have reached the BMC.
       const mayExist = !lost && !this.#neverAttempted.has(uid);
       this.#neverAttempted.delete(uid);
-      const created = await this.#hostLocks.run(subscriptionHostKey(sub), () =>
-        this.#createOnce(sub, status, access, headers, mayExist, listing, ctx),
-      );
+      const create = () =>
+        this.#hostLocks.run(subscriptionHostKey(sub), () => this.#createOnce(sub, status, access, headers, mayExist, listing, ctx));
+      let created: Awaited<ReturnType<typeof create>>;
+      try {
+        created = await create();
+      } catch (error) {
+        if (!refusedBesideReplaced(error, status)) throw error;
+        // A BMC that holds one subscription per destination (Dell iDRAC), or is full, refuses the new one
+        // beside the one it replaces: delete the replaced ones first, then create it.
+        await this.#deleteStale(sub, status, access, undefined, ctx);
+        created = await create();
+      }
       const { subscription, adopted, replaced } = created;
       status.subscriptionID = subscription.id;
       if (version) status.httpHeadersVersion = version;
@@ -499,7 +515,7 @@ export class BMCEventSubscriptionReconciler {
       let adopt: Subscription | undefined;
       for (const found of listing) {
         if (!this.#isMine(sub, found, claimed) || stale.has(found.id)) continue;
-        if (!adopt && !sub.spec.httpHeadersRef) adopt = found;
+        if (!adopt && !sub.spec.httpHeadersRef && !found.suspended) adopt = found;
         else replaced.push(found.id);
       }
       if (adopt) {
@@ -527,7 +543,7 @@ export class BMCEventSubscriptionReconciler {
     id: string,
     access: HostAccess,
     ctx: ReconcileContext,
-  ): Promise<{ found: boolean; next: Result; listing?: Subscription[] }> {
+  ): Promise<{ found: boolean; suspended?: boolean; next: Result; listing?: Subscription[] }> {
     const interval = this.#d.checkIntervalMs ?? 0;
     if (interval <= 0) return { found: true, next: {} };
     const key = objectKey(sub);
@@ -539,7 +555,9 @@ export class BMCEventSubscriptionReconciler {
     }
     if (now - last < interval) return { found: true, next: { requeueAfter: interval - (now - last) } };
     const listing = await this.#d.provisioner.listSubscriptions(access, ctx.signal);
-    if (!listing.some((s) => s.id === id && sameTarget(sub, s))) return { found: false, next: {}, listing };
+    const held = listing.find((s) => s.id === id && sameTarget(sub, s));
+    if (!held) return { found: false, next: {}, listing };
+    if (held.suspended) return { found: false, suspended: true, next: {}, listing };
     this.#lastChecked.set(key, now);
     return { found: true, next: this.#nextCheck(), listing };
   }
@@ -739,3 +757,23 @@ export const BMC_EVENT_SUBSCRIPTION_CONTROLLER_PERMISSIONS: readonly Permission[
   ...SECRET_READER_PERMISSIONS,
   ...EVENT_RECORDER_PERMISSIONS,
 ];
+
+/** The Event of a subscription the BMC suspended after failed deliveries, which is re-created. */
+function suspendedEvent(id: string): { type: "Warning"; reason: string; action: string; note: string } {
+  return {
+    type: "Warning",
+    reason: "SubscriptionSuspended",
+    action: "CheckSubscription",
+    note: `The BMC suspended subscription ${id} (after failed deliveries?) and sends it no events; deleting it and creating it again`,
+  };
+}
+
+/**
+ * Whether a create was refused because of the replaced subscriptions still on
+ * the BMC (full, or one subscription per destination: Dell's
+ * `PropertyValueModified`), not for something the new one itself got wrong.
+ */
+function refusedBesideReplaced(error: unknown, status: BMCEventSubscriptionStatus): boolean {
+  if ((status.staleSubscriptionIDs?.length ?? 0) === 0 || !(error instanceof ProvisionerError)) return false;
+  return error.kind === "SubscriptionLimit" || (error.kind === "Rejected" && /PropertyValueModified|already exists/i.test(error.message));
+}

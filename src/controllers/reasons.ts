@@ -32,6 +32,8 @@ export function classifyFailure(error: unknown): FailureClass {
         return { reason: "UnsupportedBMC", terminal: true };
       case "Transient":
         return { reason: "BMCUnavailable", terminal: false };
+      case "SubscriptionLimit":
+        return { reason: "BMCSubscriptionLimit", terminal: false };
       case "ProvisionerUnavailable":
         return { reason: "ProvisionerUnavailable", terminal: false };
     }

@@ -5,6 +5,14 @@
  * reads IDs through this file, so a resource means the same light whichever
  * provisioner runs.
  *
+ * A System or Chassis without a `UUID` (OpenBMC's system, the chassis of many
+ * Dell and HPE BMCs) has no Ironic ID: Ironic's listing fails on it. Its light
+ * is named by the resource's `Id` instead ({@link resourceIndicatorName}):
+ * `system@system`, `1@chassis`. That is stable (the `Id` is the last segment
+ * of the resource's URI, which Redfish fixes), cannot be taken for a UUID-named
+ * light of the same host, and becomes the UUID, as in Ironic, if a firmware
+ * update adds one.
+ *
  * @module
  */
 import type { IndicatorComponent } from "../api/baremetalhost-service-indicator.ts";
@@ -32,6 +40,17 @@ export function parseIndicatorId(id: string): ParsedIndicatorId | undefined {
   const component = id.slice(at + 1);
   if (!(INDICATOR_COMPONENTS as readonly string[]).includes(component)) return undefined;
   return { name: id.slice(0, at), component: component as IndicatorComponent };
+}
+
+/**
+ * The name part of a System's or Chassis's light ID: its `UUID`, else its
+ * `Id` (with any `@` escaped as `%40`, since the ID splits at its first `@`).
+ * `undefined` when the resource has neither.
+ */
+export function resourceIndicatorName(uuid: string | undefined, resourceId: string | undefined): string | undefined {
+  if (uuid !== undefined && uuid !== "") return uuid;
+  if (resourceId === undefined || resourceId === "") return undefined;
+  return resourceId.replaceAll("%", "%25").replaceAll("@", "%40");
 }
 
 /** The ID of a system's light. */

@@ -7,7 +7,8 @@
  *
  * Indicator IDs are Ironic's everywhere (`<system UUID>@system`,
  * `<chassis UUID>@chassis`, `<storage ID>:<drive ID>@disk`), so a resource
- * means the same light whichever provisioner runs.
+ * means the same light whichever provisioner runs; a System or Chassis without
+ * a UUID, which Ironic cannot name, is named by its `Id` (`indicator-id.ts`).
  *
  * @module
  */
@@ -39,6 +40,12 @@ export interface HostRegistration {
   provisioningID: string;
   /** The host's indicator lights, with the drive behind each disk light. */
   indicators: HostIndicator[];
+  /**
+   * Lights the BMC has that this provisioner cannot switch, each as
+   * `<resource>: <why>` (an OEM-only light, a value outside Redfish's), for the
+   * host to say so rather than list fewer lights in silence.
+   */
+  unusableLights?: string[];
 }
 
 /** An indicator light's state, in Ironic's lowercase words. */
@@ -51,6 +58,12 @@ export interface Subscription {
   destination: string;
   /** The BMC's copy of the context; empty when none was given. */
   context: string;
+  /**
+   * True when the BMC holds it but has stopped sending events to it
+   * (`Status.State: Disabled`, after failed deliveries); such a subscription is
+   * to be re-created.
+   */
+  suspended?: boolean;
 }
 
 /** A subscription to create. Holds secrets (header values): never log it whole. */
@@ -73,6 +86,8 @@ export type ProvisionerErrorKind =
   | "Unauthorized"
   /** The host's BMC address or scheme cannot be used by this provisioner. */
   | "Unsupported"
+  /** The BMC holds as many subscriptions as it can: retried with backoff, since one may be deleted. */
+  | "SubscriptionLimit"
   /** Busy (409 NodeLocked), unreachable, timed out or 5xx: retried with backoff. */
   | "Transient"
   /**

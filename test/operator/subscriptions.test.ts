@@ -22,7 +22,7 @@ import {
 
 let stack: OperatorStack;
 before(async () => {
-  stack = await startOperatorStack({ bmcs: 9, policies: false });
+  stack = await startOperatorStack({ bmcs: 11, policies: false });
   await stack.startOperator();
 });
 after(() => stack.close());
@@ -306,7 +306,7 @@ describe("BMCEventSubscription identity and messages", () => {
 
   it("on a host whose registration failed, shows that failure instead of \"not registered yet\"", async () => {
     const ns = await stack.namespace("bad-credentials");
-    const bmc = stack.fleet.bmcs[8]!;
+    const bmc = stack.fleet.bmcs[10]!;
     await stack.create(SECRETS, {
       metadata: { name: "worker-8-bmc", namespace: ns },
       stringData: { username: bmc.username, password: "not-the-password" },
@@ -382,6 +382,61 @@ describe("BMCEventSubscription drift check", () => {
     );
     const events = await eventsOf(ns);
     assert.ok(events.some((e) => e.startsWith("Warning SubscriptionLost")), events.join("\n"));
+    await stack.stopOperator();
+    await stack.startOperator();
+  });
+
+  it("re-creates a subscription the BMC deleted after failed deliveries", async () => {
+    await stack.stopOperator();
+    await stack.startOperator({ subscriptionCheckIntervalMs: 300 });
+    const ns = await stack.namespace("drift-deleted");
+    await registered(ns, "worker-0", 9);
+    await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "kept", "worker-0"));
+    const first = await ready(ns, "kept");
+    const bmc = stack.fleet.bmc(9);
+    // The BMC terminates the subscription (TerminateAfterRetries) and keeps its others.
+    assert.ok(bmc.deleteSubscription(first.status!.subscriptionID!));
+    const again = await ready(ns, "kept", (s) => s.status?.subscriptionID !== first.status?.subscriptionID);
+    assert.deepEqual(
+      bmc.subscriptions().map((s) => s.id),
+      [again.status!.subscriptionID],
+    );
+    const events = await eventsOf(ns);
+    assert.ok(events.some((e) => e.startsWith("Warning SubscriptionLost")), events.join("\n"));
+    await stack.stopOperator();
+    await stack.startOperator();
+  });
+
+  it("re-creates a subscription the BMC suspended, and deletes the suspended one", async () => {
+    await stack.stopOperator();
+    await stack.startOperator({ subscriptionCheckIntervalMs: 300 });
+    const ns = await stack.namespace("drift-suspended");
+    await registered(ns, "worker-0", 10);
+    await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "kept", "worker-0"));
+    const first = await ready(ns, "kept");
+    const bmc = stack.fleet.bmcs[10]!;
+    const suspendedId = first.status!.subscriptionID!;
+    // Suspended as after failed deliveries (SuspendRetries): the BMC keeps it, Status.State Disabled.
+    const response = await fetch(`${bmc.url}/redfish/v1/EventService/Subscriptions/${suspendedId}/Actions/EventDestination.SuspendSubscription`, {
+      method: "POST",
+      headers: {
+        authorization: `Basic ${Buffer.from(`${bmc.username}:${bmc.password}`).toString("base64")}`,
+        "content-type": "application/json",
+      },
+      body: "{}",
+    });
+    assert.ok(response.ok, `suspending: HTTP ${response.status} ${await response.text()}`);
+    assert.deepEqual(
+      stack.fleet.bmc(10).subscriptions().map((s) => s.state),
+      ["Disabled"],
+    );
+    const again = await ready(ns, "kept", (s) => s.status?.subscriptionID !== suspendedId && !s.status?.staleSubscriptionIDs?.length);
+    assert.deepEqual(
+      stack.fleet.bmc(10).subscriptions().map((s) => [s.id, s.state]),
+      [[again.status!.subscriptionID, "Enabled"]],
+    );
+    const events = await eventsOf(ns);
+    assert.ok(events.some((e) => e.startsWith("Warning SubscriptionSuspended")), events.join("\n"));
     await stack.stopOperator();
     await stack.startOperator();
   });

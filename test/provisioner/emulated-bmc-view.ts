@@ -1,6 +1,6 @@
 /**
  * The conformance suite's view of an emulated BMC: its lights in Ironic's
- * words, its subscriptions, and its peak requests in flight. Shared by the
+ * words ("on" is what identifies on the BMC's vendor), its subscriptions, and its peak requests in flight. Shared by the
  * runners whose provisioner drives the Redfish BMC emulator (directly or
  * through Ironic).
  *
@@ -23,6 +23,10 @@ export function emulatedBmcView(bmc: EmulatedBmc): BmcView & { light(id: string)
       if (!parsed) throw new Error(`Not an indicator ID: ${JSON.stringify(id)}`);
       const lights = bmc.lights();
       const led = parsed.component === "disk" ? lights.drives[parsed.name] : lights[parsed.component];
+      // What the vendor shows when nobody asked the light to identify, and when someone did (Dell's chassis: Lit, Blinking).
+      const model = bmc.settings.profile.lights[parsed.component === "disk" ? "drive" : parsed.component];
+      if (led !== undefined && led === model.normal) return "off";
+      if (led !== undefined && led === model.identify) return "on";
       return (led && LED_TO_STATE[led]) ?? "unknown";
     },
     subscriptions: () =>

@@ -37,6 +37,8 @@ export interface ScriptedBmcOptions {
   resources: Record<string, Record<string, unknown>>;
   /** Send ETags and honour `If-Match`. Default true. */
   etags?: boolean;
+  /** Refuse a subscription to a destination one already has (400 `PropertyValueModified`), as Dell iDRAC does. Default false. */
+  oneSubscriptionPerDestination?: boolean;
   /** Called before the normal handling; an answer (or a promise of one) replaces it. */
   intercept?: (req: LoggedRequest) => ScriptedResponse | Promise<ScriptedResponse | undefined> | undefined;
 }
@@ -50,6 +52,8 @@ export interface ScriptedBmc {
   username: string;
   password: string;
   resources: Map<string, Record<string, unknown>>;
+  /** The subscriptions by ID, as the BMC holds them (a test may mark one `Status: {State: "Disabled"}`). */
+  subscriptions: Map<string, Record<string, unknown>>;
   log: LoggedRequest[];
   /** The most requests that were in flight at once since the start or {@link ScriptedBmc.resetPeak}. */
   peakInFlight(): number;
@@ -119,6 +123,9 @@ export async function startScriptedBmc(options: ScriptedBmcOptions): Promise<Scr
         });
       }
       if (req.method === "POST") {
+        if (options.oneSubscriptionPerDestination && [...subscriptions.values()].some((sub) => sub.Destination === req.body?.Destination)) {
+          return error(400, `The property Destination was not assigned the value ${String(req.body?.Destination)}: a subscription to it exists (PropertyValueModified).`);
+        }
         const id = String(nextId++);
         const body = { Id: id, ...req.body, "@odata.id": `${collection}/${id}` };
         subscriptions.set(id, body);
@@ -183,6 +190,7 @@ export async function startScriptedBmc(options: ScriptedBmcOptions): Promise<Scr
     username,
     password,
     resources,
+    subscriptions,
     log,
     peakInFlight: () => peak,
     resetPeak: () => {

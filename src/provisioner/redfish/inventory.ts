@@ -3,8 +3,13 @@
  * does: the ComputerSystem (from the address, or the Systems collection's only
  * member), each Chassis in its `Links.Chassis`, and each Drive of each Storage
  * in its `Storage` collection. Every resource with a light becomes an
- * indicator with Ironic's ID; the resource paths and their last reading are
- * kept, so later calls go straight to the right resource.
+ * indicator with Ironic's ID (or, for a System or Chassis without a `UUID`,
+ * one named by its `Id`: see `../indicator-id.ts`); the resource paths and
+ * their last reading are kept, so later calls go straight to the right
+ * resource. Every path is fetched at most once per reading, however often the
+ * BMC links it (an Intel BMC lists one drive 32 times). Lights the provisioner
+ * cannot switch (an `IndicatorLED` value outside Redfish's, a light behind an
+ * OEM action only) are reported, not silently dropped.
  *
  * {@link locateLight} finds one light without the whole inventory, from what
  * its ID and the address say: the system at the address's path, the drive at
@@ -17,9 +22,17 @@
  */
 import type { HostIndicator } from "../../api/baremetalhost.ts";
 import type { IndicatorComponent } from "../../api/baremetalhost-service-indicator.ts";
-import { chassisIndicatorId, diskIndicatorId, type IndicatorDrive, parseIndicatorId, systemIndicatorId } from "../indicator-id.ts";
+import {
+  chassisIndicatorId,
+  diskIndicatorId,
+  type IndicatorDrive,
+  parseIndicatorId,
+  resourceIndicatorName,
+  systemIndicatorId,
+} from "../indicator-id.ts";
 import { ProvisionerError } from "../provisioner.ts";
 import { lightProperties, switchableStates } from "./light.ts";
+import { isObject, linkOf, links, pathKey, stringOf } from "./redfish-json.ts";
 import { kindForStatus, type RedfishResponse, type RedfishTarget, type RedfishTransport } from "./transport.ts";
 
 /** A resource as last read: its body and ETag, and when. */
@@ -35,6 +48,12 @@ export interface LightLocation {
   indicator: HostIndicator;
   /** The resource path of the System, Chassis or Drive. */
   path: string;
+  /**
+   * The path that takes the light's writes, learnt when the resource refused
+   * one as not writable: the linked System, for a chassis that shows the
+   * system's light but takes its writes only there (Lenovo XCC).
+   */
+  writeAt?: string;
 }
 
 /** What the provisioner knows of one host's BMC. */
@@ -43,18 +62,24 @@ export interface HostInventory {
   provisioningID: string;
   /** Lights by indicator ID, in listing order. */
   lights: Map<string, LightLocation>;
+  /** Lights the BMC has that cannot be switched through Redfish's properties, each as `<path>: <why>`. */
+  unusable: string[];
 }
 
 /** How {@link readInventory} sends a GET, remembering what it read. */
 export type Getter = (path: string, operation: string) => Promise<RedfishResponse>;
 
-/** Reads the host's inventory: one GET per System, Chassis, Storage collection, Storage and Drive. */
+/**
+ * Reads the host's inventory: one GET per System, Chassis, Storage collection,
+ * Storage and Drive, each path once however often it is linked.
+ */
 export async function readInventory(
   transport: RedfishTransport,
   target: RedfishTarget,
-  get: Getter,
+  send: Getter,
   operation: string,
 ): Promise<HostInventory> {
+  const get = onceEach(send);
   const systemPath = target.address.systemPath ?? (await findOnlySystem(transport, target, get, operation));
   const system = await get(systemPath, operation);
   if (system.status === 404) {
@@ -64,19 +89,22 @@ export async function readInventory(
     );
   }
   const systemBody = ok(transport, target, systemPath, operation, system);
-  const uuid = stringOf(systemBody.UUID);
   const lights = new Map<string, LightLocation>();
-  const add = (id: string, component: IndicatorComponent, path: string, body: Record<string, unknown>, drive?: IndicatorDrive): void => {
-    const light = lightAt(id, component, path, body, drive);
-    if (light !== undefined && !lights.has(id)) lights.set(id, light);
+  const unusable: string[] = [];
+  const add = (id: string | undefined, component: IndicatorComponent, path: string, body: Record<string, unknown>, drive?: IndicatorDrive): void => {
+    const light = id === undefined ? undefined : lightAt(id, component, path, body, drive);
+    if (light === undefined) {
+      const why = unusableLight(body, id === undefined);
+      if (why !== undefined) unusable.push(`${path}: ${why}`);
+    } else if (!lights.has(light.indicator.id)) {
+      lights.set(light.indicator.id, light);
+    }
   };
-  // Ironic names the system light by the system's UUID; without one there is no ID to give it.
-  if (uuid !== undefined) add(systemIndicatorId(uuid), "system", systemPath, systemBody);
+  add(systemLightId(systemBody), "system", systemPath, systemBody);
 
   for (const chassisPath of links((systemBody.Links as Record<string, unknown> | undefined)?.Chassis)) {
     const body = await getOptional(transport, target, get, chassisPath, operation);
-    const chassisUUID = stringOf(body?.UUID);
-    if (body !== undefined && chassisUUID !== undefined) add(chassisIndicatorId(chassisUUID), "chassis", chassisPath, body);
+    if (body !== undefined) add(chassisLightId(body), "chassis", chassisPath, body);
   }
 
   const storagePath = linkOf(systemBody.Storage);
@@ -92,18 +120,67 @@ export async function readInventory(
       add(diskIndicatorId(storageId, driveId), "disk", drivePath, drive, driveInfo(storageId, driveId, drive));
     }
   }
-  return { systemPath, provisioningID: uuid ?? systemPath, lights };
+  return { systemPath, provisioningID: stringOf(systemBody.UUID) ?? systemPath, lights, unusable };
+}
+
+/** A getter that sends each path (trailing slashes aside) once, and answers repeats from the first answer. */
+function onceEach(send: Getter): Getter {
+  const answers = new Map<string, Promise<RedfishResponse>>();
+  return (path, operation) => {
+    const key = pathKey(path);
+    let answer = answers.get(key);
+    if (answer === undefined) {
+      answer = send(path, operation);
+      answers.set(key, answer);
+    }
+    return answer;
+  };
+}
+
+/** The ID of a System's light: by its `UUID`, else by its `Id`. */
+export function systemLightId(body: Record<string, unknown>): string | undefined {
+  const name = resourceIndicatorName(stringOf(body.UUID), stringOf(body.Id));
+  return name === undefined ? undefined : systemIndicatorId(name);
+}
+
+/** The ID of a Chassis's light: by its `UUID`, else by its `Id`. */
+export function chassisLightId(body: Record<string, unknown>): string | undefined {
+  const name = resourceIndicatorName(stringOf(body.UUID), stringOf(body.Id));
+  return name === undefined ? undefined : chassisIndicatorId(name);
+}
+
+/** Names of OEM actions that switch an identify light (Supermicro `Indicate`, Dell `BlinkTarget`, `Identify`). */
+const OEM_IDENTIFY_ACTION = /indicate|blink|identify|locat/i;
+
+/**
+ * Why a resource that has a light of some kind cannot be listed, or
+ * `undefined` when it has none: an `IndicatorLED` value that is not Redfish's,
+ * a light switched only by an OEM action, or a light on a resource with
+ * neither `UUID` nor `Id` to name it by.
+ */
+function unusableLight(body: Record<string, unknown>, nameless: boolean): string | undefined {
+  const hasLight = lightProperties(body) !== undefined;
+  if (hasLight && nameless) return "has a light but neither a UUID nor an Id to name it by";
+  if (hasLight) return undefined;
+  if ("IndicatorLED" in body && body.IndicatorLED !== null) {
+    return `IndicatorLED is ${JSON.stringify(body.IndicatorLED)}, not one of Lit, Blinking, Off, Unknown`;
+  }
+  const oem = isObject(body.Actions) && isObject(body.Actions.Oem) ? Object.keys(body.Actions.Oem) : [];
+  const action = oem.find((name) => OEM_IDENTIFY_ACTION.test(name));
+  if (action !== undefined) return `its light is switched only by the OEM action ${action}, which this client does not use`;
+  return undefined;
 }
 
 /**
  * Finds the light `id` of the system at `systemPath` with as few GETs as the
  * ID allows, for a host whose inventory has not been read:
  *
- * - `<UUID>@system`: the system (1 GET), when its `UUID` is the ID's.
+ * - `<UUID>@system`: the system (1 GET), when its `UUID` (or, without one,
+ *   its `Id`) is the ID's.
  * - `<storage>:<drive>@disk`: the drive at its normative URI (1 GET), when its
  *   `Id` is the ID's drive.
  * - `<UUID>@chassis`: the system, then each chassis in its `Links.Chassis`
- *   until one has the ID's `UUID` (usually 2 GETs).
+ *   until one has the ID's `UUID` or `Id` (usually 2 GETs).
  *
  * Returns the light, and any other light of the host it read on the way (the
  * system's, chassis before the one asked for), each exactly as
@@ -119,9 +196,10 @@ export async function locateLight(
   target: RedfishTarget,
   systemPath: string,
   id: string,
-  get: Getter,
+  send: Getter,
   operation: string,
 ): Promise<{ light: LightLocation; others: LightLocation[] } | undefined> {
+  const get = onceEach(send);
   const parsed = parseIndicatorId(id);
   if (parsed === undefined) return undefined;
   if (parsed.component === "disk") {
@@ -142,8 +220,8 @@ export async function locateLight(
 
   const system = bodyOf(await get(systemPath, operation));
   if (system === undefined) return undefined;
-  const systemUUID = stringOf(system.UUID);
-  const systemLight = systemUUID === undefined ? undefined : lightAt(systemIndicatorId(systemUUID), "system", systemPath, system);
+  const systemId = systemLightId(system);
+  const systemLight = systemId === undefined ? undefined : lightAt(systemId, "system", systemPath, system);
   if (parsed.component === "system") return systemLight?.indicator.id === id ? { light: systemLight, others: [] } : undefined;
 
   const others: LightLocation[] = systemLight === undefined ? [] : [systemLight];
@@ -153,8 +231,8 @@ export async function locateLight(
     if (response.status === 404) continue;
     const chassis = bodyOf(response);
     if (chassis === undefined) return undefined;
-    const chassisUUID = stringOf(chassis.UUID);
-    const light = chassisUUID === undefined ? undefined : lightAt(chassisIndicatorId(chassisUUID), "chassis", chassisPath, chassis);
+    const chassisId = chassisLightId(chassis);
+    const light = chassisId === undefined ? undefined : lightAt(chassisId, "chassis", chassisPath, chassis);
     if (light === undefined || others.some((l) => l.indicator.id === light.indicator.id)) continue;
     if (light.indicator.id === id) return { light, others };
     others.push(light);
@@ -264,23 +342,4 @@ async function getOptional(
   const response = await get(path, operation);
   if (response.status === 404) return undefined;
   return ok(transport, target, path, operation, response);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function stringOf(value: unknown): string | undefined {
-  return typeof value === "string" && value !== "" ? value : undefined;
-}
-
-/** The `@odata.id` of a link object. */
-function linkOf(value: unknown): string | undefined {
-  return isObject(value) ? stringOf(value["@odata.id"]) : undefined;
-}
-
-/** The `@odata.id`s of an array of link objects. */
-function links(value: unknown): string[] {
-  if (!Array.isArray(value)) return [];
-  return value.map(linkOf).filter((p): p is string => p !== undefined && p.startsWith("/"));
 }

@@ -28,7 +28,33 @@ describe("Redfish lights", () => {
     assert.deepEqual(lightProperties({ LocationIndicatorActive: null, IndicatorLED: "Off" }), {
       locationIndicatorActive: true,
       indicatorLED: true,
+      identifyBlinks: false,
     });
+  });
+
+  it("on a Dell chassis, where Lit is the normal state, identifies by blinking", () => {
+    const chassis = (led: string): Record<string, unknown> => ({
+      "@odata.type": "#Chassis.v1_6_0.Chassis",
+      Manufacturer: "Dell Inc.",
+      IndicatorLED: led,
+    });
+    assert.deepEqual(switchableStates(lightProperties(chassis("Lit"))!), ["off", "on"]);
+    assert.equal(readLight(chassis("Lit")), "off");
+    assert.equal(readLight(chassis("Off")), "off");
+    assert.equal(readLight(chassis("Blinking")), "on");
+    assert.deepEqual(lightPatch(chassis("Lit"), "on"), { body: { IndicatorLED: "Blinking" } });
+    assert.deepEqual(lightPatch(chassis("Blinking"), "off"), { body: { IndicatorLED: "Lit" } });
+    // Another maker's chassis, and a Dell system, light up with Lit as everywhere else.
+    assert.deepEqual(lightPatch({ ...chassis("Off"), Manufacturer: "HPE" }, "on"), { body: { IndicatorLED: "Lit" } });
+    assert.deepEqual(lightPatch({ ...chassis("Off"), "@odata.type": "#ComputerSystem.v1_5_0.ComputerSystem" }, "on"), {
+      body: { IndicatorLED: "Lit" },
+    });
+    // Where the chassis has LocationIndicatorActive, that is preferred, and true identifies (showing Blinking).
+    const both = { ...chassis("Lit"), LocationIndicatorActive: false };
+    assert.deepEqual(switchableStates(lightProperties(both)!), ["off", "on"]);
+    assert.deepEqual(lightPatch(both, "on"), { body: { LocationIndicatorActive: true } });
+    assert.equal(readLight({ ...chassis("Blinking"), LocationIndicatorActive: true }), "on");
+    assert.equal(readLight(both), "off");
   });
 
   it("patches LocationIndicatorActive where the resource has it, IndicatorLED otherwise", () => {
