@@ -151,8 +151,11 @@ describe("vendor profiles", () => {
     assert.match(messageIds(full.body)[0]!, /CreateLimitReachedForResource$/);
     for (const s of bmc.subscriptions().slice(1)) bmc.deleteSubscription(s.id);
 
-    // The one left points at a closed port: every delivery fails, and the BMC suspends it instead of deleting it.
+    // The one left points at a closed port: every delivery fails, and the BMC suspends it instead of
+    // deleting it, even with a policy that asks to retry forever.
     const [left] = bmc.subscriptions();
+    await redfishFetch(info, `${subscriptionsPath(info)}/${left!.id}`, { method: "PATCH", body: { DeliveryRetryPolicy: "RetryForever" } });
+    assert.equal(bmc.subscriptions()[0]!.deliveryRetryPolicy, "RetryForever");
     bmc.submitEvent({ MessageId: "Base.1.0.Test" });
     await bmc.deliveriesSettled();
     assert.deepEqual(
@@ -266,6 +269,17 @@ describe("vendor profiles", () => {
     assert.match(messageIds(write.body)[0]!, /PropertyNotWritable$/);
     assert.equal(bmc.lights().system, "Lit");
     bmc.setLight("system", "Off");
+
+    const post = (n: number) =>
+      redfishFetch(info, "/redfish/v1/EventService/Subscriptions", {
+        method: "POST",
+        body: { Destination: `http://127.0.0.1:9/e${n}`, Protocol: "Redfish" },
+      });
+    for (let n = 1; n <= 12; n++) assert.equal((await post(n)).status, 201, `subscription ${n}`);
+    const full = await post(13);
+    assert.equal(full.status, 400);
+    assert.match(full.body.error.message, /at most 12 event subscriptions/);
+    for (const s of bmc.subscriptions()) bmc.deleteSubscription(s.id);
   });
 
   test("supermicro: drives under the backplane chassis; their light only through the OEM Indicate action", async () => {

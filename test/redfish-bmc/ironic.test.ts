@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import { after, before, describe, test } from "node:test";
-import { startBmcFleet } from "../../emulators/redfish-bmc/index.ts";
+import { PROFILE_NAMES, PROFILES, startBmcFleet } from "../../emulators/redfish-bmc/index.ts";
 import type { EmulatedBmcInfo, RunningBmcFleet } from "../../emulators/redfish-bmc/index.ts";
 import { startEventSink } from "../../emulators/event-sink/index.ts";
 import type { RunningEventSink as EventSink } from "../../emulators/event-sink/index.ts";
@@ -238,6 +238,35 @@ for (const release of ironicReleases()) {
       assert.equal(all.status, 200, all.fault);
       assert.deepEqual(all.body.Members, []);
       assert.deepEqual((await ironicCall(ironic, "GET", system)).body, { state: "off" });
+    });
+
+    test("what Ironic lists on each vendor profile: IndicatorLED lights under UUIDs, and a 400 where a lit resource has no UUID", async () => {
+      const vendors = await startBmcFleet({ count: PROFILE_NAMES.length, profile: PROFILE_NAMES, drivesPerSystem: 2 });
+      try {
+        for (const info of vendors.bmcs) {
+          const profile = PROFILES[info.profile];
+          const name = `${node}-${info.profile}`;
+          await enroll(ironic, name, info);
+          const list = await ironicCall(ironic, "GET", `/v1/nodes/${name}/management/indicators`);
+          // Ironic reads IndicatorLED only (never LocationIndicatorActive) and names system and chassis lights by UUID.
+          const led = (model: { properties: readonly string[] }) => model.properties.includes("IndicatorLED");
+          const unnamed = (led(profile.lights.system) && !profile.shape.systemUUID) || (led(profile.lights.chassis) && !profile.shape.chassisUUID);
+          if (unnamed) {
+            assert.equal(list.status, 400, `${info.profile}: ${JSON.stringify(list.body)}`);
+            assert.match(list.fault ?? "", /Missing indicator name/, info.profile);
+            continue;
+          }
+          assert.equal(list.status, 200, `${info.profile}: ${list.fault}`);
+          const expected = [
+            ...(led(profile.lights.system) ? [`${info.systemUUID}@system`] : []),
+            ...(led(profile.lights.chassis) ? [`${info.chassisUUID}@chassis`] : []),
+            ...(release.listsDiskLights && led(profile.lights.drive) ? info.drives.map((d) => `${d.storageId}:${d.driveId}@disk`) : []),
+          ];
+          assert.deepEqual(list.body.indicators.map((i: any) => i.name).sort(), expected.sort(), info.profile);
+        }
+      } finally {
+        await vendors.close();
+      }
     });
   });
 }
