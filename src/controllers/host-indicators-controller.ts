@@ -23,6 +23,7 @@ import { ProvisionerError } from "../provisioner/provisioner.ts";
 import {
   type Informer,
   isAlreadyExists,
+  isConflict,
   isNotFound,
   type KubeClient,
   objectKey,
@@ -35,7 +36,7 @@ import { messageOf, sanitizeErrorMessage } from "./error-message.ts";
 import type { HostAccessResolver } from "./host-access-resolver.ts";
 import { HOST_INDICATORS } from "./resources.ts";
 import { StatusWriter } from "./status-writer.ts";
-import { WrittenVersions } from "./written-versions.ts";
+import { StaleCacheGuard } from "./stale-cache-guard.ts";
 
 /** The label on every HostIndicators object the operator creates. */
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
@@ -97,14 +98,14 @@ function isSettled(error: unknown): boolean {
 /** Reconciles the HostIndicators object of each BareMetalHost; requests are keyed by the host. */
 export class HostIndicatorsReconciler {
   readonly #d: HostIndicatorsControllerDeps;
-  readonly #written = new WrittenVersions();
+  readonly #guard = new StaleCacheGuard();
   readonly #status: StatusWriter<HostIndicators>;
   /** Host key → the fingerprint this process last published, for a cache that has not caught up yet. */
   readonly #fingerprints = new Map<string, string>();
 
   constructor(deps: HostIndicatorsControllerDeps) {
     this.#d = deps;
-    this.#status = new StatusWriter(deps.client, HOST_INDICATORS, this.#written);
+    this.#status = new StatusWriter(deps.client, HOST_INDICATORS, this.#guard);
   }
 
   readonly reconcile = async (request: Request, ctx: ReconcileContext): Promise<Result> => {
@@ -144,6 +145,8 @@ export class HostIndicatorsReconciler {
       ctx.logger.info({ nodeID: lights.provisioningID, indicators: lights.indicators.length }, "published the host's lights");
       return {};
     } catch (error) {
+      // Somebody changed the object since it was read: retried (with backoff) on a newer copy.
+      if (isConflict(error)) throw error;
       const message = sanitizeErrorMessage(messageOf(error));
       status.errorMessage = message;
       if (isSettled(error)) {
@@ -191,7 +194,6 @@ export class HostIndicatorsReconciler {
     };
     try {
       const created = await this.#d.client.create(HOST_INDICATORS, object, { signal: ctx.signal });
-      this.#written.record(created);
       return created;
     } catch (error) {
       if (!isAlreadyExists(error)) throw error;
