@@ -27,6 +27,8 @@ import {
   isNotFound,
   type KubeClient,
   objectKey,
+  type Permission,
+  permissionOn,
   type ReconcileContext,
   type Request,
   type Result,
@@ -34,7 +36,8 @@ import {
 } from "../runtime/index.ts";
 import { messageOf, sanitizeErrorMessage } from "./error-message.ts";
 import type { HostAccessResolver } from "./host-access-resolver.ts";
-import { HOST_INDICATORS } from "./resources.ts";
+import { BARE_METAL_HOSTS, HOST_INDICATORS } from "./resources.ts";
+import { READ_ONLY_SECRET_READER_PERMISSIONS } from "./secret-reader.ts";
 import { StatusWriter } from "./status-writer.ts";
 import { StaleCacheGuard } from "./stale-cache-guard.ts";
 
@@ -201,3 +204,17 @@ export class HostIndicatorsReconciler {
     }
   }
 }
+
+/**
+ * The API calls of the HostIndicators publisher (metal3 mode): the hosts'
+ * and the light lists' informers, creating a light list (reading it when it
+ * exists already), deleting that of a deleted host, its status writes, and a
+ * GET of the host's credentials Secret; from which the RBAC manifests are
+ * generated.
+ */
+export const HOST_INDICATORS_PUBLISHER_PERMISSIONS: readonly Permission[] = [
+  permissionOn(BARE_METAL_HOSTS, ["list", "watch"]),
+  permissionOn(HOST_INDICATORS, ["list", "watch", "get", "create", "delete"]),
+  permissionOn(HOST_INDICATORS, ["patch"], { subresource: "status" }),
+  ...READ_ONLY_SECRET_READER_PERMISSIONS,
+];

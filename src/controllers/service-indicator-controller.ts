@@ -43,7 +43,7 @@ import type { HostAccessResolver } from "./host-access-resolver.ts";
 import { setReady } from "./ready-condition.ts";
 import { type Reconciling, ResourceReconciler } from "./resource-reconciler.ts";
 import { BARE_METAL_HOSTS, SERVICE_INDICATORS } from "./resources.ts";
-import { SECRET_READER_PERMISSIONS } from "./secret-reader.ts";
+import { READ_ONLY_SECRET_READER_PERMISSIONS, SECRET_READER_PERMISSIONS } from "./secret-reader.ts";
 import { cachedHost, WaitingForHostError } from "./waiting-for-host.ts";
 
 /** Index of indicators by the key (`namespace/name`) of their host. */
@@ -335,15 +335,30 @@ export function provesLight(indicator: Indicator): boolean {
   return observed === generation || (isDeleting(indicator) && observed === generation - 1);
 }
 
+/** The calls of the indicator controller on its own kind and the hosts' cache, in either mode. */
+const SERVICE_INDICATOR_OWN_PERMISSIONS: readonly Permission[] = [
+  permissionOn(SERVICE_INDICATORS, ["list", "watch", "patch"]),
+  permissionOn(SERVICE_INDICATORS, ["patch"], { subresource: "status" }),
+  permissionOn(BARE_METAL_HOSTS, ["list", "watch"]),
+];
+
 /**
  * The API calls of the BareMetalHostServiceIndicator controller (its
  * informer, finalizer patches, status writes, the hosts' cache, BMC
  * credentials, Events), from which the RBAC manifests are generated.
  */
 export const SERVICE_INDICATOR_CONTROLLER_PERMISSIONS: readonly Permission[] = [
-  permissionOn(SERVICE_INDICATORS, ["list", "watch", "patch"]),
-  permissionOn(SERVICE_INDICATORS, ["patch"], { subresource: "status" }),
-  permissionOn(BARE_METAL_HOSTS, ["list", "watch"]),
+  ...SERVICE_INDICATOR_OWN_PERMISSIONS,
   ...SECRET_READER_PERMISSIONS,
+  ...EVENT_RECORDER_PERMISSIONS,
+];
+
+/**
+ * The same in metal3 mode, next to the Metal3 baremetal-operator that owns
+ * hosts and Secrets: hosts only watched, credentials read with a GET.
+ */
+export const METAL3_SERVICE_INDICATOR_CONTROLLER_PERMISSIONS: readonly Permission[] = [
+  ...SERVICE_INDICATOR_OWN_PERMISSIONS,
+  ...READ_ONLY_SECRET_READER_PERMISSIONS,
   ...EVENT_RECORDER_PERMISSIONS,
 ];

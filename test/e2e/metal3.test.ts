@@ -11,6 +11,11 @@
  * emulated BMC itself), and write nothing to BMO's objects: every API write
  * to BareMetalHosts, Secrets and BMCEventSubscriptions is counted by the API
  * emulator and all of them are the test's own.
+ *
+ * The emulator authorizes with RBAC, and the operator runs with a token of
+ * the ServiceAccount of config/metal3/rbac (generated from the permissions
+ * metal3 mode's code declares): a call that install does not grant fails
+ * here, as in a cluster. The test's own client is the admin.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -22,7 +27,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
-import { startKubeApiServer, type RunningKubeApiServer } from "../../emulators/kube-apiserver/index.ts";
+import { renderKubeconfig, startKubeApiServer, type RunningKubeApiServer } from "../../emulators/kube-apiserver/index.ts";
 import { type RunningBmcFleet, startBmcFleet } from "../../emulators/redfish-bmc/index.ts";
 import type { BareMetalHost } from "../../src/api/baremetalhost.ts";
 import type { BareMetalHostServiceIndicator } from "../../src/api/baremetalhost-service-indicator.ts";
@@ -46,13 +51,15 @@ import {
 import { ironicReleases, ironicSkipReason, type IronicServer, startIronic } from "../support/ironic.ts";
 import { IronicRequestLog } from "../support/ironic-operator-stack.ts";
 import { ensureKubectl } from "../support/kubectl.ts";
-import { waitFor } from "../support/operator-stack.ts";
+import { installOperatorRbac, waitFor } from "../support/operator-stack.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const BMO_CRDS = join(root, "..", "shared", "metal3-baremetal-operator", "crds");
 const NO_BMO_CRDS = existsSync(BMO_CRDS) ? false : "BMO's CRDs are not at ../shared/metal3-baremetal-operator/crds/ (relative to the repository root)";
 
 const NS = "metal3-e2e";
+/** Where config/metal3 installs the operator (its kustomization's namespace). */
+const OPERATOR_NS = "baremetal-operator-system";
 const CRDS = defineResource<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>({
   group: "apiextensions.k8s.io",
   version: "v1",
@@ -79,6 +86,8 @@ for (const release of ironicReleases()) {
     let images: string;
     let dir: string;
     let kubectlPath: string;
+    /** A kubeconfig as the ServiceAccount of config/metal3/rbac. */
+    let operatorKubeconfig: string;
     let operator: RunningOperator | undefined;
     let stopOperator: (() => Promise<void>) | undefined;
     const logLines: string[] = [];
@@ -237,7 +246,7 @@ for (const release of ironicReleases()) {
       ]);
       const abort = new AbortController();
       const logger = createLogger({ level: "debug", destination: { write: (line: string) => void logLines.push(line) } });
-      const running = await startOperator(settings, { signal: abort.signal, kubeConfig: kubeConfigFromString(api.kubeconfig), logger, env: {} });
+      const running = await startOperator(settings, { signal: abort.signal, kubeConfig: kubeConfigFromString(operatorKubeconfig), logger, env: {} });
       operator = running;
       stopOperator = async () => {
         abort.abort();
@@ -287,7 +296,8 @@ for (const release of ironicReleases()) {
       await new Promise<void>((resolve) => imageServer.listen(0, "127.0.0.1", resolve));
       images = `http://127.0.0.1:${(imageServer.address() as AddressInfo).port}/images`;
       [api, fleet, ironic, kubectlPath] = await Promise.all([
-        startKubeApiServer({ port: 0 }),
+        // Over https: kubectl sends the admin's token only there.
+        startKubeApiServer({ port: 0, authorizationMode: "RBAC", tls: true }),
         startBmcFleet({ count: 2 }),
         startIronic({ release }),
         ensureKubectl(),
@@ -303,6 +313,12 @@ for (const release of ironicReleases()) {
         );
       }
       await installManifests(client, { install: "metal3" });
+      const certificateAuthority = kubeConfigFromString(api.kubeconfig).getCurrentCluster()?.caData;
+      operatorKubeconfig = renderKubeconfig(
+        api.url,
+        await installOperatorRbac(client, OPERATOR_NS, "config/metal3/rbac"),
+        certificateAuthority ? Buffer.from(certificateAuthority, "base64").toString("utf8") : undefined,
+      );
       await client.create(NAMESPACES, { metadata: { name: NS } });
 
       for (const host of HOSTS) nodes.set(host.name, await enrol(host));

@@ -75,18 +75,20 @@ export const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NAMESPACE}:bmc-op
 const root = join(import.meta.dirname, "..", "..");
 
 /**
- * Creates what config/rbac holds (ServiceAccount, roles and bindings) in
- * `namespace`, as `kubectl apply -k config/default` does (kustomize's
- * namespace replaces `system`, in bindings' subjects too), and returns a
- * token of the ServiceAccount from the TokenRequest API.
+ * Creates what an install's RBAC folder holds (ServiceAccount, roles and
+ * bindings; config/rbac unless `directory` says another) in `namespace`, as
+ * `kubectl apply -k` does (kustomize's namespace replaces `system`, in
+ * bindings' subjects too), and returns a token of its ServiceAccount
+ * `bmc-operator` from the TokenRequest API.
  */
-export async function installOperatorRbac(client: KubeClient, namespace = OPERATOR_NAMESPACE): Promise<string> {
-  const kustomization = parseYaml(readFileSync(join(root, "config", "rbac", "kustomization.yaml"), "utf8")) as { resources: string[] };
+export async function installOperatorRbac(client: KubeClient, namespace = OPERATOR_NAMESPACE, directory = "config/rbac"): Promise<string> {
+  const folder = join(root, ...directory.split("/"));
+  const kustomization = parseYaml(readFileSync(join(folder, "kustomization.yaml"), "utf8")) as { resources: string[] };
   await client.create(NAMESPACES, { metadata: { name: namespace } }).catch((error: unknown) => {
     if (!isAlreadyExists(error)) throw error;
   });
   for (const file of kustomization.resources) {
-    for (const document of parseAllDocuments(readFileSync(join(root, "config", "rbac", file), "utf8"))) {
+    for (const document of parseAllDocuments(readFileSync(join(folder, file), "utf8"))) {
       const object = document.toJS() as KubeObject & { apiVersion: string; kind: string; subjects?: { namespace?: string }[] };
       const [group, version] = object.apiVersion.includes("/") ? object.apiVersion.split("/") : ["", object.apiVersion];
       const namespaced = object.metadata?.namespace !== undefined;
