@@ -34,6 +34,7 @@ import type { BareMetalHostServiceIndicator } from "../../src/api/baremetalhost-
 import type { HostIndicators } from "../../src/api/host-indicators.ts";
 import { REFRESH_INDICATORS_ANNOTATION } from "../../src/api/host-indicators.ts";
 import { installManifests } from "../../src/api/install.ts";
+import { installPermissions, METAL3_INSTALL } from "../../src/api/rbac.ts";
 import { parseOperatorArgs } from "../../src/cli/operator-options.ts";
 import { type RunningOperator, startOperator } from "../../src/cli/run-operator.ts";
 import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS, HOST_INDICATORS, SERVICE_INDICATORS } from "../../src/controllers/resources.ts";
@@ -46,6 +47,7 @@ import {
   type KubeObject,
   kubeConfigFromString,
   NAMESPACES,
+  permittedCalls,
   SECRETS,
 } from "../../src/runtime/index.ts";
 import { ironicReleases, ironicSkipReason, type IronicServer, startIronic } from "../support/ironic.ts";
@@ -243,6 +245,12 @@ for (const release of ironicReleases()) {
         "0",
         "--health-probe-bind-address",
         "0",
+        // As config/metal3's Deployment runs it: with the leader Lease in its own namespace.
+        "--leader-elect",
+        "--leader-election-namespace",
+        OPERATOR_NS,
+        "--retry-period",
+        "200ms",
       ]);
       const abort = new AbortController();
       const logger = createLogger({ level: "debug", destination: { write: (line: string) => void logLines.push(line) } });
@@ -555,6 +563,25 @@ for (const release of ironicReleases()) {
       bmoHostWrites++;
       await waitFor("the light list to go", () => client.list(HOST_INDICATORS, { namespace: NS }), (l) => !l.items.some((o) => o.metadata.name === name));
       assert.equal(writesTo("metal3.io/baremetalhosts"), bmoHostWrites);
+    });
+
+    it("publishes a light list again when somebody deletes it after this process published it", async () => {
+      const name = HOSTS[0].name;
+      const old = await client.get(HOST_INDICATORS, { namespace: NS, name });
+      await client.patch(HOST_INDICATORS, { namespace: NS, name }, { metadata: { annotations: { [REFRESH_INDICATORS_ANNOTATION]: "again" } } }, { type: "merge" });
+      const refreshed = await published(name, (o) => o.status?.fingerprint !== old.status?.fingerprint, "read again for the refresh");
+      // The annotation taken off: this process publishes the list again (and knows it did).
+      await client.patch(HOST_INDICATORS, { namespace: NS, name }, { metadata: { annotations: { [REFRESH_INDICATORS_ANNOTATION]: null } } }, { type: "merge" });
+      const before = await published(name, (o) => o.status?.fingerprint !== refreshed.status?.fingerprint, "read again without the annotation");
+      await client.delete(HOST_INDICATORS, { namespace: NS, name });
+      await published(name, (o) => o.metadata.uid !== before.metadata.uid && (o.status?.indicators?.length ?? 0) > 0, "published again");
+    });
+
+    it("made every call the metal3 install declares (and config/metal3/rbac grants), and no other", async () => {
+      await idle();
+      await stopOperator!();
+      const user = `system:serviceaccount:${OPERATOR_NS}:bmc-operator`;
+      assert.deepEqual(api.authorizedCalls(user), permittedCalls(installPermissions(METAL3_INSTALL)), "calls authorized for the operator vs the permissions declared");
     });
   });
 }
