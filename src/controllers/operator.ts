@@ -51,6 +51,8 @@ export interface OperatorOptions {
   maxConcurrentReconciles?: number;
   /** How often to check that BMCs still hold their subscriptions, in ms; 0 never checks. @default 0 */
   subscriptionCheckIntervalMs?: number;
+  /** The wall clock the controllers judge objects' ages by (tests move it on). @default the real one */
+  now?: () => Date;
 }
 
 /** The informers the operator set up, for tests and tools; those of controllers that do not run are absent. */
@@ -97,6 +99,7 @@ export function setUpOperator(manager: Manager, options: OperatorOptions): Opera
       access,
       events: manager.eventRecorder("metal3.io/bmceventsubscription-controller"),
       checkIntervalMs: options.subscriptionCheckIntervalMs ?? 0,
+      now: options.now && (() => options.now!().getTime()),
       workers,
     }).subscriptions;
   }
@@ -107,6 +110,7 @@ export function setUpOperator(manager: Manager, options: OperatorOptions): Opera
       hosts,
       access,
       events: manager.eventRecorder(INDICATOR_EVENTS),
+      now: options.now,
       workers,
     }).indicators;
   }
@@ -133,7 +137,7 @@ function setUpMetal3Mode(manager: Manager, options: OperatorOptions): Operator {
   const published = manager.informer(HOST_INDICATORS);
   const access = new HostAccessResolver(new SecretReader(manager.client, undefined, manager.logger), { lookUpOnly: true });
 
-  const publisher = new HostIndicatorsReconciler({ client: manager.client, hosts, published, access, readLights });
+  const publisher = new HostIndicatorsReconciler({ client: manager.client, hosts, published, access, readLights, now: options.now });
   manager
     .controller({ name: "hostindicators", for: hosts, reconcile: publisher.reconcile, maxConcurrentReconciles: workers })
     .watch(published, { map: (object) => [refOf(object)], predicates: [resourceVersionChanged] });
@@ -144,6 +148,7 @@ function setUpMetal3Mode(manager: Manager, options: OperatorOptions): Operator {
     hosts,
     access,
     events: manager.eventRecorder(INDICATOR_EVENTS),
+    now: options.now,
     workers,
     lightsOf: (host) => {
       const list = published.get(refOf(host));
