@@ -10,24 +10,7 @@
  */
 import type { BareMetalHost, BareMetalHostStatus } from "../api/baremetalhost.ts";
 import type { Provisioner } from "../provisioner/provisioner.ts";
-import {
-  annotationsChanged,
-  type Controller,
-  EVENT_RECORDER_PERMISSIONS,
-  type EventRecorder,
-  findStatusCondition,
-  type Informer,
-  type KubeClient,
-  type Manager,
-  objectKey,
-  type Permission,
-  permissionOn,
-  type ReconcileContext,
-  refOf,
-  resourceVersionChanged,
-  type Result,
-  type Secret,
-} from "../runtime/index.ts";
+import { annotationsChanged, type Controller, EVENT_RECORDER_PERMISSIONS, type EventRecorder, findStatusCondition, type Informer, type KubeClient, type Manager, objectKey, type Permission, permissionOn, type ReconcileContext, refOf, resourceVersionChanged, type Result, type Secret } from "../runtime/index.ts";
 import { hostAccessFrom } from "./host-access.ts";
 import type { HostAccessResolver } from "./host-access-resolver.ts";
 import { type Reconciling, ResourceReconciler } from "./resource-reconciler.ts";
@@ -68,14 +51,7 @@ export class BareMetalHostReconciler extends ResourceReconciler<BareMetalHost, B
   readonly #credentialsRead = new Map<string, string | typeof READING>();
 
   constructor(deps: BareMetalHostControllerDeps) {
-    super({
-      client: deps.client,
-      resource: BARE_METAL_HOSTS,
-      cache: deps.hosts,
-      events: deps.events,
-      actions: { sync: "Register", cleanUp: "Register" },
-      waitingForHost: { event: true, retry: true },
-    });
+    super({ ...deps, resource: BARE_METAL_HOSTS, cache: deps.hosts, actions: { sync: "Register", cleanUp: "Register" }, waitingForHost: { event: true, retry: true } });
     this.#d = deps;
   }
 

@@ -48,33 +48,10 @@
  * @module
  */
 import type { BareMetalHost } from "../api/baremetalhost.ts";
-import {
-  BMC_EVENT_SUBSCRIPTION_FINALIZER,
-  type BMCEventSubscription,
-  type BMCEventSubscriptionStatus,
-} from "../api/bmc-event-subscription.ts";
+import { BMC_EVENT_SUBSCRIPTION_FINALIZER, type BMCEventSubscription, type BMCEventSubscriptionStatus } from "../api/bmc-event-subscription.ts";
 import type { HostAccess, Provisioner, Subscription } from "../provisioner/provisioner.ts";
 import { ProvisionerError } from "../provisioner/provisioner.ts";
-import {
-  type Controller,
-  EVENT_RECORDER_PERMISSIONS,
-  type EventRecorder,
-  findStatusCondition,
-  hasFinalizer,
-  type Informer,
-  isStatusConditionTrue,
-  type KubeClient,
-  type Manager,
-  objectKey,
-  type Permission,
-  permissionOn,
-  type ReconcileContext,
-  refOf,
-  resourceVersionChanged,
-  type Result,
-  type Secret,
-  TerminalError,
-} from "../runtime/index.ts";
+import { type Controller, EVENT_RECORDER_PERMISSIONS, type EventRecorder, findStatusCondition, hasFinalizer, type Informer, isStatusConditionTrue, type KubeClient, type Manager, objectKey, type Permission, permissionOn, type ReconcileContext, refOf, resourceVersionChanged, type Result, type Secret, TerminalError } from "../runtime/index.ts";
 import { messageOf, sanitizeErrorMessage } from "./error-message.ts";
 import { HostAccessError } from "./host-access.ts";
 import type { HostAccessResolver } from "./host-access-resolver.ts";
@@ -203,17 +180,11 @@ export class BMCEventSubscriptionReconciler extends ResourceReconciler<Sub, BMCE
   readonly #through = new Map<string, Map<string, string>>();
 
   constructor(deps: BMCEventSubscriptionControllerDeps) {
-    super({
-      client: deps.client,
-      resource: BMC_EVENT_SUBSCRIPTIONS,
-      cache: deps.subscriptions,
-      events: deps.events,
-      finalizer: BMC_EVENT_SUBSCRIPTION_FINALIZER,
-      actions: { sync: "CreateSubscription", cleanUp: "DeleteSubscription" },
-      // Retried with backoff; the host's next change requeues sooner.
-      waitingForHost: { event: false, retry: true },
-      now: deps.now && (() => new Date(deps.now!())),
-    });
+    // Waiting for the host: retried with backoff; the host's next change requeues sooner.
+    const waitingForHost = { event: false, retry: true };
+    const now = deps.now && (() => new Date(deps.now!()));
+    const actions = { sync: "CreateSubscription", cleanUp: "DeleteSubscription" };
+    super({ ...deps, now, resource: BMC_EVENT_SUBSCRIPTIONS, cache: deps.subscriptions, finalizer: BMC_EVENT_SUBSCRIPTION_FINALIZER, actions, waitingForHost });
     this.#d = deps;
   }
 

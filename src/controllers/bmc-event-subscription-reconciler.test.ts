@@ -10,13 +10,7 @@ import { BMC_EVENT_SUBSCRIPTION_FINALIZER, type BMCEventSubscription } from "../
 import type { ProvisionerErrorKind } from "../provisioner/provisioner.ts";
 import { findStatusCondition, SECRETS, TerminalError } from "../runtime/index.ts";
 import { reconcileContext } from "../runtime/testing/fake-cluster.ts";
-import {
-  BMCEventSubscriptionReconciler,
-  SUBSCRIPTIONS_BY_HOST,
-  SUBSCRIPTIONS_BY_SECRET,
-  subscriptionHostKey,
-  subscriptionSecretKeys,
-} from "./bmc-event-subscription-controller.ts";
+import { BMCEventSubscriptionReconciler, SUBSCRIPTIONS_BY_HOST, SUBSCRIPTIONS_BY_SECRET, subscriptionHostKey, subscriptionSecretKeys } from "./bmc-event-subscription-controller.ts";
 import { NEW_HOST_GRACE_MS, YOUNG_OBJECT_MS } from "./object-age.ts";
 import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS } from "./resources.ts";
 import { NS, World } from "./testing/world.ts";

@@ -20,20 +20,7 @@ import { type HostIndicators, type HostIndicatorsStatus, REFRESH_INDICATORS_ANNO
 import { API_VERSION } from "../api/meta.ts";
 import type { HostAccess, HostRegistration } from "../provisioner/provisioner.ts";
 import { ProvisionerError } from "../provisioner/provisioner.ts";
-import {
-  type Informer,
-  isAlreadyExists,
-  isConflict,
-  isNotFound,
-  type KubeClient,
-  objectKey,
-  type Permission,
-  permissionOn,
-  type ReconcileContext,
-  type Request,
-  type Result,
-  rfc3339,
-} from "../runtime/index.ts";
+import { type Informer, isAlreadyExists, isConflict, isNotFound, type KubeClient, objectKey, type Permission, permissionOn, type ReconcileContext, type Request, type Result, rfc3339 } from "../runtime/index.ts";
 import { messageOf, sanitizeErrorMessage } from "./error-message.ts";
 import type { HostAccessResolver } from "./host-access-resolver.ts";
 import { BARE_METAL_HOSTS, HOST_INDICATORS } from "./resources.ts";

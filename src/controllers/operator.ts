@@ -65,54 +65,41 @@ export interface Operator {
   provisioner: Provisioner;
 }
 
+/** What every controller of a mode shares. */
+function shared(manager: Manager, options: OperatorOptions, access: HostAccessResolver) {
+  return {
+    client: manager.client,
+    provisioner: instrumentProvisioner(options.provisioner, manager.registry),
+    hosts: manager.informer(BARE_METAL_HOSTS),
+    access,
+    now: options.now,
+    workers: options.maxConcurrentReconciles ?? 512,
+  };
+}
+
 /** Adds the controllers of the mode to `manager`. */
 export function setUpOperator(manager: Manager, options: OperatorOptions): Operator {
   if (options.mode === "metal3") return setUpMetal3Mode(manager, options);
-  const provisioner = instrumentProvisioner(options.provisioner, manager.registry);
-  const workers = options.maxConcurrentReconciles ?? 512;
   const run = new Set(options.controllers ?? ["hosts", "subscriptions", "indicators"]);
-
   const secretInformer = manager.informer(SECRETS, { labelSelector: SECRET_LABEL_SELECTOR });
-  const hosts = manager.informer(BARE_METAL_HOSTS);
   const secrets = new SecretReader(manager.client, secretInformer, manager.logger);
-  const access = new HostAccessResolver(secrets);
-  const operator: Operator = { hosts, provisioner };
-
+  const common = shared(manager, options, new HostAccessResolver(secrets));
+  const operator: Operator = { hosts: common.hosts, provisioner: common.provisioner };
   if (run.has("hosts")) {
-    setUpBareMetalHostController(manager, {
-      client: manager.client,
-      provisioner,
-      hosts,
-      secrets: secretInformer,
-      access,
-      events: manager.eventRecorder("metal3.io/baremetalhost-controller"),
-      workers,
-    });
+    setUpBareMetalHostController(manager, { ...common, secrets: secretInformer, events: manager.eventRecorder("metal3.io/baremetalhost-controller") });
   }
   if (run.has("subscriptions")) {
     operator.subscriptions = setUpBMCEventSubscriptionController(manager, {
-      client: manager.client,
-      provisioner,
-      hosts,
+      ...common,
       secrets,
       secretCache: secretInformer,
-      access,
       events: manager.eventRecorder("metal3.io/bmceventsubscription-controller"),
       checkIntervalMs: options.subscriptionCheckIntervalMs ?? 0,
       now: options.now && (() => options.now!().getTime()),
-      workers,
     }).subscriptions;
   }
   if (run.has("indicators")) {
-    operator.indicators = setUpServiceIndicatorController(manager, {
-      client: manager.client,
-      provisioner,
-      hosts,
-      access,
-      events: manager.eventRecorder(INDICATOR_EVENTS),
-      now: options.now,
-      workers,
-    }).indicators;
+    operator.indicators = setUpServiceIndicatorController(manager, { ...common, events: manager.eventRecorder(INDICATOR_EVENTS) }).indicators;
   }
   return operator;
 }
@@ -130,26 +117,19 @@ function setUpMetal3Mode(manager: Manager, options: OperatorOptions): Operator {
   if (foreign.length > 0) {
     throw new Error(`in metal3 mode the Metal3 baremetal-operator runs the ${foreign.join(" and ")} controllers; only indicators can run`);
   }
-  const provisioner = instrumentProvisioner(options.provisioner, manager.registry);
+  const common = shared(manager, options, new HostAccessResolver(new SecretReader(manager.client, undefined, manager.logger), { lookUpOnly: true }));
+  const { hosts, provisioner, workers } = common;
   const readLights = options.readLights ?? lookUpOnly(options.provisioner, provisioner);
-  const workers = options.maxConcurrentReconciles ?? 512;
-  const hosts = manager.informer(BARE_METAL_HOSTS);
   const published = manager.informer(HOST_INDICATORS);
-  const access = new HostAccessResolver(new SecretReader(manager.client, undefined, manager.logger), { lookUpOnly: true });
 
-  const publisher = new HostIndicatorsReconciler({ client: manager.client, hosts, published, access, readLights, now: options.now });
+  const publisher = new HostIndicatorsReconciler({ ...common, published, readLights });
   manager
     .controller({ name: "hostindicators", for: hosts, reconcile: publisher.reconcile, maxConcurrentReconciles: workers })
     .watch(published, { map: (object) => [refOf(object)], predicates: [resourceVersionChanged] });
 
   const { indicators, controller } = setUpServiceIndicatorController(manager, {
-    client: manager.client,
-    provisioner,
-    hosts,
-    access,
+    ...common,
     events: manager.eventRecorder(INDICATOR_EVENTS),
-    now: options.now,
-    workers,
     lightsOf: (host) => {
       const list = published.get(refOf(host));
       if (list?.status?.errorMessage && !list.status.indicators) {

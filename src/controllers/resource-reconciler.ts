@@ -14,31 +14,7 @@
  * @module
  */
 import type { Condition } from "../api/meta.ts";
-import {
-  addFinalizer,
-  type Controller,
-  deletionStarted,
-  finalizerRemoved,
-  generationChanged,
-  hasFinalizer,
-  type EventRecorder,
-  type Informer,
-  isConflict,
-  isDeleting,
-  type KubeClient,
-  type KubeObject,
-  type Manager,
-  objectKey,
-  or,
-  type Predicate,
-  type ReconcileContext,
-  refOf,
-  type Request,
-  type Resource,
-  type Result,
-  removeFinalizer,
-  TerminalError,
-} from "../runtime/index.ts";
+import { addFinalizer, type Controller, deletionStarted, finalizerRemoved, generationChanged, hasFinalizer, type EventRecorder, type Informer, isConflict, isDeleting, type KubeClient, type KubeObject, type Manager, objectKey, or, type Predicate, type ReconcileContext, refOf, type Request, type Resource, type Result, removeFinalizer, TerminalError } from "../runtime/index.ts";
 import { messageOf, sanitizeErrorMessage } from "./error-message.ts";
 import { isYoung, missingHostGrace } from "./object-age.ts";
 import { setReady } from "./ready-condition.ts";

@@ -9,35 +9,9 @@
  * @module
  */
 import type { BareMetalHost, HostIndicator } from "../api/baremetalhost.ts";
-import {
-  type BareMetalHostServiceIndicator,
-  SERVICE_INDICATOR_FINALIZER,
-  type ServiceIndicatorStatus,
-} from "../api/baremetalhost-service-indicator.ts";
+import { type BareMetalHostServiceIndicator, SERVICE_INDICATOR_FINALIZER, type ServiceIndicatorStatus } from "../api/baremetalhost-service-indicator.ts";
 import { type Provisioner, ProvisionerError } from "../provisioner/provisioner.ts";
-import {
-  type Controller,
-  EVENT_RECORDER_PERMISSIONS,
-  type EventRecorder,
-  findStatusCondition,
-  hasFinalizer,
-  type Informer,
-  isDeleting,
-  isStatusConditionTrue,
-  type KubeClient,
-  type KubeObject,
-  type Manager,
-  objectKey,
-  type Permission,
-  permissionOn,
-  type ReconcileContext,
-  refOf,
-  type Request,
-  resourceVersionChanged,
-  type Result,
-  rfc3339,
-  TerminalError,
-} from "../runtime/index.ts";
+import { type Controller, EVENT_RECORDER_PERMISSIONS, type EventRecorder, findStatusCondition, hasFinalizer, type Informer, isDeleting, isStatusConditionTrue, type KubeClient, type KubeObject, type Manager, objectKey, type Permission, permissionOn, type ReconcileContext, refOf, type Request, resourceVersionChanged, type Result, rfc3339, TerminalError } from "../runtime/index.ts";
 import { messageOf, sanitizeErrorMessage } from "./error-message.ts";
 import type { HostAccessResolver } from "./host-access-resolver.ts";
 import { setReady } from "./ready-condition.ts";
@@ -96,17 +70,10 @@ export class ServiceIndicatorReconciler extends ResourceReconciler<Indicator, Se
   readonly #d: ServiceIndicatorControllerDeps;
 
   constructor(deps: ServiceIndicatorControllerDeps) {
-    super({
-      client: deps.client,
-      resource: SERVICE_INDICATORS,
-      cache: deps.indicators,
-      events: deps.events,
-      finalizer: SERVICE_INDICATOR_FINALIZER,
-      actions: { sync: "SwitchLight", cleanUp: "SwitchLight" },
-      // The host's next change requeues the indicator.
-      waitingForHost: { event: true, retry: false },
-      now: deps.now,
-    });
+    // Waiting for the host: not retried; the host's next change requeues the indicator.
+    const waitingForHost = { event: true, retry: false };
+    const actions = { sync: "SwitchLight", cleanUp: "SwitchLight" };
+    super({ ...deps, resource: SERVICE_INDICATORS, cache: deps.indicators, finalizer: SERVICE_INDICATOR_FINALIZER, actions, waitingForHost });
     this.#d = deps;
   }
 
