@@ -20,7 +20,7 @@ import { type HostIndicators, type HostIndicatorsStatus, REFRESH_INDICATORS_ANNO
 import { API_VERSION } from "../api/meta.ts";
 import type { HostAccess, HostRegistration } from "../provisioner/provisioner.ts";
 import { ProvisionerError } from "../provisioner/provisioner.ts";
-import { type Informer, isAlreadyExists, isConflict, isNotFound, type KubeClient, objectKey, type Permission, permissionOn, type ReconcileContext, type Request, type Result, rfc3339 } from "../runtime/index.ts";
+import { type Informer, isAlreadyExists, type Manager, refOf, resourceVersionChanged, isConflict, isNotFound, type KubeClient, objectKey, type Permission, permissionOn, type ReconcileContext, type Request, type Result, rfc3339 } from "../runtime/index.ts";
 import { messageOf, sanitizeErrorMessage } from "./error-message.ts";
 import type { HostAccessResolver } from "./host-access-resolver.ts";
 import { BARE_METAL_HOSTS, HOST_INDICATORS } from "./resources.ts";
@@ -190,6 +190,19 @@ export class HostIndicatorsReconciler {
       return await this.#d.client.get(HOST_INDICATORS, { namespace, name }, { signal: ctx.signal });
     }
   }
+}
+
+/**
+ * Adds the HostIndicators publisher to `manager`: it reconciles each host
+ * (every change of it: the fingerprint decides what matters) and the host of
+ * each light list that changes or goes.
+ */
+export function setUpHostIndicatorsPublisher(manager: Manager, deps: HostIndicatorsControllerDeps & { workers: number }): HostIndicatorsReconciler {
+  const publisher = new HostIndicatorsReconciler(deps);
+  manager
+    .controller({ name: "hostindicators", for: deps.hosts, reconcile: publisher.reconcile, maxConcurrentReconciles: deps.workers })
+    .watch(deps.published, { map: (object) => [refOf(object)], predicates: [resourceVersionChanged] });
+  return publisher;
 }
 
 /**

@@ -21,7 +21,7 @@ import { type Informer, type Manager, objectKey, refOf, resourceVersionChanged, 
 import { setUpBareMetalHostController } from "./baremetalhost-controller.ts";
 import { setUpBMCEventSubscriptionController } from "./bmc-event-subscription-controller.ts";
 import { HostAccessResolver } from "./host-access-resolver.ts";
-import { HostIndicatorsReconciler } from "./host-indicators-controller.ts";
+import { setUpHostIndicatorsPublisher } from "./host-indicators-controller.ts";
 import { instrumentProvisioner } from "./instrumented-provisioner.ts";
 import { BARE_METAL_HOSTS, HOST_INDICATORS } from "./resources.ts";
 import { SECRET_LABEL_SELECTOR, SecretReader } from "./secret-reader.ts";
@@ -118,14 +118,11 @@ function setUpMetal3Mode(manager: Manager, options: OperatorOptions): Operator {
     throw new Error(`in metal3 mode the Metal3 baremetal-operator runs the ${foreign.join(" and ")} controllers; only indicators can run`);
   }
   const common = shared(manager, options, new HostAccessResolver(new SecretReader(manager.client, undefined, manager.logger), { lookUpOnly: true }));
-  const { hosts, provisioner, workers } = common;
+  const { hosts, provisioner } = common;
   const readLights = options.readLights ?? lookUpOnly(options.provisioner, provisioner);
   const published = manager.informer(HOST_INDICATORS);
 
-  const publisher = new HostIndicatorsReconciler({ ...common, published, readLights });
-  manager
-    .controller({ name: "hostindicators", for: hosts, reconcile: publisher.reconcile, maxConcurrentReconciles: workers })
-    .watch(published, { map: (object) => [refOf(object)], predicates: [resourceVersionChanged] });
+  setUpHostIndicatorsPublisher(manager, { ...common, published, readLights });
 
   const { indicators, controller } = setUpServiceIndicatorController(manager, {
     ...common,
