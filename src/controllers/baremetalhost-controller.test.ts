@@ -113,6 +113,23 @@ describe("BareMetalHostReconciler", () => {
     assert.deepEqual(world.events.reasons, ["CredentialsMissing", "InvalidSpec", "BMCUnauthorized"]);
   });
 
+  it("reports a Secret without a password (InvalidCredentials) and an unexpected failure (ReconcileError), both retried", async () => {
+    const { world, reconcile, readyOf, read } = setUp();
+    world.addHost("worker-0");
+    world.cluster.put(SECRETS, { metadata: { namespace: NS, name: "worker-0-bmc" }, stringData: { username: "admin" } });
+    const noPassword = await reconcile().then(() => undefined, (error: unknown) => error);
+    assert.ok(noPassword instanceof Error && !(noPassword instanceof TerminalError));
+    assert.equal(readyOf(read())?.reason, "InvalidCredentials");
+    assert.match(readyOf(read())?.message ?? "", /has no "password" key/);
+
+    world.addHost("worker-1");
+    world.provisioner.registerHost = () => Promise.reject(new Error("something nobody expected"));
+    const unexpected = await reconcile("worker-1").then(() => undefined, (error: unknown) => error);
+    assert.ok(unexpected instanceof Error && !(unexpected instanceof TerminalError));
+    assert.equal(readyOf(read("worker-1"))?.reason, "ReconcileError");
+    assert.deepEqual(world.events.reasons, ["InvalidCredentials", "ReconcileError"]);
+  });
+
   it("does nothing for a host being deleted or gone", async () => {
     const { world, reconcile } = setUp();
     assert.deepEqual(await reconcile("nobody"), {});

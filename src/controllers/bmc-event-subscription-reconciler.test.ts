@@ -211,6 +211,34 @@ describe("BMCEventSubscriptionReconciler", () => {
     assert.deepEqual(world.events.reasons, ["SubscriptionCreated", "SubscriptionDeleted"]);
   });
 
+  it("reports the host's missing credentials (CredentialsMissing) and an unexpected failure (ReconcileError)", async () => {
+    const { world, reconcile, readyOf, create } = setUp();
+    world.addHost("worker-0", { registered: true });
+    world.cluster.delete(SECRETS, { namespace: NS, name: "worker-0-bmc" });
+    create();
+    await assert.rejects(reconcile());
+    assert.equal(readyOf()?.reason, "CredentialsMissing");
+    world.addHost("worker-1", { registered: true });
+    create("other", { hostName: "worker-1" });
+    world.provisioner.createSubscription = () => Promise.reject(new Error("something nobody expected"));
+    await assert.rejects(reconcile("other"));
+    assert.equal(readyOf("other")?.reason, "ReconcileError");
+    assert.deepEqual(world.events.reasons, ["CredentialsMissing", "ReconcileError"]);
+  });
+
+  it("says a recorded subscription a BMC reset took was already gone when deleting (SubscriptionDeleted)", async () => {
+    const { world, reconcile, read, create } = setUp();
+    const { bmc } = world.addHost("worker-0", { registered: true });
+    create();
+    await reconcile();
+    bmc.subscriptions.clear();
+    world.cluster.delete(BMC_EVENT_SUBSCRIPTIONS, { namespace: NS, name: "events" });
+    await reconcile();
+    assert.equal(read(), undefined);
+    assert.match(world.events.events.at(-1)?.note ?? "", /was already gone from the BMC/);
+    assert.deepEqual(world.events.reasons, ["SubscriptionCreated", "SubscriptionDeleted"]);
+  });
+
   it("keeps the finalizer when the DELETE fails (DeleteFailed), and releases with SubscriptionLeftBehind when the host is gone", async () => {
     const { world, reconcile, read, readyOf, create } = setUp();
     world.addHost("worker-0", { registered: true });

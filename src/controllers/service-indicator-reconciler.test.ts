@@ -178,6 +178,18 @@ describe("ServiceIndicatorReconciler", () => {
     });
   }
 
+  for (const [kind, reason] of [["IndicatorNotFound", "UnknownIndicator"], ["Unsupported", "UnsupportedBMC"]] as const) {
+    it(`reports ${kind} from the BMC as ${reason}, terminally: only a change can help`, async () => {
+      const { world, reconcile, readyOf, create } = setUp();
+      const { chassis } = registeredHost(world);
+      create(chassis, true);
+      world.provisioner.failNext(kind, { operation: "getIndicator" });
+      await assert.rejects(reconcile(), TerminalError);
+      assert.equal(readyOf()?.reason, reason);
+      assert.deepEqual(world.events.reasons, [reason]);
+    });
+  }
+
   it("turns the light off before releasing a deleted indicator (LightOff TurnOff), and not when its record proves it off", async () => {
     const { world, reconcile, read, create, change } = setUp();
     const { bmc, chassis } = registeredHost(world);
