@@ -8,7 +8,7 @@
  *   from the manifests `src/api` renders for `config/crd`, `config/metal3/crd`,
  *   `config/policy` and `config/metal3/policy`;
  * - the chart's RBAC rules per deployment (`files/rbac/<mode>-*.yaml`), from
- *   `config/rbac/` and `config/metal3/rbac.yaml`;
+ *   `config/rbac/` and `config/metal3/rbac/`;
  * - the alerts: `config/prometheus/rules.yaml` (a Prometheus rule file, what
  *   promtool checks) wrapped as `config/prometheus/prometheusrule.yaml` and
  *   copied to the chart's `files/prometheus-rules.yaml`.
@@ -88,9 +88,9 @@ export function renderPackaging(): Map<string, string> {
   const standaloneRbac = rbacObjects(["config/rbac/role.yaml", "config/rbac/leader_election_role.yaml"]);
   files.set(`${CHART}/files/rbac/standalone-clusterrole.yaml`, rulesOf(standaloneRbac, "ClusterRole", "config/rbac"));
   files.set(`${CHART}/files/rbac/standalone-leader-election.yaml`, rulesOf(standaloneRbac, "Role", "config/rbac"));
-  const metal3Rbac = rbacObjects(["config/metal3/rbac.yaml"]);
-  files.set(`${CHART}/files/rbac/metal3-clusterrole.yaml`, rulesOf(metal3Rbac, "ClusterRole", "config/metal3/rbac.yaml"));
-  files.set(`${CHART}/files/rbac/metal3-leader-election.yaml`, rulesOf(metal3Rbac, "Role", "config/metal3/rbac.yaml"));
+  const metal3Rbac = rbacObjects(["config/metal3/rbac/role.yaml", "config/metal3/rbac/leader_election_role.yaml"]);
+  files.set(`${CHART}/files/rbac/metal3-clusterrole.yaml`, rulesOf(metal3Rbac, "ClusterRole", "config/metal3/rbac"));
+  files.set(`${CHART}/files/rbac/metal3-leader-election.yaml`, rulesOf(metal3Rbac, "Role", "config/metal3/rbac"));
 
   const rules = parse(readFileSync(join(root, "config/prometheus/rules.yaml"), "utf8")) as { groups: unknown[] };
   files.set(`${CHART}/files/prometheus-rules.yaml`, HEADER + stringify(rules));

@@ -125,308 +125,61 @@ const long = (n: number) => "a".repeat(n);
 const invalid: Case[] = [
   // BMCEventSubscription, on create.
   { name: "no spec", object: variant(subscription, (o) => delete o.spec), expect: "spec: Required value" },
-  {
-    name: "no hostName",
-    object: variant(subscription, (o) => delete o.spec.hostName),
-    expect: "spec.hostName: Required value",
-  },
-  {
-    name: "no destination",
-    object: variant(subscription, (o) => delete o.spec.destination),
-    expect: "spec.destination: Required value",
-  },
-  {
-    name: "hostName not DNS-1123",
-    object: variant(subscription, (o) => (o.spec.hostName = "Worker_1")),
-    expect:
-      "hostName must be the name of a BareMetalHost: a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit), got 'Worker_1'",
-  },
-  {
-    name: "hostName too long",
-    object: variant(subscription, (o) => (o.spec.hostName = long(254))),
-    expect: "spec.hostName: Too long: may not be more than 253 bytes",
-  },
-  {
-    name: "hostName of the wrong type",
-    object: variant(subscription, (o) => (o.spec.hostName = 7)),
-    expect: "spec.hostName in body must be of type string",
-  },
-  {
-    name: "destination without a path",
-    object: variant(subscription, (o) => (o.spec.destination = "https://host")),
-    expect:
-      "destination must be an absolute http or https URL with a host and a path (a bare host needs a trailing slash, as in https://host/), got 'https://host'",
-  },
-  {
-    name: "destination with an ftp scheme",
-    object: variant(subscription, (o) => (o.spec.destination = "ftp://host/x")),
-    expect: "got 'ftp://host/x'",
-  },
-  {
-    name: "destination not a URL",
-    object: variant(subscription, (o) => (o.spec.destination = "not a url")),
-    expect: 'spec.destination: Invalid value: "string": destination must be an absolute http or https URL',
-  },
-  {
-    name: "destination a relative path",
-    object: variant(subscription, (o) => (o.spec.destination = "/events")),
-    expect: "got '/events'",
-  },
-  {
-    name: "destination empty",
-    object: variant(subscription, (o) => (o.spec.destination = "")),
-    expect: "destination must be an absolute http or https URL",
-  },
-  {
-    name: "destination without a host",
-    object: variant(subscription, (o) => (o.spec.destination = "https:///events")),
-    expect: "got 'https:///events'",
-  },
-  {
-    name: "destination too long",
-    object: variant(subscription, (o) => (o.spec.destination = `https://host/${long(2040)}`)),
-    expect: "spec.destination: Too long: may not be more than 2048 bytes",
-  },
-  {
-    name: "context too long",
-    object: variant(subscription, (o) => (o.spec.context = long(257))),
-    expect: "spec.context: Too long: may not be more than 256 bytes",
-  },
-  {
-    name: "context not a string",
-    object: variant(subscription, (o) => (o.spec.context = 5)),
-    expect: "spec.context in body must be of type string",
-  },
-  {
-    name: "httpHeadersRef without a name",
-    object: variant(subscription, (o) => delete o.spec.httpHeadersRef.name),
-    expect: "spec.httpHeadersRef.name: Required value",
-  },
-  {
-    name: "httpHeadersRef name not DNS-1123",
-    object: variant(subscription, (o) => (o.spec.httpHeadersRef.name = "Headers!")),
-    expect: "httpHeadersRef.name must be the name of a Secret",
-  },
-  {
-    name: "httpHeadersRef in another namespace (CVE-2025-29781)",
-    object: variant(subscription, (o) => (o.spec.httpHeadersRef.namespace = "other-tenant")),
-    expect:
-      "spec.httpHeadersRef.namespace must be empty or the BMCEventSubscription's own namespace 'some-namespace', got 'other-tenant'",
-  },
-  {
-    name: "httpHeadersRef namespace not a namespace name",
-    object: variant(subscription, (o) => (o.spec.httpHeadersRef.namespace = "Not A Namespace")),
-    expect: "httpHeadersRef.namespace must be empty or a namespace name, got 'Not A Namespace'",
-  },
-  {
-    name: "destination with user information (refused without echoing the password)",
-    object: variant(subscription, (o) => (o.spec.destination = "https://hook-user:Pa55-w0rd@events.example.com/x?y=1")),
-    expect:
-      'spec.destination: Invalid value: "string": destination must not contain user information (user:password@ before the host)',
-  },
-  {
-    name: "destination with user information names the URL with it elided",
-    object: variant(subscription, (o) => (o.spec.destination = "https://hook-user:Pa55-w0rd@events.example.com/x")),
-    expect: "got https://[redacted]@events.example.com/x",
-  },
-  {
-    name: "destination with a user name only",
-    object: variant(subscription, (o) => (o.spec.destination = "http://token@10.0.0.1:8080/hook")),
-    expect: "got http://[redacted]@10.0.0.1:8080/hook",
-  },
-  {
-    name: "destination invalid and with user information: not echoed",
-    object: variant(subscription, (o) => (o.spec.destination = "ftp://hook-user:Pa55-w0rd@events.example.com/x")),
-    expect: "destination must be an absolute http or https URL with a host and a path (a bare host needs a trailing slash, as in https://host/), got (a URL with user information, not shown)",
-  },
-  {
-    name: "context of 257 bytes in 129 characters",
-    object: variant(subscription, (o) => (o.spec.context = `${"é".repeat(128)}a`)),
-    expect: 'spec.context: Invalid value: "string": context must be at most 256 bytes of UTF-8, got 257 bytes (129 characters)',
-  },
-  {
-    name: "context of 258 bytes in 86 characters",
-    object: variant(subscription, (o) => (o.spec.context = `${"€".repeat(86)}`)),
-    expect: "got 258 bytes (86 characters)",
-  },
+  { name: "no hostName", object: variant(subscription, (o) => delete o.spec.hostName), expect: "spec.hostName: Required value" },
+  { name: "no destination", object: variant(subscription, (o) => delete o.spec.destination), expect: "spec.destination: Required value" },
+  { name: "hostName not DNS-1123", object: variant(subscription, (o) => (o.spec.hostName = "Worker_1")), expect: "hostName must be the name of a BareMetalHost: a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit), got 'Worker_1'" },
+  { name: "hostName too long", object: variant(subscription, (o) => (o.spec.hostName = long(254))), expect: "spec.hostName: Too long: may not be more than 253 bytes" },
+  { name: "hostName of the wrong type", object: variant(subscription, (o) => (o.spec.hostName = 7)), expect: "spec.hostName in body must be of type string" },
+  { name: "destination without a path", object: variant(subscription, (o) => (o.spec.destination = "https://host")), expect: "destination must be an absolute http or https URL with a host and a path (a bare host needs a trailing slash, as in https://host/), got 'https://host'" },
+  { name: "destination with an ftp scheme", object: variant(subscription, (o) => (o.spec.destination = "ftp://host/x")), expect: "got 'ftp://host/x'" },
+  { name: "destination not a URL", object: variant(subscription, (o) => (o.spec.destination = "not a url")), expect: 'spec.destination: Invalid value: "string": destination must be an absolute http or https URL' },
+  { name: "destination a relative path", object: variant(subscription, (o) => (o.spec.destination = "/events")), expect: "got '/events'" },
+  { name: "destination empty", object: variant(subscription, (o) => (o.spec.destination = "")), expect: "destination must be an absolute http or https URL" },
+  { name: "destination without a host", object: variant(subscription, (o) => (o.spec.destination = "https:///events")), expect: "got 'https:///events'" },
+  { name: "destination too long", object: variant(subscription, (o) => (o.spec.destination = `https://host/${long(2040)}`)), expect: "spec.destination: Too long: may not be more than 2048 bytes" },
+  { name: "context too long", object: variant(subscription, (o) => (o.spec.context = long(257))), expect: "spec.context: Too long: may not be more than 256 bytes" },
+  { name: "context not a string", object: variant(subscription, (o) => (o.spec.context = 5)), expect: "spec.context in body must be of type string" },
+  { name: "httpHeadersRef without a name", object: variant(subscription, (o) => delete o.spec.httpHeadersRef.name), expect: "spec.httpHeadersRef.name: Required value" },
+  { name: "httpHeadersRef name not DNS-1123", object: variant(subscription, (o) => (o.spec.httpHeadersRef.name = "Headers!")), expect: "httpHeadersRef.name must be the name of a Secret" },
+  { name: "httpHeadersRef in another namespace (CVE-2025-29781)", object: variant(subscription, (o) => (o.spec.httpHeadersRef.namespace = "other-tenant")), expect: "spec.httpHeadersRef.namespace must be empty or the BMCEventSubscription's own namespace 'some-namespace', got 'other-tenant'" },
+  { name: "httpHeadersRef namespace not a namespace name", object: variant(subscription, (o) => (o.spec.httpHeadersRef.namespace = "Not A Namespace")), expect: "httpHeadersRef.namespace must be empty or a namespace name, got 'Not A Namespace'" },
+  { name: "destination with user information (refused without echoing the password)", object: variant(subscription, (o) => (o.spec.destination = "https://hook-user:Pa55-w0rd@events.example.com/x?y=1")), expect: 'spec.destination: Invalid value: "string": destination must not contain user information (user:password@ before the host)' },
+  { name: "destination with user information names the URL with it elided", object: variant(subscription, (o) => (o.spec.destination = "https://hook-user:Pa55-w0rd@events.example.com/x")), expect: "got https://[redacted]@events.example.com/x" },
+  { name: "destination with a user name only", object: variant(subscription, (o) => (o.spec.destination = "http://token@10.0.0.1:8080/hook")), expect: "got http://[redacted]@10.0.0.1:8080/hook" },
+  { name: "destination invalid and with user information: not echoed", object: variant(subscription, (o) => (o.spec.destination = "ftp://hook-user:Pa55-w0rd@events.example.com/x")), expect: "destination must be an absolute http or https URL with a host and a path (a bare host needs a trailing slash, as in https://host/), got (a URL with user information, not shown)" },
+  { name: "context of 257 bytes in 129 characters", object: variant(subscription, (o) => (o.spec.context = `${"é".repeat(128)}a`)), expect: 'spec.context: Invalid value: "string": context must be at most 256 bytes of UTF-8, got 257 bytes (129 characters)' },
+  { name: "context of 258 bytes in 86 characters", object: variant(subscription, (o) => (o.spec.context = `${"€".repeat(86)}`)), expect: "got 258 bytes (86 characters)" },
   // BMCEventSubscription, on update: the spec is immutable, field by field.
-  {
-    name: "destination changed",
-    old: subscription,
-    object: variant(subscription, (o) => (o.spec.destination = "https://elsewhere.example.com/hook")),
-    expect:
-      "spec.destination: Invalid value: \"object\": destination is immutable (was 'https://events.apps.corp.example.com/webhook', " +
-      "now 'https://elsewhere.example.com/hook'): a BMC cannot update a subscription, so delete this BMCEventSubscription and create it again",
-  },
-  {
-    name: "hostName changed",
-    old: subscription,
-    object: variant(subscription, (o) => (o.spec.hostName = "ostest-worker-2")),
-    expect: "spec.hostName: Invalid value: \"object\": hostName is immutable (was 'ostest-worker-1', now 'ostest-worker-2')",
-  },
-  {
-    name: "context changed",
-    old: subscription,
-    object: variant(subscription, (o) => (o.spec.context = "other")),
-    expect: "spec.context: Invalid value: \"object\": context is immutable (was 'SomeUserContext', now 'other')",
-  },
-  {
-    name: "context removed",
-    old: subscription,
-    object: variant(subscription, (o) => delete o.spec.context),
-    expect: "context is immutable (was 'SomeUserContext', now unset)",
-  },
-  {
-    name: "httpHeadersRef removed",
-    old: subscription,
-    object: variant(subscription, (o) => delete o.spec.httpHeadersRef),
-    expect: "spec.httpHeadersRef: Invalid value: \"object\": httpHeadersRef is immutable (was Secret 'some-secret-name', now unset)",
-  },
-  {
-    name: "httpHeadersRef added",
-    old: variant(subscription, (o) => delete o.spec.httpHeadersRef),
-    object: subscription,
-    expect: "httpHeadersRef is immutable (was unset, now Secret 'some-secret-name')",
-  },
-  {
-    name: "destination changed to one with user information: not echoed",
-    old: subscription,
-    object: variant(subscription, (o) => (o.spec.destination = "https://u:Pa55-w0rd@events.apps.corp.example.com/webhook")),
-    expect: "destination is immutable (was 'https://events.apps.corp.example.com/webhook', now (a URL with user information, not shown))",
-  },
+  { name: "destination changed", old: subscription, object: variant(subscription, (o) => (o.spec.destination = "https://elsewhere.example.com/hook")), expect: "spec.destination: Invalid value: \"object\": destination is immutable (was 'https://events.apps.corp.example.com/webhook', " + "now 'https://elsewhere.example.com/hook'): a BMC cannot update a subscription, so delete this BMCEventSubscription and create it again" },
+  { name: "hostName changed", old: subscription, object: variant(subscription, (o) => (o.spec.hostName = "ostest-worker-2")), expect: "spec.hostName: Invalid value: \"object\": hostName is immutable (was 'ostest-worker-1', now 'ostest-worker-2')" },
+  { name: "context changed", old: subscription, object: variant(subscription, (o) => (o.spec.context = "other")), expect: "spec.context: Invalid value: \"object\": context is immutable (was 'SomeUserContext', now 'other')" },
+  { name: "context removed", old: subscription, object: variant(subscription, (o) => delete o.spec.context), expect: "context is immutable (was 'SomeUserContext', now unset)" },
+  { name: "httpHeadersRef removed", old: subscription, object: variant(subscription, (o) => delete o.spec.httpHeadersRef), expect: "spec.httpHeadersRef: Invalid value: \"object\": httpHeadersRef is immutable (was Secret 'some-secret-name', now unset)" },
+  { name: "httpHeadersRef added", old: variant(subscription, (o) => delete o.spec.httpHeadersRef), object: subscription, expect: "httpHeadersRef is immutable (was unset, now Secret 'some-secret-name')" },
+  { name: "destination changed to one with user information: not echoed", old: subscription, object: variant(subscription, (o) => (o.spec.destination = "https://u:Pa55-w0rd@events.apps.corp.example.com/webhook")), expect: "destination is immutable (was 'https://events.apps.corp.example.com/webhook', now (a URL with user information, not shown))" },
   // BareMetalHostServiceIndicator.
-  {
-    name: "no hostRef",
-    object: variant(indicator, (o) => delete o.spec.hostRef),
-    expect: "spec.hostRef: Required value",
-  },
+  { name: "no hostRef", object: variant(indicator, (o) => delete o.spec.hostRef), expect: "spec.hostRef: Required value" },
   { name: "no id", object: variant(indicator, (o) => delete o.spec.id), expect: "spec.id: Required value" },
   { name: "no on", object: variant(indicator, (o) => delete o.spec.on), expect: "spec.on: Required value" },
-  {
-    name: "on not a boolean",
-    object: variant(indicator, (o) => (o.spec.on = "yes")),
-    expect: "spec.on in body must be of type boolean",
-  },
-  {
-    name: "id without a component",
-    object: variant(indicator, (o) => (o.spec.id = "chassis-1")),
-    expect:
-      "id must have the form <name>@<component> with component system, chassis or disk (see the BareMetalHost's status.hardware.indicators), got 'chassis-1'",
-  },
-  {
-    name: "id with an unknown component",
-    object: variant(indicator, (o) => (o.spec.id = "Disk0@drive")),
-    expect: "got 'Disk0@drive'",
-  },
-  {
-    name: "hostRef without a name",
-    object: variant(indicator, (o) => delete o.spec.hostRef.name),
-    expect: "spec.hostRef.name: Required value",
-  },
-  {
-    name: "hostRef name not DNS-1123",
-    object: variant(indicator, (o) => (o.spec.hostRef.name = "Worker 1")),
-    expect: "hostRef.name must be the name of a BareMetalHost",
-  },
-  {
-    name: "hostRef in another namespace",
-    object: variant(indicator, (o) => (o.spec.hostRef.namespace = "elsewhere")),
-    expect: "spec.hostRef.namespace must be empty or the BareMetalHostServiceIndicator's own namespace 'some-namespace', got 'elsewhere'",
-  },
-  {
-    name: "id changed",
-    old: indicator,
-    object: variant(indicator, (o) => (o.spec.id = "other@system")),
-    expect: "spec.id: Invalid value: \"string\": id is immutable (was '6e3c1b2a-4f5d-4c1e-9a7b-0c2d3e4f5a6b@chassis', now 'other@system')",
-  },
-  {
-    name: "hostRef changed",
-    old: indicator,
-    object: variant(indicator, (o) => (o.spec.hostRef.name = "ostest-worker-2")),
-    expect: "spec.hostRef: Invalid value: \"object\": hostRef is immutable (was BareMetalHost 'ostest-worker-1', now BareMetalHost 'ostest-worker-2')",
-  },
-  {
-    name: "condition status not True/False/Unknown",
-    object: variant(indicator, (o) => {
-      o.status = {
-        conditions: [
-          {
-            type: "Ready",
-            status: "Maybe",
-            reason: "Lit",
-            message: "",
-            lastTransitionTime: "2026-01-01T00:00:00Z",
-          },
-        ],
-      };
-    }),
-    expect:
-      'status.conditions[0].status: Unsupported value: "Maybe": supported values: "True", "False", "Unknown"',
-  },
-  {
-    name: "condition reason not CamelCase",
-    object: variant(indicator, (o) => {
-      o.status = {
-        conditions: [
-          {
-            type: "Ready",
-            status: "True",
-            reason: "lit up",
-            message: "",
-            lastTransitionTime: "2026-01-01T00:00:00Z",
-          },
-        ],
-      };
-    }),
-    expect: 'status.conditions[0].reason: Invalid value: "lit up"',
-  },
-  {
-    name: "lastUpdated not a timestamp",
-    object: variant(indicator, (o) => (o.status = { lastUpdated: "yesterday" })),
-    expect: "status.lastUpdated in body must be of type date-time",
-  },
+  { name: "on not a boolean", object: variant(indicator, (o) => (o.spec.on = "yes")), expect: "spec.on in body must be of type boolean" },
+  { name: "id without a component", object: variant(indicator, (o) => (o.spec.id = "chassis-1")), expect: "id must have the form <name>@<component> with component system, chassis or disk (see the BareMetalHost's status.hardware.indicators), got 'chassis-1'" },
+  { name: "id with an unknown component", object: variant(indicator, (o) => (o.spec.id = "Disk0@drive")), expect: "got 'Disk0@drive'" },
+  { name: "hostRef without a name", object: variant(indicator, (o) => delete o.spec.hostRef.name), expect: "spec.hostRef.name: Required value" },
+  { name: "hostRef name not DNS-1123", object: variant(indicator, (o) => (o.spec.hostRef.name = "Worker 1")), expect: "hostRef.name must be the name of a BareMetalHost" },
+  { name: "hostRef in another namespace", object: variant(indicator, (o) => (o.spec.hostRef.namespace = "elsewhere")), expect: "spec.hostRef.namespace must be empty or the BareMetalHostServiceIndicator's own namespace 'some-namespace', got 'elsewhere'" },
+  { name: "id changed", old: indicator, object: variant(indicator, (o) => (o.spec.id = "other@system")), expect: "spec.id: Invalid value: \"string\": id is immutable (was '6e3c1b2a-4f5d-4c1e-9a7b-0c2d3e4f5a6b@chassis', now 'other@system')" },
+  { name: "hostRef changed", old: indicator, object: variant(indicator, (o) => (o.spec.hostRef.name = "ostest-worker-2")), expect: "spec.hostRef: Invalid value: \"object\": hostRef is immutable (was BareMetalHost 'ostest-worker-1', now BareMetalHost 'ostest-worker-2')" },
+  { name: "condition status not True/False/Unknown", object: variant(indicator, (o) => { o.status = { conditions: [ { type: "Ready", status: "Maybe", reason: "Lit", message: "", lastTransitionTime: "2026-01-01T00:00:00Z", }, ], }; }), expect: 'status.conditions[0].status: Unsupported value: "Maybe": supported values: "True", "False", "Unknown"' },
+  { name: "condition reason not CamelCase", object: variant(indicator, (o) => { o.status = { conditions: [ { type: "Ready", status: "True", reason: "lit up", message: "", lastTransitionTime: "2026-01-01T00:00:00Z", }, ], }; }), expect: 'status.conditions[0].reason: Invalid value: "lit up"' },
+  { name: "lastUpdated not a timestamp", object: variant(indicator, (o) => (o.status = { lastUpdated: "yesterday" })), expect: "status.lastUpdated in body must be of type date-time" },
   // BareMetalHost.
-  {
-    name: "bmc without an address",
-    object: variant(host, (o) => delete o.spec.bmc.address),
-    expect: "spec.bmc.address: Required value",
-  },
-  {
-    name: "bmc without credentials",
-    object: variant(host, (o) => delete o.spec.bmc.credentialsName),
-    expect: "spec.bmc.credentialsName: Required value",
-  },
-  {
-    name: "bootMACAddress not a MAC",
-    object: variant(host, (o) => (o.spec.bootMACAddress = "52:54:00:zz")),
-    expect: "bootMACAddress must be a MAC address like 52:54:00:12:34:56, got '52:54:00:zz'",
-  },
-  {
-    name: "online not a boolean",
-    object: variant(host, (o) => (o.spec.online = "true")),
-    expect: "spec.online in body must be of type boolean",
-  },
-  {
-    name: "indicator with an unknown component",
-    object: variant(host, (o) => {
-      o.status = {
-        hardware: { indicators: [{ id: "x@drive", component: "drive", readonly: false, states: [] }] },
-      };
-    }),
-    expect: 'status.hardware.indicators[0].component: Unsupported value: "drive"',
-  },
-  {
-    name: "indicator without readonly",
-    object: variant(host, (o) => {
-      o.status = { hardware: { indicators: [{ id: "x@system", component: "system", states: [] }] } };
-    }),
-    expect: "status.hardware.indicators[0].readonly: Required value",
-  },
-  {
-    name: "unknown operationalStatus",
-    object: variant(host, (o) => (o.status = { operationalStatus: "broken" })),
-    expect: 'status.operationalStatus: Unsupported value: "broken"',
-  },
+  { name: "bmc without an address", object: variant(host, (o) => delete o.spec.bmc.address), expect: "spec.bmc.address: Required value" },
+  { name: "bmc without credentials", object: variant(host, (o) => delete o.spec.bmc.credentialsName), expect: "spec.bmc.credentialsName: Required value" },
+  { name: "bootMACAddress not a MAC", object: variant(host, (o) => (o.spec.bootMACAddress = "52:54:00:zz")), expect: "bootMACAddress must be a MAC address like 52:54:00:12:34:56, got '52:54:00:zz'" },
+  { name: "online not a boolean", object: variant(host, (o) => (o.spec.online = "true")), expect: "spec.online in body must be of type boolean" },
+  { name: "indicator with an unknown component", object: variant(host, (o) => { o.status = { hardware: { indicators: [{ id: "x@drive", component: "drive", readonly: false, states: [] }] }, }; }), expect: 'status.hardware.indicators[0].component: Unsupported value: "drive"' },
+  { name: "indicator without readonly", object: variant(host, (o) => { o.status = { hardware: { indicators: [{ id: "x@system", component: "system", states: [] }] } }; }), expect: "status.hardware.indicators[0].readonly: Required value" },
+  { name: "unknown operationalStatus", object: variant(host, (o) => (o.status = { operationalStatus: "broken" })), expect: 'status.operationalStatus: Unsupported value: "broken"' },
 ];
 
 describe("invalid objects are rejected with a message naming the field and the value", () => {

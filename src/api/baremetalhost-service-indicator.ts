@@ -6,15 +6,14 @@
  */
 import { type Static, Type } from "@sinclair/typebox";
 import {
-  AGE_COLUMN,
-  Conditions,
-  DNS1123_LABEL,
+  AGE_COLUMN, column,
+  ConvergenceStatus,
   dns1123SubdomainRule,
+  ReferenceNamespace,
   ErrorMessage,
   immutable,
-  type KindDefinition,
+  defineKind, type KindDefinition,
   type KubernetesObject,
-  ObservedGeneration,
   quoted,
   READY_COLUMN,
   Timestamp,
@@ -35,18 +34,7 @@ export const HostReferenceSchema = Type.Object(
       Type.String({ maxLength: 253, description: "Name of the BareMetalHost." }),
       dns1123SubdomainRule("hostRef.name", "the name of a BareMetalHost"),
     ),
-    namespace: Type.Optional(
-      withRules(
-        Type.String({
-          maxLength: 63,
-          description: "Namespace of the BareMetalHost; empty or the indicator's own namespace.",
-        }),
-        {
-          rule: `self == '' || self.matches('${DNS1123_LABEL}')`,
-          messageExpression: `'hostRef.namespace must be empty or a namespace name, got \\'' + self + '\\''`,
-        },
-      ),
-    ),
+    namespace: ReferenceNamespace("hostRef", "BareMetalHost", "indicator"),
   },
   { "x-kubernetes-map-type": "atomic", description: "The BareMetalHost the light belongs to." },
 );
@@ -82,33 +70,16 @@ export const ServiceIndicatorSpecSchema = Type.Object(
 export type ServiceIndicatorSpec = Static<typeof ServiceIndicatorSpecSchema>;
 
 /** Observed state of a {@link BareMetalHostServiceIndicator}. */
-export const ServiceIndicatorStatusSchema = Type.Object(
-  {
-    on: Type.Optional(Type.Boolean({ description: "Whether the light was on when last set or read." })),
-    lastUpdated: Type.Optional(Timestamp("When the light's state was last observed or set.")),
-    errorMessage: Type.Optional(ErrorMessage("reading or setting the light")),
-    observedGeneration: Type.Optional(ObservedGeneration()),
-    conditions: Type.Optional(Conditions()),
-  },
-  { description: "ServiceIndicatorStatus is the observed state of the light." },
-);
+export const ServiceIndicatorStatusSchema = ConvergenceStatus("ServiceIndicatorStatus is the observed state of the light.", {
+  on: Type.Optional(Type.Boolean({ description: "Whether the light was on when last set or read." })),
+  lastUpdated: Type.Optional(Timestamp("When the light's state was last observed or set.")),
+  errorMessage: Type.Optional(ErrorMessage("reading or setting the light")),
+});
 export type ServiceIndicatorStatus = Static<typeof ServiceIndicatorStatusSchema>;
 
-/** One service indicator light and whether it should be on. */
-export type BareMetalHostServiceIndicator = KubernetesObject<
-  "BareMetalHostServiceIndicator",
-  ServiceIndicatorSpec,
-  ServiceIndicatorStatus
->;
-
 /** The CRD definition of {@link BareMetalHostServiceIndicator}. */
-export const serviceIndicatorKind: KindDefinition = {
-  kind: "BareMetalHostServiceIndicator",
-  listKind: "BareMetalHostServiceIndicatorList",
-  plural: "baremetalhostserviceindicators",
-  singular: "baremetalhostserviceindicator",
-  shortNames: ["bmhsi", "indicator"],
-  categories: ["metal3"],
+export const serviceIndicatorKind: KindDefinition = defineKind({
+  kind: "BareMetalHostServiceIndicator", plural: "baremetalhostserviceindicators", shortNames: ["bmhsi", "indicator"],
   description:
     "BareMetalHostServiceIndicator switches one service indicator light of a BareMetalHost on or off. " +
     "Deleting it turns the light off.",
@@ -130,11 +101,11 @@ export const serviceIndicatorKind: KindDefinition = {
     },
   ],
   printerColumns: [
-    { name: "Host", type: "string", jsonPath: ".spec.hostRef.name", description: "The BareMetalHost" },
-    { name: "Indicator", type: "string", jsonPath: ".spec.id", description: "The indicator's ID" },
-    { name: "Desired", type: "boolean", jsonPath: ".spec.on", description: "Whether the light should be on" },
-    { name: "Actual", type: "boolean", jsonPath: ".status.on", description: "Whether the light is on" },
-    READY_COLUMN,
-    AGE_COLUMN,
+    column("Host", "string", ".spec.hostRef.name", "The BareMetalHost"), column("Indicator", "string", ".spec.id", "The indicator's ID"),
+    column("Desired", "boolean", ".spec.on", "Whether the light should be on"), column("Actual", "boolean", ".status.on", "Whether the light is on"),
+    READY_COLUMN, AGE_COLUMN,
   ],
-};
+});
+
+/** One service indicator light and whether it should be on. */
+export type BareMetalHostServiceIndicator = KubernetesObject<"BareMetalHostServiceIndicator", ServiceIndicatorSpec, ServiceIndicatorStatus>;

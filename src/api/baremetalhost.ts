@@ -8,10 +8,10 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { INDICATOR_COMPONENTS } from "./baremetalhost-service-indicator.ts";
 import {
-  AGE_COLUMN,
+  AGE_COLUMN, ERROR_COLUMN, column,
   Conditions,
   ErrorMessage,
-  type KindDefinition,
+  defineKind, type KindDefinition,
   type KubernetesObject,
   READY_COLUMN,
   StringEnum,
@@ -149,36 +149,17 @@ export const BareMetalHostStatusSchema = Type.Object(
 );
 export type BareMetalHostStatus = Static<typeof BareMetalHostStatusSchema>;
 
-/** A bare-metal host, as far as bmc-operator knows it. */
-export type BareMetalHost = KubernetesObject<"BareMetalHost", BareMetalHostSpec, BareMetalHostStatus>;
-
 /** The CRD definition of {@link BareMetalHost}. */
-export const bareMetalHostKind: KindDefinition = {
-  kind: "BareMetalHost",
-  listKind: "BareMetalHostList",
-  plural: "baremetalhosts",
-  singular: "baremetalhost",
-  shortNames: ["bmh", "bmhost"],
-  categories: ["metal3"],
+export const bareMetalHostKind: KindDefinition = defineKind({
+  kind: "BareMetalHost", plural: "baremetalhosts", shortNames: ["bmh", "bmhost"],
   description: "BareMetalHost is a bare-metal server managed through its BMC.",
   spec: BareMetalHostSpecSchema,
   status: BareMetalHostStatusSchema,
   printerColumns: [
-    {
-      name: "Status",
-      type: "string",
-      jsonPath: ".status.operationalStatus",
-      description: "Operational status",
-    },
-    { name: "BMC", type: "string", jsonPath: ".spec.bmc.address", description: "The BMC's address" },
-    {
-      name: "Online",
-      type: "boolean",
-      jsonPath: ".spec.online",
-      description: "Whether the host should be on",
-    },
-    READY_COLUMN,
-    { name: "Error", type: "string", jsonPath: ".status.errorMessage", description: "The last error" },
-    AGE_COLUMN,
+    column("Status", "string", ".status.operationalStatus", "Operational status"), column("BMC", "string", ".spec.bmc.address", "The BMC's address"),
+    column("Online", "boolean", ".spec.online", "Whether the host should be on"), READY_COLUMN, ERROR_COLUMN, AGE_COLUMN,
   ],
-};
+});
+
+/** A bare-metal host, as far as bmc-operator knows it. */
+export type BareMetalHost = KubernetesObject<"BareMetalHost", BareMetalHostSpec, BareMetalHostStatus>;

@@ -6,14 +6,13 @@
  */
 import { type Static, Type } from "@sinclair/typebox";
 import {
-  AGE_COLUMN,
-  Conditions,
-  DNS1123_LABEL,
+  AGE_COLUMN, ERROR_COLUMN, column,
+  ConvergenceStatus,
   dns1123SubdomainRule,
+  ReferenceNamespace,
   ErrorMessage,
-  type KindDefinition,
+  defineKind, type KindDefinition,
   type KubernetesObject,
-  ObservedGeneration,
   quoted,
   quotedUnlessUserinfo,
   READY_COLUMN,
@@ -54,18 +53,7 @@ export const SecretReferenceSchema = withRules(
         Type.String({ maxLength: 253, description: "Name of the Secret." }),
         dns1123SubdomainRule("httpHeadersRef.name", "the name of a Secret"),
       ),
-      namespace: Type.Optional(
-        withRules(
-          Type.String({
-            maxLength: 63,
-            description: "Namespace of the Secret; empty or the subscription's own namespace.",
-          }),
-          {
-            rule: `self == '' || self.matches('${DNS1123_LABEL}')`,
-            messageExpression: `'httpHeadersRef.namespace must be empty or a namespace name, got \\'' + self + '\\''`,
-          },
-        ),
-      ),
+      namespace: ReferenceNamespace("httpHeadersRef", "Secret", "subscription"),
     },
     {
       "x-kubernetes-map-type": "atomic",
@@ -145,56 +133,39 @@ export const BMCEventSubscriptionSpecSchema = withRules(
 export type BMCEventSubscriptionSpec = Static<typeof BMCEventSubscriptionSpecSchema>;
 
 /** Observed state of a {@link BMCEventSubscription}. */
-export const BMCEventSubscriptionStatusSchema = Type.Object(
-  {
-    subscriptionID: Type.Optional(
-      Type.String({ maxLength: 1024, description: "The ID the BMC gave the subscription." }),
-    ),
-    httpHeadersVersion: Type.Optional(
-      Type.String({
-        maxLength: 512,
-        description:
-          "The uid and resourceVersion of the httpHeadersRef Secret the subscription was created with; " +
-          "when the Secret changes, the subscription is created again with the new headers.",
-      }),
-    ),
-    staleSubscriptionIDs: Type.Optional(
-      Type.Array(Type.String({ maxLength: 1024 }), {
-        maxItems: 16,
-        description: "IDs of earlier BMC subscriptions of this resource that are still to be deleted.",
-      }),
-    ),
-    errorMessage: Type.Optional(ErrorMessage("creating or deleting the subscription")),
-    error: Type.Optional(
-      Type.String({
-        maxLength: 4096,
-        description:
-          "The same text as errorMessage, set and cleared with it: the Go baremetal-operator's name for it, " +
-          "so tools written for Metal3 read it.",
-      }),
-    ),
-    observedGeneration: Type.Optional(ObservedGeneration()),
-    conditions: Type.Optional(Conditions()),
-  },
-  { description: "BMCEventSubscriptionStatus is the observed state of the subscription." },
-);
+export const BMCEventSubscriptionStatusSchema = ConvergenceStatus("BMCEventSubscriptionStatus is the observed state of the subscription.", {
+  subscriptionID: Type.Optional(
+    Type.String({ maxLength: 1024, description: "The ID the BMC gave the subscription." }),
+  ),
+  httpHeadersVersion: Type.Optional(
+    Type.String({
+      maxLength: 512,
+      description:
+        "The uid and resourceVersion of the httpHeadersRef Secret the subscription was created with; " +
+        "when the Secret changes, the subscription is created again with the new headers.",
+    }),
+  ),
+  staleSubscriptionIDs: Type.Optional(
+    Type.Array(Type.String({ maxLength: 1024 }), {
+      maxItems: 16,
+      description: "IDs of earlier BMC subscriptions of this resource that are still to be deleted.",
+    }),
+  ),
+  errorMessage: Type.Optional(ErrorMessage("creating or deleting the subscription")),
+  error: Type.Optional(
+    Type.String({
+      maxLength: 4096,
+      description:
+        "The same text as errorMessage, set and cleared with it: the Go baremetal-operator's name for it, " +
+        "so tools written for Metal3 read it.",
+    }),
+  ),
+});
 export type BMCEventSubscriptionStatus = Static<typeof BMCEventSubscriptionStatusSchema>;
 
-/** A subscription to a host's BMC events. */
-export type BMCEventSubscription = KubernetesObject<
-  "BMCEventSubscription",
-  BMCEventSubscriptionSpec,
-  BMCEventSubscriptionStatus
->;
-
 /** The CRD definition of {@link BMCEventSubscription}. */
-export const bmcEventSubscriptionKind: KindDefinition = {
-  kind: "BMCEventSubscription",
-  listKind: "BMCEventSubscriptionList",
-  plural: "bmceventsubscriptions",
-  singular: "bmceventsubscription",
-  shortNames: ["bes", "bmcevent"],
-  categories: ["metal3"],
+export const bmcEventSubscriptionKind: KindDefinition = defineKind({
+  kind: "BMCEventSubscription", plural: "bmceventsubscriptions", shortNames: ["bes", "bmcevent"],
   description:
     "BMCEventSubscription subscribes a webhook destination to the hardware events of a BareMetalHost's BMC.",
   spec: BMCEventSubscriptionSpecSchema,
@@ -215,16 +186,10 @@ export const bmcEventSubscriptionKind: KindDefinition = {
     },
   ],
   printerColumns: [
-    { name: "Host", type: "string", jsonPath: ".spec.hostName", description: "The BareMetalHost" },
-    { name: "Destination", type: "string", jsonPath: ".spec.destination", description: "Where events go" },
-    {
-      name: "Subscription ID",
-      type: "string",
-      jsonPath: ".status.subscriptionID",
-      description: "The ID the BMC gave the subscription",
-    },
-    READY_COLUMN,
-    { name: "Error", type: "string", jsonPath: ".status.errorMessage", description: "The last error" },
-    AGE_COLUMN,
+    column("Host", "string", ".spec.hostName", "The BareMetalHost"), column("Destination", "string", ".spec.destination", "Where events go"),
+    column("Subscription ID", "string", ".status.subscriptionID", "The ID the BMC gave the subscription"), READY_COLUMN, ERROR_COLUMN, AGE_COLUMN,
   ],
-};
+});
+
+/** A subscription to a host's BMC events. */
+export type BMCEventSubscription = KubernetesObject<"BMCEventSubscription", BMCEventSubscriptionSpec, BMCEventSubscriptionStatus>;

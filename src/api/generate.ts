@@ -8,10 +8,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { renderManifests } from "./manifests.ts";
-import { OPERATOR_INSTALL, renderRbacManifests } from "./rbac.ts";
+import { INSTALLS, renderRbacManifests } from "./rbac.ts";
 
 const root = join(import.meta.dirname, "..", "..");
-for (const [path, content] of [...renderManifests(), ...renderRbacManifests(OPERATOR_INSTALL)]) {
+for (const [path, content] of [...renderManifests(), ...INSTALLS.flatMap((install) => [...renderRbacManifests(install)])]) {
   const target = join(root, path);
   mkdirSync(dirname(target), { recursive: true });
   writeFileSync(target, content);

@@ -15,7 +15,7 @@
  */
 import { type Static, Type } from "@sinclair/typebox";
 import { HostIndicatorSchema } from "./baremetalhost.ts";
-import { AGE_COLUMN, ErrorMessage, type KindDefinition, type KubernetesObject, Timestamp } from "./meta.ts";
+import { AGE_COLUMN, ERROR_COLUMN, column, ErrorMessage, defineKind, type KindDefinition, type KubernetesObject, Timestamp } from "./meta.ts";
 
 /** Set (to any new value) on a HostIndicators object to have its host's lights read again. */
 export const REFRESH_INDICATORS_ANNOTATION = "bmc-operator.metal3.io/refresh-inventory";
@@ -52,26 +52,19 @@ export const HostIndicatorsStatusSchema = Type.Object(
 );
 export type HostIndicatorsStatus = Static<typeof HostIndicatorsStatusSchema>;
 
-/** The lights of one BareMetalHost. */
-export type HostIndicators = KubernetesObject<"HostIndicators", HostIndicatorsSpec, HostIndicatorsStatus>;
-
 /** The CRD definition of {@link HostIndicators}. */
-export const hostIndicatorsKind: KindDefinition = {
-  kind: "HostIndicators",
-  listKind: "HostIndicatorsList",
-  plural: "hostindicators",
-  singular: "hostindicators",
-  shortNames: ["hind"],
-  categories: ["metal3"],
+export const hostIndicatorsKind: KindDefinition = defineKind({
+  kind: "HostIndicators", plural: "hostindicators", singular: "hostindicators", shortNames: ["hind"],
   description:
     "HostIndicators lists the service indicator lights of the BareMetalHost of the same name, as Ironic " +
     "reports them. Written by bmc-operator in metal3 mode; read it to find a light's ID.",
   spec: HostIndicatorsSpecSchema,
   status: HostIndicatorsStatusSchema,
   printerColumns: [
-    { name: "Node", type: "string", jsonPath: ".status.nodeID", description: "The Ironic node the lights were read from" },
-    { name: "Read", type: "date", jsonPath: ".status.lastRead", description: "When the lights were last read" },
-    { name: "Error", type: "string", jsonPath: ".status.errorMessage", description: "The last error" },
-    AGE_COLUMN,
+    column("Node", "string", ".status.nodeID", "The Ironic node the lights were read from"),
+    column("Read", "date", ".status.lastRead", "When the lights were last read"), ERROR_COLUMN, AGE_COLUMN,
   ],
-};
+});
+
+/** The lights of one BareMetalHost. */
+export type HostIndicators = KubernetesObject<"HostIndicators", HostIndicatorsSpec, HostIndicatorsStatus>;

@@ -9,7 +9,7 @@
  * @module
  */
 import type { V1ObjectMeta } from "@kubernetes/client-node";
-import { type SchemaOptions, type Static, type TSchema, type TUnsafe, Type } from "@sinclair/typebox";
+import { type SchemaOptions, type Static, type TSchema, type TUnsafe, Type, type TProperties } from "@sinclair/typebox";
 
 /** The API group of every kind served by bmc-operator. */
 export const GROUP = "metal3.io";
@@ -78,6 +78,20 @@ export function dns1123SubdomainRule(field: string, what: string): ValidationRul
 }
 
 /**
+ * The optional `namespace` of a reference (`field`, e.g. `hostRef`) to a
+ * `kind` that must be in the referring object's own namespace: empty, or a
+ * namespace name (the admission policy checks that it is the object's own).
+ */
+export function ReferenceNamespace(field: string, kind: string, owner: string) {
+  return Type.Optional(
+    withRules(Type.String({ maxLength: 63, description: `Namespace of the ${kind}; empty or the ${owner}'s own namespace.` }), {
+      rule: `self == '' || self.matches('${DNS1123_LABEL}')`,
+      messageExpression: `'${field}.namespace must be empty or a namespace name, got \\'' + self + '\\''`,
+    }),
+  );
+}
+
+/**
  * A string restricted to a list of values, as a structural `enum` (a TypeBox
  * union of literals would produce `anyOf`/`const`, which a CRD cannot hold).
  */
@@ -136,6 +150,14 @@ export const Conditions = () =>
     "x-kubernetes-list-map-keys": ["type"],
     description: "Conditions of the resource; Ready summarises them.",
   });
+
+/**
+ * The status schema of a resource that converges: `fields`, then
+ * `observedGeneration` and the `conditions` (with `Ready`).
+ */
+export function ConvergenceStatus<T extends TProperties>(description: string, fields: T) {
+  return Type.Object({ ...fields, observedGeneration: Type.Optional(ObservedGeneration()), conditions: Type.Optional(Conditions()) }, { description });
+}
 
 /** The generation of the spec that the status describes. */
 export const ObservedGeneration = () =>
@@ -204,6 +226,24 @@ export interface KindDefinition {
   admissionRules?: AdmissionRule[];
   printerColumns: PrinterColumn[];
 }
+
+/**
+ * A {@link KindDefinition} with the usual names derived: `<Kind>List`, the
+ * singular as the plural without its last "s", and the `metal3` category.
+ */
+export function defineKind(
+  def: Omit<KindDefinition, "listKind" | "singular" | "categories"> & Partial<Pick<KindDefinition, "singular" | "categories">>,
+): KindDefinition {
+  return { listKind: `${def.kind}List`, singular: def.plural.replace(/s$/, ""), categories: ["metal3"], ...def };
+}
+
+/** A printer column: `kubectl get` shows `jsonPath` under `name`. */
+export function column(name: string, type: PrinterColumn["type"], jsonPath: string, description: string): PrinterColumn {
+  return { name, type, jsonPath, description };
+}
+
+/** The printer column showing the last error. */
+export const ERROR_COLUMN: PrinterColumn = column("Error", "string", ".status.errorMessage", "The last error");
 
 /** The printer column showing the status of the `Ready` condition. */
 export const READY_COLUMN: PrinterColumn = {

@@ -7,15 +7,25 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { permissionOn, permittedCalls } from "../runtime/index.ts";
-import { installPermissions, OPERATOR_INSTALL, policyRules, renderRbacManifests } from "./rbac.ts";
+import { INSTALLS, installPermissions, METAL3_INSTALL, policyRules, renderRbacManifests } from "./rbac.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 
 describe("generated RBAC", () => {
-  it("config/rbac is checked in exactly as the declarations generate it (run `npm run generate`)", () => {
-    for (const [path, content] of renderRbacManifests(OPERATOR_INSTALL)) {
-      assert.equal(readFileSync(join(root, path), "utf8"), content, `${path} differs from what the permission declarations generate`);
+  it("config/rbac and config/metal3/rbac are checked in exactly as the declarations generate them (run `npm run generate`)", () => {
+    for (const install of INSTALLS) {
+      for (const [path, content] of renderRbacManifests(install)) {
+        assert.equal(readFileSync(join(root, path), "utf8"), content, `${path} differs from what the permission declarations generate`);
+      }
     }
+  });
+
+  it("the metal3 install only reads what the Metal3 baremetal-operator owns: hosts watched, Secrets read one GET at a time", () => {
+    const calls = permittedCalls(installPermissions(METAL3_INSTALL));
+    const theirs = calls.filter((call) => / (baremetalhosts|secrets|bmceventsubscriptions)\b/.test(call));
+    assert.deepEqual(theirs, ['get "" secrets', "list metal3.io baremetalhosts", "watch metal3.io baremetalhosts"]);
+    assert.ok(calls.includes("create metal3.io hostindicators") && calls.includes("patch metal3.io baremetalhostserviceindicators/status"), calls.join("\n"));
+    assert.throws(() => installPermissions({ ...METAL3_INSTALL, controllers: ["baremetalhost"] }), /controller "baremetalhost" does not run in metal3 mode/);
   });
 
   it("merges verbs per resource and resources with the same verbs, per scope", () => {

@@ -13,21 +13,38 @@ import { stringify } from "yaml";
 import { MODE_CHECK_PERMISSIONS } from "../cli/operator-mode.ts";
 import { BARE_METAL_HOST_CONTROLLER_PERMISSIONS } from "../controllers/baremetalhost-controller.ts";
 import { BMC_EVENT_SUBSCRIPTION_CONTROLLER_PERMISSIONS } from "../controllers/bmc-event-subscription-controller.ts";
-import { SERVICE_INDICATOR_CONTROLLER_PERMISSIONS } from "../controllers/service-indicator-controller.ts";
+import { HOST_INDICATORS_PUBLISHER_PERMISSIONS } from "../controllers/host-indicators-controller.ts";
+import {
+  METAL3_SERVICE_INDICATOR_CONTROLLER_PERMISSIONS,
+  SERVICE_INDICATOR_CONTROLLER_PERMISSIONS,
+} from "../controllers/service-indicator-controller.ts";
 import { LEASE_LOCK_PERMISSIONS, type Permission, ruleResource } from "../runtime/index.ts";
 
-/** The controllers by name (the names the manager gives them), with the calls each makes. */
+/** The controllers of standalone mode by name (the names the manager gives them), with the calls each makes. */
 export const CONTROLLER_PERMISSIONS = {
   baremetalhost: BARE_METAL_HOST_CONTROLLER_PERMISSIONS,
   bmceventsubscription: BMC_EVENT_SUBSCRIPTION_CONTROLLER_PERMISSIONS,
   baremetalhostserviceindicator: SERVICE_INDICATOR_CONTROLLER_PERMISSIONS,
 } as const satisfies Record<string, readonly Permission[]>;
 
+/**
+ * The controllers of metal3 mode, next to the Metal3 baremetal-operator that
+ * owns hosts, their Secrets and BMCEventSubscriptions: the indicator
+ * controller with read-only host and Secret access, and the HostIndicators
+ * publisher.
+ */
+export const METAL3_CONTROLLER_PERMISSIONS = {
+  baremetalhostserviceindicator: METAL3_SERVICE_INDICATOR_CONTROLLER_PERMISSIONS,
+  hostindicators: HOST_INDICATORS_PUBLISHER_PERMISSIONS,
+} as const satisfies Record<string, readonly Permission[]>;
+
 /** A controller's name. */
-export type ControllerName = keyof typeof CONTROLLER_PERMISSIONS;
+export type ControllerName = keyof typeof CONTROLLER_PERMISSIONS | keyof typeof METAL3_CONTROLLER_PERMISSIONS;
 
 /** What runs in one install, and where its RBAC manifests go. */
 export interface Install {
+  /** The operator's mode, which picks the controllers' declarations. @default "standalone" */
+  mode?: "standalone" | "metal3";
   controllers: readonly ControllerName[];
   /** Whether it runs with leader election (a Lease in its own namespace). */
   leaderElection: boolean;
@@ -37,6 +54,8 @@ export interface Install {
   directory: string;
   /** The ClusterRole's name, and the leader election Role's prefix. */
   name: string;
+  /** The leader election Role's name. @default `<name>-leader-election` */
+  leaderElectionRole?: string;
   /** The namespace the install's kustomization replaces. */
   namespace: string;
 }
@@ -51,10 +70,33 @@ export const OPERATOR_INSTALL: Install = {
   namespace: "system",
 };
 
+/**
+ * The operator of config/metal3: metal3 mode's controllers, with leader
+ * election, and the mode check (`--mode auto` reads the BareMetalHost CRD).
+ */
+export const METAL3_INSTALL: Install = {
+  mode: "metal3",
+  controllers: ["baremetalhostserviceindicator", "hostindicators"],
+  leaderElection: true,
+  extra: MODE_CHECK_PERMISSIONS,
+  directory: "config/metal3/rbac",
+  name: "bmc-operator-metal3",
+  leaderElectionRole: "bmc-operator-leader-election",
+  namespace: "system",
+};
+
+/** Every install whose RBAC `npm run generate` writes. */
+export const INSTALLS: readonly Install[] = [OPERATOR_INSTALL, METAL3_INSTALL];
+
 /** Every call an install makes: the union of its controllers' and runtime's declarations. */
-export function installPermissions(install: Pick<Install, "controllers" | "leaderElection" | "extra">): Permission[] {
+export function installPermissions(install: Pick<Install, "mode" | "controllers" | "leaderElection" | "extra">): Permission[] {
+  const declared: Record<string, readonly Permission[]> = install.mode === "metal3" ? METAL3_CONTROLLER_PERMISSIONS : CONTROLLER_PERMISSIONS;
   return [
-    ...install.controllers.flatMap((name) => CONTROLLER_PERMISSIONS[name]),
+    ...install.controllers.flatMap((name) => {
+      const permissions = declared[name];
+      if (!permissions) throw new Error(`controller "${name}" does not run in ${install.mode ?? "standalone"} mode; it runs: ${Object.keys(declared).join(", ")}`);
+      return permissions;
+    }),
     ...(install.leaderElection ? LEASE_LOCK_PERMISSIONS : []),
     ...(install.extra ?? []),
   ];
@@ -126,7 +168,7 @@ export function renderRbacManifests(install: Install): Map<string, string> {
         yaml({
           apiVersion: "rbac.authorization.k8s.io/v1",
           kind: "Role",
-          metadata: { name: `${install.name}-leader-election`, namespace: install.namespace },
+          metadata: { name: install.leaderElectionRole ?? `${install.name}-leader-election`, namespace: install.namespace },
           rules: policyRules(permissions, "own-namespace"),
         }),
     );

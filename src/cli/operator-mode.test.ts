@@ -15,22 +15,15 @@ import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { startKubeApiServer, type RunningKubeApiServer } from "../../emulators/kube-apiserver/index.ts";
 import { renderManifests } from "../api/manifests.ts";
-import { defineResource, KubeClient, type KubeObject, kubeConfigFromString, silentLogger } from "../runtime/index.ts";
+import { KubeClient, type KubeObject, kubeConfigFromString, silentLogger } from "../runtime/index.ts";
 import { parseOperatorArgs } from "./operator-options.ts";
-import { controllersFor, decideMode, lookUpBareMetalHostCrd, ModeError, parseControllers } from "./operator-mode.ts";
+import { controllersFor, CRDS, decideMode, lookUpBareMetalHostCrd, ModeError, parseControllers } from "./operator-mode.ts";
 import { startOperator } from "./run-operator.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const BMO_HOST_CRD = join(root, "..", "shared", "metal3-baremetal-operator", "crds", "metal3.io_baremetalhosts.yaml");
 const noBmo = existsSync(BMO_HOST_CRD) ? false : "BMO's CRDs are not at ../shared/metal3-baremetal-operator/crds/ (relative to the repository root)";
 
-const CRDS = defineResource<KubeObject>({
-  group: "apiextensions.k8s.io",
-  version: "v1",
-  plural: "customresourcedefinitions",
-  kind: "CustomResourceDefinition",
-  namespaced: false,
-});
 
 describe("mode decision", () => {
   it("auto: metal3 when the BareMetalHost CRD is not ours, standalone when it is, and says why", () => {

@@ -25,7 +25,8 @@ export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 /** The name of the BareMetalHost CRD, bmc-operator's and BMO's alike. */
 export const BARE_METAL_HOST_CRD = "baremetalhosts.metal3.io";
 
-const CRDS = defineResource<KubeObject>({
+/** CustomResourceDefinitions. */
+export const CRDS = defineResource<KubeObject>({
   group: "apiextensions.k8s.io",
   version: "v1",
   plural: "customresourcedefinitions",

@@ -52,25 +52,19 @@ function wholeNumber(flag: string, min: number) {
   };
 }
 
-function duration(flag: string) {
-  return (text: string): number => {
+/** A commander argument parser from a parse function that throws: its error becomes commander's. */
+function parsedBy<T>(parse: (text: string, flag: string) => T, flag: string) {
+  return (text: string): T => {
     try {
-      return parseDuration(text, flag);
+      return parse(text, flag);
     } catch (error) {
       throw new InvalidArgumentError((error as Error).message);
     }
   };
 }
 
-function bool(flag: string) {
-  return (text: string): boolean => {
-    try {
-      return parseBoolean(text, flag);
-    } catch (error) {
-      throw new InvalidArgumentError((error as Error).message);
-    }
-  };
-}
+const duration = (flag: string) => parsedBy(parseDuration, flag);
+const bool = (flag: string) => parsedBy(parseBoolean, flag);
 
 /** The commander program of `npm run operator`. */
 export function operatorCommand(): Command {

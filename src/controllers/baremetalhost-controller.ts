@@ -10,30 +10,11 @@
  */
 import type { BareMetalHost, BareMetalHostStatus } from "../api/baremetalhost.ts";
 import type { HostRegistration, Provisioner } from "../provisioner/provisioner.ts";
-import {
-  type EventRecorder,
-  findStatusCondition,
-  type Informer,
-  isDeleting,
-  type KubeClient,
-  objectKey,
-  type Predicate,
-  type ReconcileContext,
-  type Request,
-  type Result,
-  type Secret,
-  refOf,
-  TerminalError,
-} from "../runtime/index.ts";
-import { messageOf, sanitizeErrorMessage } from "./error-message.ts";
-import { setReady } from "./ready-condition.ts";
+import { annotationsChanged, type Controller, EVENT_RECORDER_PERMISSIONS, type EventRecorder, findStatusCondition, type Informer, type KubeClient, type Manager, objectKey, type Permission, permissionOn, type ReconcileContext, refOf, resourceVersionChanged, type Result, type Secret } from "../runtime/index.ts";
 import { hostAccessFrom } from "./host-access.ts";
 import type { HostAccessResolver } from "./host-access-resolver.ts";
-import { classifyFailure } from "./reasons.ts";
+import { type Reconciling, ResourceReconciler } from "./resource-reconciler.ts";
 import { BARE_METAL_HOSTS } from "./resources.ts";
-import { StatusWriter } from "./status-writer.ts";
-import { STALE_CACHE_FALLBACK_MS, WrittenVersions } from "./written-versions.ts";
-import { EVENT_RECORDER_PERMISSIONS, type Permission, permissionOn } from "../runtime/index.ts";
 import { SECRET_READER_PERMISSIONS } from "./secret-reader.ts";
 
 /** Annotate a host with this (any value) to have its BMC read again; the annotation is removed afterwards. */
@@ -61,10 +42,8 @@ export interface BareMetalHostControllerDeps {
 }
 
 /** Reconciles BareMetalHosts. */
-export class BareMetalHostReconciler {
+export class BareMetalHostReconciler extends ResourceReconciler<BareMetalHost, BareMetalHostStatus> {
   readonly #d: BareMetalHostControllerDeps;
-  readonly #written = new WrittenVersions();
-  readonly #status: StatusWriter<BareMetalHost>;
   /**
    * The resourceVersion of the credentials Secret each host's last reconcile
    * read, by host key; {@link READING} while a reconcile reads it.
@@ -72,17 +51,8 @@ export class BareMetalHostReconciler {
   readonly #credentialsRead = new Map<string, string | typeof READING>();
 
   constructor(deps: BareMetalHostControllerDeps) {
+    super({ ...deps, resource: BARE_METAL_HOSTS, cache: deps.hosts, actions: { sync: "Register", cleanUp: "Register" }, waitingForHost: { event: true, retry: true } });
     this.#d = deps;
-    this.#status = new StatusWriter(deps.client, BARE_METAL_HOSTS, this.#written);
-  }
-
-  /**
-   * Passes the update that shows this reconciler its own last write, when a
-   * reconcile was put off because the cache was behind it; for the
-   * controller's predicates.
-   */
-  get cacheCaughtUp(): Predicate {
-    return this.#written.caughtUp;
   }
 
   /**
@@ -113,79 +83,77 @@ export class BareMetalHostReconciler {
     return secret;
   }
 
-  /** The reconcile function, for a controller. */
-  readonly reconcile = async (request: Request, ctx: ReconcileContext): Promise<Result> => {
-    const host = this.#d.hosts.get(request);
-    if (!host) {
-      const key = objectKey({ metadata: request });
-      this.#written.forget(key);
-      this.#credentialsRead.delete(key);
-      return {};
-    }
-    if (this.#written.isStale(host)) return { requeueAfter: STALE_CACHE_FALLBACK_MS };
-    if (isDeleting(host)) return {};
+  protected override forget(key: string): void {
+    this.#credentialsRead.delete(key);
+  }
 
-    const status: BareMetalHostStatus = structuredClone(host.status ?? {});
+  protected override noteError(status: BareMetalHostStatus, message: string | undefined): void {
+    status.operationalStatus = message === undefined ? "OK" : "error";
+    // "", not absent: Metal3's schema requires the field, and tools written for it read "" as no error.
+    status.errorMessage = message ?? "";
+  }
+
+  protected override async sync(work: Reconciling<BareMetalHost>, status: BareMetalHostStatus, ctx: ReconcileContext): Promise<Result> {
+    const host = work.object;
     const generation = host.metadata.generation;
     const refresh = host.metadata.annotations?.[REFRESH_ANNOTATION];
-    try {
-      const secret = await this.#readCredentials(host, ctx.signal);
-      const access = hostAccessFrom(host, secret);
-      const credentialsVersion = secret?.metadata?.resourceVersion ?? "";
-      const ready = findStatusCondition(status.conditions, "Ready");
-      const upToDate =
-        ready?.status === "True" &&
-        ready.observedGeneration === generation &&
-        status.goodCredentials?.credentialsVersion === credentialsVersion &&
-        refresh === undefined;
-      if (upToDate) return {};
+    const secret = await this.#readCredentials(host, ctx.signal);
+    const access = hostAccessFrom(host, secret);
+    const credentialsVersion = secret?.metadata?.resourceVersion ?? "";
+    const ready = findStatusCondition(status.conditions, "Ready");
+    const upToDate =
+      ready?.status === "True" &&
+      ready.observedGeneration === generation &&
+      status.goodCredentials?.credentialsVersion === credentialsVersion &&
+      refresh === undefined;
+    if (upToDate) return {};
 
-      const registration = await this.#d.provisioner.registerHost(access, ctx.signal);
-      status.provisioning = { ...status.provisioning, ID: registration.provisioningID };
-      status.hardware = { ...status.hardware, indicators: registration.indicators };
-      status.operationalStatus = "OK";
-      // "", not absent: Metal3's schema requires the field, and tools written for it read "" as no error.
-      status.errorMessage = "";
-      status.goodCredentials = {
-        credentials: { name: host.spec.bmc?.credentialsName ?? "", namespace: host.metadata.namespace ?? "" },
-        credentialsVersion,
-      };
-      setReady(status, true, "Registered", `Registered with the ${this.#d.provisioner.name} provisioner; ${lightsSummary(registration)}`, generation);
-      const written = await this.#status.write(host, status, ctx.signal);
-      ctx.logger.info({ provisioningID: registration.provisioningID, indicators: registration.indicators.length }, "registered the host");
-      if (refresh !== undefined) {
-        const patched = await this.#d.client.patch(
-          BARE_METAL_HOSTS,
-          refOf(host),
-          { metadata: { annotations: { [REFRESH_ANNOTATION]: null } } },
-          { type: "merge", signal: ctx.signal },
-        );
-        this.#written.record(patched);
-      }
-      if (written !== host) {
-        this.#d.events.event(host, {
-          type: "Normal",
-          reason: "Registered",
-          action: "Register",
-          note: `Read the BMC: ${registration.indicators.length} indicator lights`,
-        });
-        const unusable = unusableLightsEvent(registration);
-        if (unusable) this.#d.events.event(host, unusable);
-      }
-      return {};
-    } catch (error) {
-      const { reason, terminal } = classifyFailure(error);
-      const message = sanitizeErrorMessage(messageOf(error));
-      status.operationalStatus = "error";
-      status.errorMessage = message;
-      setReady(status, false, reason, message, generation);
-      await this.#status.write(host, status, ctx.signal);
-      ctx.logger.warn({ reason, terminal }, message);
-      this.#d.events.event(host, { type: "Warning", reason, action: "Register", note: message });
-      if (terminal) throw new TerminalError(message, { cause: error });
-      throw error;
+    const registration = await this.#d.provisioner.registerHost(access, ctx.signal);
+    status.provisioning = { ...status.provisioning, ID: registration.provisioningID };
+    status.hardware = { ...status.hardware, indicators: registration.indicators };
+    status.goodCredentials = {
+      credentials: { name: host.spec.bmc?.credentialsName ?? "", namespace: host.metadata.namespace ?? "" },
+      credentialsVersion,
+    };
+    const lights = registration.indicators.length;
+    this.ready(status, host, "Registered", `Registered with the ${this.#d.provisioner.name} provisioner; ${lightsSummary(registration)}`);
+    const written = await work.writeStatus(status);
+    ctx.logger.info({ provisioningID: registration.provisioningID, indicators: lights }, "registered the host");
+    if (refresh !== undefined) await work.patch({ metadata: { annotations: { [REFRESH_ANNOTATION]: null } } });
+    if (written) {
+      this.#d.events.event(host, { type: "Normal", reason: "Registered", action: "Register", note: `Read the BMC: ${lights} indicator lights` });
+      const unusable = unusableLightsEvent(registration);
+      if (unusable) this.#d.events.event(host, unusable);
     }
-  };
+    return {};
+  }
+}
+
+/**
+ * Adds the BareMetalHost controller to `manager`. It reconciles a host on a
+ * change of its spec, its deletion, the refresh annotation, and a change of
+ * its credentials Secret (not one the host's own reconcile has read already:
+ * above all, not the labelling that brings the Secret into the cache).
+ */
+export function setUpBareMetalHostController(
+  manager: Manager,
+  deps: BareMetalHostControllerDeps & { secrets: Informer<Secret>; workers: number },
+): { reconciler: BareMetalHostReconciler; controller: Controller } {
+  const { hosts, secrets } = deps;
+  hosts.addIndex(HOSTS_BY_CREDENTIALS, credentialsKey);
+  const reconciler = new BareMetalHostReconciler(deps);
+  const controller = reconciler.controller(manager, "baremetalhost", deps.workers, annotationsChanged(REFRESH_ANNOTATION)).watch(secrets, {
+    // Every host of a deleted Secret too.
+    map: (secret) => {
+      const current = secrets.get(refOf(secret))?.metadata?.resourceVersion === secret.metadata?.resourceVersion;
+      return hosts
+        .byIndex(HOSTS_BY_CREDENTIALS, objectKey(secret))
+        .filter((host) => !(current && reconciler.hasRead(host, secret)))
+        .map(refOf);
+    },
+    predicates: [resourceVersionChanged],
+  });
+  return { reconciler, controller };
 }
 
 /**

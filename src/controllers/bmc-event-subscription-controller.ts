@@ -48,44 +48,19 @@
  * @module
  */
 import type { BareMetalHost } from "../api/baremetalhost.ts";
-import {
-  BMC_EVENT_SUBSCRIPTION_FINALIZER,
-  type BMCEventSubscription,
-  type BMCEventSubscriptionStatus,
-} from "../api/bmc-event-subscription.ts";
+import { BMC_EVENT_SUBSCRIPTION_FINALIZER, type BMCEventSubscription, type BMCEventSubscriptionStatus } from "../api/bmc-event-subscription.ts";
 import type { HostAccess, Provisioner, Subscription } from "../provisioner/provisioner.ts";
 import { ProvisionerError } from "../provisioner/provisioner.ts";
-import {
-  addFinalizer,
-  type EventRecorder,
-  findStatusCondition,
-  hasFinalizer,
-  type Informer,
-  isDeleting,
-  isStatusConditionTrue,
-  type KubeClient,
-  objectKey,
-  type Predicate,
-  type ReconcileContext,
-  type Request,
-  type Result,
-  removeFinalizer,
-  TerminalError,
-} from "../runtime/index.ts";
+import { type Controller, EVENT_RECORDER_PERMISSIONS, type EventRecorder, findStatusCondition, hasFinalizer, type Informer, isStatusConditionTrue, type KubeClient, type Manager, objectKey, type Permission, permissionOn, type ReconcileContext, refOf, resourceVersionChanged, type Result, type Secret, TerminalError } from "../runtime/index.ts";
 import { messageOf, sanitizeErrorMessage } from "./error-message.ts";
-import { setReady } from "./ready-condition.ts";
-import { isYoung, missingHostGrace } from "./object-age.ts";
 import { HostAccessError } from "./host-access.ts";
 import type { HostAccessResolver } from "./host-access-resolver.ts";
 import { headersFromSecret } from "./http-headers.ts";
 import { KeyedMutex } from "./keyed-mutex.ts";
-import { classifyFailure } from "./reasons.ts";
+import { type Failure, type Reconciling, ResourceReconciler } from "./resource-reconciler.ts";
 import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS } from "./resources.ts";
-import type { SecretReader } from "./secret-reader.ts";
-import { StatusWriter } from "./status-writer.ts";
-import { STALE_CACHE_FALLBACK_MS, WrittenVersions } from "./written-versions.ts";
-import { EVENT_RECORDER_PERMISSIONS, type Permission, permissionOn } from "../runtime/index.ts";
-import { SECRET_READER_PERMISSIONS } from "./secret-reader.ts";
+import { SECRET_READER_PERMISSIONS, type SecretReader } from "./secret-reader.ts";
+import { cachedHost, WaitingForHostError } from "./waiting-for-host.ts";
 
 /** Index of subscriptions by the key (`namespace/name`) of their host. */
 export const SUBSCRIPTIONS_BY_HOST = "host";
@@ -139,19 +114,6 @@ export interface BMCEventSubscriptionControllerDeps {
 
 type Sub = BMCEventSubscription;
 
-/** A reason to wait for something else to change, without a BMC call. */
-class WaitError extends Error {
-  readonly reason: string;
-  /** True when the host exists and its first registration has not finished. */
-  readonly registering: boolean;
-  constructor(reason: string, message: string, registering = false) {
-    super(message);
-    this.name = "WaitError";
-    this.reason = reason;
-    this.registering = registering;
-  }
-}
-
 /** Another resource of the same host already has this destination and context. */
 class DuplicateError extends Error {
   override name = "DuplicateError";
@@ -192,10 +154,8 @@ function createdBefore(a: Sub, b: Sub): boolean {
 }
 
 /** Reconciles BMCEventSubscriptions. */
-export class BMCEventSubscriptionReconciler {
+export class BMCEventSubscriptionReconciler extends ResourceReconciler<Sub, BMCEventSubscriptionStatus> {
   readonly #d: BMCEventSubscriptionControllerDeps;
-  readonly #written = new WrittenVersions();
-  readonly #status: StatusWriter<Sub>;
   readonly #hostLocks = new KeyedMutex();
   /** When each subscription was last found on its BMC (or first seen by this process). */
   readonly #lastChecked = new Map<string, number>();
@@ -220,167 +180,209 @@ export class BMCEventSubscriptionReconciler {
   readonly #through = new Map<string, Map<string, string>>();
 
   constructor(deps: BMCEventSubscriptionControllerDeps) {
+    // Waiting for the host: retried with backoff; the host's next change requeues sooner.
+    const waitingForHost = { event: false, retry: true };
+    const now = deps.now && (() => new Date(deps.now!()));
+    const actions = { sync: "CreateSubscription", cleanUp: "DeleteSubscription" };
+    super({ ...deps, now, resource: BMC_EVENT_SUBSCRIPTIONS, cache: deps.subscriptions, finalizer: BMC_EVENT_SUBSCRIPTION_FINALIZER, actions, waitingForHost });
     this.#d = deps;
-    this.#status = new StatusWriter(deps.client, BMC_EVENT_SUBSCRIPTIONS, this.#written);
   }
 
   #now(): number {
     return (this.#d.now ?? Date.now)();
   }
 
-  /**
-   * Passes the update that shows this reconciler its own last write, when a
-   * reconcile was put off because the cache was behind it; for the
-   * controller's predicates.
-   */
-  get cacheCaughtUp(): Predicate {
-    return this.#written.caughtUp;
+  protected override forget(key: string): void {
+    this.#lastChecked.delete(key);
   }
 
-  /** The reconcile function, for a controller. */
-  readonly reconcile = async (request: Request, ctx: ReconcileContext): Promise<Result> => {
-    const cached = this.#d.subscriptions.get(request);
-    const key = objectKey({ metadata: request });
-    if (!cached) {
-      this.#written.forget(key);
-      this.#lastChecked.delete(key);
-      return {};
+  protected override noteError(status: BMCEventSubscriptionStatus, message: string | undefined, sub: Sub): void {
+    if (message === undefined) {
+      delete status.errorMessage;
+      delete status.error;
+    } else {
+      status.errorMessage = message;
+      status.error = message;
     }
-    if (this.#written.isStale(cached)) return { requeueAfter: STALE_CACHE_FALLBACK_MS };
-    if (isDeleting(cached)) return this.#finalize(cached, ctx);
+    status.observedGeneration = sub.metadata.generation;
+  }
 
-    let sub = cached;
-    const uid = sub.metadata.uid ?? key;
-    const status: BMCEventSubscriptionStatus = structuredClone(sub.status ?? {});
-    try {
-      const host = this.#host(sub);
-      const duplicate = this.#earlierDuplicate(sub);
-      if (duplicate) {
-        throw new DuplicateError(
-          `BMCEventSubscription "${objectKey(duplicate)}" already subscribes destination ${JSON.stringify(sub.spec.destination)} ` +
-            `with context ${JSON.stringify(sub.spec.context ?? "")} on BareMetalHost "${subscriptionHostKey(sub)}"; ` +
-            "a BMC cannot tell two such subscriptions apart: change the context of one, or delete one",
-        );
-      }
-      const { headers, version } = await this.#headers(sub, ctx.signal);
-      const access = await this.#d.access.forHost(host, ctx.signal);
-      // The finalizer goes on before the first BMC request, not at creation: while the
-      // host registers there is nothing to clean up, and a burst of new subscriptions
-      // then costs the API no writes until their hosts are ready.
-      this.#letThrough(sub);
-      if (!hasFinalizer(sub, BMC_EVENT_SUBSCRIPTION_FINALIZER)) {
-        sub = await addFinalizer(this.#d.client, BMC_EVENT_SUBSCRIPTIONS, sub, BMC_EVENT_SUBSCRIPTION_FINALIZER, {
-          signal: ctx.signal,
-        });
-        this.#written.record(sub);
-        this.#neverAttempted.add(uid);
-      }
+  protected override classify(error: unknown, phase: "sync" | "cleanUp"): Failure {
+    if (phase === "cleanUp") {
+      return { reason: "DeleteFailed", terminal: false, message: `deleting the subscription failed: ${messageOf(error)}` };
+    }
+    // Waiting for a Secret or the duplicate's deletion: retried with backoff, and the Secret's or the
+    // duplicate's next change requeues sooner.
+    if (error instanceof SecretMissingError) return { reason: "SecretNotFound", terminal: false };
+    if (error instanceof DuplicateError) return { reason: "DuplicateSubscription", terminal: false };
+    return super.classify(error, phase);
+  }
 
-      if (status.subscriptionID && (status.httpHeadersVersion ?? "") !== version) {
-        // The headers changed: retire the old subscription (deleted after the new one exists).
-        // Written before the new one is created, so the API never holds an ID while a POST is out.
-        status.staleSubscriptionIDs = [...(status.staleSubscriptionIDs ?? []), status.subscriptionID];
-        delete status.subscriptionID;
-        delete status.httpHeadersVersion;
-        sub = await this.#status.write(sub, status, ctx.signal);
-        this.#d.events.event(sub, {
-          type: "Normal",
-          reason: "HeadersChanged",
-          action: "RecreateSubscription",
-          note: `The headers Secret changed; creating the subscription again (old ID ${status.staleSubscriptionIDs.at(-1)})`,
-        });
+  /**
+   * Subscribes once: refuses a duplicate, puts the finalizer on, retires the
+   * subscription whose headers changed, keeps (and, when asked, checks) the
+   * recorded one, or creates (or adopts) one and records it.
+   */
+  protected override async sync(work: Reconciling<Sub>, status: BMCEventSubscriptionStatus, ctx: ReconcileContext): Promise<Result> {
+    const host = this.#host(work.object);
+    this.#refuseDuplicate(work.object);
+    const { headers, version } = await this.#headers(work.object, ctx.signal);
+    const access = await this.#d.access.forHost(host, ctx.signal);
+    await this.#holdFinalizer(work);
+    if (status.subscriptionID && (status.httpHeadersVersion ?? "") !== version) await this.#retire(work, status);
+    let lost = false;
+    let listing: Subscription[] | undefined;
+    if (status.subscriptionID) {
+      const check = await this.#checkStillThere(work.object, status.subscriptionID, access, ctx);
+      if (check.found) {
+        await this.#deleteStale(work, status, access, check.listing, ctx);
+        await this.#markReady(work, status);
+        return check.next;
       }
+      await this.#forgetLost(work, status, access, check.suspended === true, ctx);
+      lost = true;
+      listing = check.listing;
+    }
+    // A recorded ID proves nothing else exists; without one, an earlier attempt may have reached the BMC.
+    const mayExist = !this.#firstAttempt(work.object) && !lost;
+    return this.#subscribe(work, status, access, { headers, version }, mayExist, listing, ctx);
+  }
 
-      let lost = false;
-      let listing: Subscription[] | undefined;
-      if (status.subscriptionID) {
-        const check = await this.#checkStillThere(sub, status.subscriptionID, access, ctx);
-        listing = check.listing;
-        if (check.found) {
-          await this.#deleteStale(sub, status, access, listing, ctx);
-          await this.#markReady(sub, status, ctx);
-          return check.next;
-        }
-        lost = true;
-        if (check.suspended) {
-          // It sends nothing, so nothing is lost by deleting it first; and a BMC that holds one subscription
-          // per destination (Dell iDRAC), or is full, would refuse the new one beside it.
-          this.#d.events.event(sub, suspendedEvent(status.subscriptionID));
-          await this.#d.provisioner.deleteSubscription(access, status.subscriptionID, ctx.signal);
-        } else {
-          this.#d.events.event(sub, {
-            type: "Warning",
-            reason: "SubscriptionLost",
-            action: "CheckSubscription",
-            note: `The BMC no longer holds subscription ${status.subscriptionID} with this destination and context (a BMC reset?); creating it again`,
-          });
-        }
-        // Not kept as stale: it is gone, or its ID now belongs to another subscription.
-        this.#forgetOwner(sub, [status.subscriptionID]);
-        delete status.subscriptionID;
-        delete status.httpHeadersVersion;
-        sub = await this.#status.write(sub, status, ctx.signal);
-      }
+  /** Throws a {@link DuplicateError} when another resource of the host came first with the same destination and context. */
+  #refuseDuplicate(sub: Sub): void {
+    const duplicate = this.#earlierDuplicate(sub);
+    if (!duplicate) return;
+    throw new DuplicateError(
+      `BMCEventSubscription "${objectKey(duplicate)}" already subscribes destination ${JSON.stringify(sub.spec.destination)} ` +
+        `with context ${JSON.stringify(sub.spec.context ?? "")} on BareMetalHost "${subscriptionHostKey(sub)}"; ` +
+        "a BMC cannot tell two such subscriptions apart: change the context of one, or delete one",
+    );
+  }
 
-      // A recorded ID proves nothing else exists; without one, an earlier attempt may have reached the BMC.
-      const mayExist = !lost && !this.#neverAttempted.has(uid);
-      this.#neverAttempted.delete(uid);
-      const create = () =>
-        this.#hostLocks.run(subscriptionHostKey(sub), () => this.#createOnce(sub, status, access, headers, mayExist, listing, ctx));
-      let created: Awaited<ReturnType<typeof create>>;
-      try {
-        created = await create();
-      } catch (error) {
-        if (!refusedBesideReplaced(error, status)) throw error;
-        // A BMC that holds one subscription per destination (Dell iDRAC), or is full, refuses the new one
-        // beside the one it replaces: delete the replaced ones first, then create it.
-        await this.#deleteStale(sub, status, access, undefined, ctx);
-        created = await create();
-      }
-      const { subscription, adopted, replaced } = created;
-      status.subscriptionID = subscription.id;
-      if (version) status.httpHeadersVersion = version;
-      else delete status.httpHeadersVersion;
-      if (replaced.length > 0) status.staleSubscriptionIDs = [...(status.staleSubscriptionIDs ?? []), ...replaced];
-      this.#lastChecked.set(objectKey(sub), this.#now());
-      sub = await this.#markReady(sub, status, ctx);
-      ctx.logger.info(
-        { subscriptionID: subscription.id, adopted, replaced },
-        adopted ? "adopted the subscription" : "created the subscription",
-      );
-      this.#d.events.event(sub, {
-        type: "Normal",
-        reason: adopted ? "SubscriptionAdopted" : "SubscriptionCreated",
-        action: "CreateSubscription",
-        note: adopted
-          ? `Adopted subscription ${subscription.id} that an earlier attempt had created on the BMC`
-          : replaced.length > 0
-            ? `Created subscription ${subscription.id} on the BMC of BareMetalHost ${sub.spec.hostName}, replacing ` +
-              `${replaced.join(", ")} that an earlier attempt had created, whose headers cannot be proven current`
-            : `Created subscription ${subscription.id} on the BMC of BareMetalHost ${sub.spec.hostName}`,
+  /**
+   * Puts the finalizer on before the first BMC request, not at creation: while
+   * the host registers there is nothing to clean up, and a burst of new
+   * subscriptions then costs the API no writes until their hosts are ready.
+   */
+  async #holdFinalizer(work: Reconciling<Sub>): Promise<void> {
+    this.#letThrough(work.object);
+    if (await work.addFinalizer()) this.#neverAttempted.add(work.object.metadata.uid ?? objectKey(work.object));
+  }
+
+  /** Whether this is the first attempt since this process added the finalizer (nothing can be on the BMC); once. */
+  #firstAttempt(sub: Sub): boolean {
+    return this.#neverAttempted.delete(sub.metadata.uid ?? objectKey(sub));
+  }
+
+  /**
+   * The headers changed: retires the old subscription (deleted after the new
+   * one exists). Written before the new one is created, so the API never holds
+   * an ID while a POST is out.
+   */
+  async #retire(work: Reconciling<Sub>, status: BMCEventSubscriptionStatus): Promise<void> {
+    const old = status.subscriptionID!;
+    status.staleSubscriptionIDs = [...(status.staleSubscriptionIDs ?? []), old];
+    delete status.subscriptionID;
+    delete status.httpHeadersVersion;
+    await work.writeStatus(status);
+    this.#d.events.event(work.object, {
+      type: "Normal",
+      reason: "HeadersChanged",
+      action: "RecreateSubscription",
+      note: `The headers Secret changed; creating the subscription again (old ID ${old})`,
+    });
+  }
+
+  /**
+   * The BMC no longer holds the recorded subscription (a BMC reset?), or has
+   * suspended it after failed deliveries: forgets it, to create it again. A
+   * suspended one is deleted first: it sends nothing, so nothing is lost, and
+   * a BMC that holds one subscription per destination (Dell iDRAC), or is
+   * full, would refuse the new one beside it.
+   */
+  async #forgetLost(
+    work: Reconciling<Sub>,
+    status: BMCEventSubscriptionStatus,
+    access: HostAccess,
+    suspended: boolean,
+    ctx: ReconcileContext,
+  ): Promise<void> {
+    const lost = status.subscriptionID!;
+    if (suspended) {
+      this.#d.events.event(work.object, suspendedEvent(lost));
+      await this.#d.provisioner.deleteSubscription(access, lost, ctx.signal);
+    } else {
+      this.#d.events.event(work.object, {
+        type: "Warning",
+        reason: "SubscriptionLost",
+        action: "CheckSubscription",
+        note: `The BMC no longer holds subscription ${lost} with this destination and context (a BMC reset?); creating it again`,
       });
-      await this.#deleteStale(sub, status, access, created.listing, ctx);
-      return this.#nextCheck();
-    } catch (error) {
-      return this.#fail(sub, status, error, ctx);
     }
-  };
+    // Not kept as stale: it is gone, or its ID now belongs to another subscription.
+    this.#forgetOwner(work.object, [lost]);
+    delete status.subscriptionID;
+    delete status.httpHeadersVersion;
+    await work.writeStatus(status);
+  }
 
-  /** The subscription's host; a {@link WaitError} while it is missing or not registered. */
+  /** Creates (or adopts) the subscription under the host's lock, records it, and deletes what it replaced. */
+  async #subscribe(
+    work: Reconciling<Sub>,
+    status: BMCEventSubscriptionStatus,
+    access: HostAccess,
+    { headers, version }: { headers: Record<string, string>; version: string },
+    mayExist: boolean,
+    listing: Subscription[] | undefined,
+    ctx: ReconcileContext,
+  ): Promise<Result> {
+    const sub = work.object;
+    const create = () =>
+      this.#hostLocks.run(subscriptionHostKey(sub), () => this.#createOnce(sub, status, access, headers, mayExist, listing, ctx));
+    let created: Awaited<ReturnType<typeof create>>;
+    try {
+      created = await create();
+    } catch (error) {
+      if (!refusedBesideReplaced(error, status)) throw error;
+      // A BMC that holds one subscription per destination (Dell iDRAC), or is full, refuses the new one
+      // beside the one it replaces: delete the replaced ones first, then create it.
+      await this.#deleteStale(work, status, access, undefined, ctx);
+      created = await create();
+    }
+    const { subscription, adopted, replaced } = created;
+    status.subscriptionID = subscription.id;
+    if (version) status.httpHeadersVersion = version;
+    else delete status.httpHeadersVersion;
+    if (replaced.length > 0) status.staleSubscriptionIDs = [...(status.staleSubscriptionIDs ?? []), ...replaced];
+    this.#lastChecked.set(objectKey(sub), this.#now());
+    await this.#markReady(work, status);
+    ctx.logger.info({ subscriptionID: subscription.id, adopted, replaced }, adopted ? "adopted the subscription" : "created the subscription");
+    this.#d.events.event(work.object, {
+      type: "Normal",
+      reason: adopted ? "SubscriptionAdopted" : "SubscriptionCreated",
+      action: "CreateSubscription",
+      note: adopted
+        ? `Adopted subscription ${subscription.id} that an earlier attempt had created on the BMC`
+        : replaced.length > 0
+          ? `Created subscription ${subscription.id} on the BMC of BareMetalHost ${sub.spec.hostName}, replacing ` +
+            `${replaced.join(", ")} that an earlier attempt had created, whose headers cannot be proven current`
+          : `Created subscription ${subscription.id} on the BMC of BareMetalHost ${sub.spec.hostName}`,
+    });
+    await this.#deleteStale(work, status, access, created.listing, ctx);
+    return this.#nextCheck();
+  }
+
+  /** The subscription's host; a {@link WaitingForHostError} while it is missing or not registered. */
   #host(sub: Sub): BareMetalHost {
     const namespace = sub.metadata.namespace ?? "";
-    const host = this.#d.hosts.get({ namespace, name: sub.spec.hostName });
-    if (!host) throw new WaitError("HostNotFound", `BareMetalHost "${namespace}/${sub.spec.hostName}" not found`);
+    const host = cachedHost(this.#d.hosts, namespace, sub.spec.hostName);
     if (!isStatusConditionTrue(host.status?.conditions, "Ready")) {
       const ready = findStatusCondition(host.status?.conditions, "Ready");
       if (ready === undefined) {
-        throw new WaitError("HostNotReady", `BareMetalHost "${namespace}/${sub.spec.hostName}" is not registered yet`, true);
+        throw new WaitingForHostError(`BareMetalHost "${namespace}/${sub.spec.hostName}" is not registered yet`, { registering: true });
       }
       // Say why, so the cause (bad credentials, a BMC down) is read here rather than on the host.
-      throw new WaitError(
-        "HostNotReady",
-        `BareMetalHost "${namespace}/${sub.spec.hostName}" is not registered: ${ready.reason}: ${ready.message}`,
-      );
+      throw new WaitingForHostError(`BareMetalHost "${namespace}/${sub.spec.hostName}" is not registered: ${ready.reason}: ${ready.message}`);
     }
     return host;
   }
@@ -570,12 +572,9 @@ export class BMCEventSubscriptionReconciler {
     return { requeueAfter: Math.round(interval * jitter) };
   }
 
-  async #markReady(sub: Sub, status: BMCEventSubscriptionStatus, ctx: ReconcileContext): Promise<Sub> {
-    delete status.errorMessage;
-    delete status.error;
-    status.observedGeneration = sub.metadata.generation;
-    setReady(status, true, "Subscribed", `The BMC sends events to ${sub.spec.destination}`, sub.metadata.generation);
-    return this.#status.write(sub, status, ctx.signal);
+  async #markReady(work: Reconciling<Sub>, status: BMCEventSubscriptionStatus): Promise<void> {
+    this.ready(status, work.object, "Subscribed", `The BMC sends events to ${work.object.spec.destination}`);
+    await work.writeStatus(status);
   }
 
   /**
@@ -585,12 +584,13 @@ export class BMCEventSubscriptionReconciler {
    * ID may be another subscription's.
    */
   async #deleteStale(
-    sub: Sub,
+    work: Reconciling<Sub>,
     status: BMCEventSubscriptionStatus,
     access: HostAccess,
     listing: Subscription[] | undefined,
     ctx: ReconcileContext,
   ) {
+    const sub = work.object;
     const stale = status.staleSubscriptionIDs ?? [];
     if (stale.length === 0) return;
     listing ??= await this.#d.provisioner.listSubscriptions(access, ctx.signal);
@@ -611,53 +611,15 @@ export class BMCEventSubscriptionReconciler {
     }
     this.#forgetOwner(sub, stale);
     delete status.staleSubscriptionIDs;
-    await this.#status.write(sub, status, ctx.signal);
-  }
-
-  async #fail(sub: Sub, status: BMCEventSubscriptionStatus, error: unknown, ctx: ReconcileContext): Promise<Result> {
-    if (error instanceof WaitError && error.registering && isYoung(sub, new Date(this.#now()))) {
-      // The host is being registered right now; its status change requeues this subscription. Writing
-      // "waiting" here would only cost an API write per resource when many are created at once.
-      return {};
-    }
-    if (error instanceof WaitError && error.reason === "HostNotFound") {
-      // Applied together with its host, whose watch event has not arrived yet: wait a moment quietly.
-      const grace = missingHostGrace(sub, new Date(this.#now()));
-      if (grace !== undefined) return { requeueAfter: grace };
-    }
-    const { reason, terminal } =
-      error instanceof WaitError
-        ? { reason: error.reason, terminal: false }
-        : error instanceof SecretMissingError
-          ? { reason: "SecretNotFound", terminal: false }
-          : error instanceof DuplicateError
-            ? { reason: "DuplicateSubscription", terminal: false }
-            : classifyFailure(error);
-    const message = sanitizeErrorMessage(messageOf(error));
-    status.errorMessage = message;
-    status.error = message;
-    status.observedGeneration = sub.metadata.generation;
-    setReady(status, false, reason, message, sub.metadata.generation);
-    await this.#status.write(sub, status, ctx.signal);
-    ctx.logger.warn({ reason, terminal }, message);
-    if (!(error instanceof WaitError)) {
-      this.#d.events.event(sub, { type: "Warning", reason, action: "CreateSubscription", note: message });
-    }
-    if (terminal) throw new TerminalError(message, { cause: error });
-    // Waiting for a host, a Secret or the duplicate's deletion: retried with backoff, and the host's or
-    // Secret's next change requeues sooner.
-    throw error;
+    await work.writeStatus(status);
   }
 
   /**
    * Deletes every BMC subscription of this resource, recorded or not (best
-   * effort when the host is gone), then releases the finalizer.
+   * effort when the host is gone), before the finalizer goes.
    */
-  async #finalize(sub: Sub, ctx: ReconcileContext): Promise<Result> {
-    if (!hasFinalizer(sub, BMC_EVENT_SUBSCRIPTION_FINALIZER)) {
-      this.#forgetThrough(sub);
-      return {};
-    }
+  protected override async cleanUp(work: Reconciling<Sub>, ctx: ReconcileContext): Promise<void> {
+    const sub = work.object;
     const status = structuredClone(sub.status ?? {});
     const recorded = [status.subscriptionID, ...(status.staleSubscriptionIDs ?? [])].filter((id): id is string => !!id);
     const namespace = sub.metadata.namespace ?? "";
@@ -708,15 +670,7 @@ export class BMCEventSubscriptionReconciler {
         const hostGone =
           (error instanceof ProvisionerError && error.kind === "HostNotFound") ||
           (error instanceof HostAccessError && error.reason !== "InvalidCredentials");
-        if (!hostGone) {
-          const message = sanitizeErrorMessage(`deleting the subscription failed: ${messageOf(error)}`);
-          status.errorMessage = message;
-          status.error = message;
-          setReady(status, false, "DeleteFailed", message, sub.metadata.generation);
-          await this.#status.write(sub, status, ctx.signal);
-          this.#d.events.event(sub, { type: "Warning", reason: "DeleteFailed", action: "DeleteSubscription", note: message });
-          throw error;
-        }
+        if (!hostGone) throw error;
         leftBehind = sanitizeErrorMessage(messageOf(error));
       }
     }
@@ -728,16 +682,45 @@ export class BMCEventSubscriptionReconciler {
         note: `Released without deleting subscription ${recorded.join(", ")} from the BMC: ${leftBehind}`,
       });
     }
-    const released = await removeFinalizer(this.#d.client, BMC_EVENT_SUBSCRIPTIONS, sub, BMC_EVENT_SUBSCRIPTION_FINALIZER, {
-      signal: ctx.signal,
-    });
-    this.#written.record(released);
+  }
+
+  protected override released(sub: Sub): void {
     this.#lastChecked.delete(objectKey(sub));
     this.#neverAttempted.delete(sub.metadata.uid ?? objectKey(sub));
     this.#forgetOwner(sub);
     this.#forgetThrough(sub);
-    return {};
   }
+}
+
+/**
+ * Adds the BMCEventSubscription controller to `manager`. It reconciles a
+ * subscription on a change of its spec or its deletion, a change of its host
+ * or of its headers Secret, and the deletion of another subscription of the
+ * host with the same destination and context, which lets it go ahead.
+ */
+export function setUpBMCEventSubscriptionController(
+  manager: Manager,
+  deps: Omit<BMCEventSubscriptionControllerDeps, "subscriptions"> & { secretCache: Informer<Secret>; workers: number },
+): { subscriptions: Informer<BMCEventSubscription>; reconciler: BMCEventSubscriptionReconciler; controller: Controller } {
+  const subscriptions = manager.informer(BMC_EVENT_SUBSCRIPTIONS);
+  subscriptions.addIndex(SUBSCRIPTIONS_BY_HOST, (s) => [subscriptionHostKey(s)]);
+  subscriptions.addIndex(SUBSCRIPTIONS_BY_SECRET, subscriptionSecretKeys);
+  const reconciler = new BMCEventSubscriptionReconciler({ ...deps, subscriptions });
+  const controller = reconciler
+    .controller(manager, "bmceventsubscription", deps.workers)
+    .watch(deps.hosts, {
+      map: (host) => subscriptions.byIndex(SUBSCRIPTIONS_BY_HOST, objectKey(host)).map(refOf),
+      predicates: [resourceVersionChanged],
+    })
+    .watch(deps.secretCache, {
+      map: (secret) => subscriptions.byIndex(SUBSCRIPTIONS_BY_SECRET, objectKey(secret)).map(refOf),
+      predicates: [resourceVersionChanged],
+    })
+    .watch(subscriptions, {
+      map: (gone) => sameTargetSubscriptions(subscriptions, gone).map(refOf),
+      predicates: [{ add: () => false, update: () => false }],
+    });
+  return { subscriptions, reconciler, controller };
 }
 
 /** The headers Secret does not exist (yet). */

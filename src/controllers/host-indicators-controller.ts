@@ -20,22 +20,13 @@ import { type HostIndicators, type HostIndicatorsStatus, REFRESH_INDICATORS_ANNO
 import { API_VERSION } from "../api/meta.ts";
 import type { HostAccess, HostRegistration } from "../provisioner/provisioner.ts";
 import { ProvisionerError } from "../provisioner/provisioner.ts";
-import {
-  type Informer,
-  isAlreadyExists,
-  isNotFound,
-  type KubeClient,
-  objectKey,
-  type ReconcileContext,
-  type Request,
-  type Result,
-  rfc3339,
-} from "../runtime/index.ts";
+import { type Informer, isAlreadyExists, type Manager, refOf, resourceVersionChanged, isConflict, isNotFound, type KubeClient, objectKey, type Permission, permissionOn, type ReconcileContext, type Request, type Result, rfc3339 } from "../runtime/index.ts";
 import { messageOf, sanitizeErrorMessage } from "./error-message.ts";
 import type { HostAccessResolver } from "./host-access-resolver.ts";
-import { HOST_INDICATORS } from "./resources.ts";
+import { BARE_METAL_HOSTS, HOST_INDICATORS } from "./resources.ts";
+import { READ_ONLY_SECRET_READER_PERMISSIONS } from "./secret-reader.ts";
 import { StatusWriter } from "./status-writer.ts";
-import { WrittenVersions } from "./written-versions.ts";
+import { StaleCacheGuard } from "./stale-cache-guard.ts";
 
 /** The label on every HostIndicators object the operator creates. */
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
@@ -97,14 +88,14 @@ function isSettled(error: unknown): boolean {
 /** Reconciles the HostIndicators object of each BareMetalHost; requests are keyed by the host. */
 export class HostIndicatorsReconciler {
   readonly #d: HostIndicatorsControllerDeps;
-  readonly #written = new WrittenVersions();
+  readonly #guard = new StaleCacheGuard();
   readonly #status: StatusWriter<HostIndicators>;
   /** Host key → the fingerprint this process last published, for a cache that has not caught up yet. */
   readonly #fingerprints = new Map<string, string>();
 
   constructor(deps: HostIndicatorsControllerDeps) {
     this.#d = deps;
-    this.#status = new StatusWriter(deps.client, HOST_INDICATORS, this.#written);
+    this.#status = new StatusWriter(deps.client, HOST_INDICATORS, this.#guard);
   }
 
   readonly reconcile = async (request: Request, ctx: ReconcileContext): Promise<Result> => {
@@ -144,6 +135,8 @@ export class HostIndicatorsReconciler {
       ctx.logger.info({ nodeID: lights.provisioningID, indicators: lights.indicators.length }, "published the host's lights");
       return {};
     } catch (error) {
+      // Somebody changed the object since it was read: retried (with backoff) on a newer copy.
+      if (isConflict(error)) throw error;
       const message = sanitizeErrorMessage(messageOf(error));
       status.errorMessage = message;
       if (isSettled(error)) {
@@ -191,7 +184,6 @@ export class HostIndicatorsReconciler {
     };
     try {
       const created = await this.#d.client.create(HOST_INDICATORS, object, { signal: ctx.signal });
-      this.#written.record(created);
       return created;
     } catch (error) {
       if (!isAlreadyExists(error)) throw error;
@@ -199,3 +191,30 @@ export class HostIndicatorsReconciler {
     }
   }
 }
+
+/**
+ * Adds the HostIndicators publisher to `manager`: it reconciles each host
+ * (every change of it: the fingerprint decides what matters) and the host of
+ * each light list that changes or goes.
+ */
+export function setUpHostIndicatorsPublisher(manager: Manager, deps: HostIndicatorsControllerDeps & { workers: number }): HostIndicatorsReconciler {
+  const publisher = new HostIndicatorsReconciler(deps);
+  manager
+    .controller({ name: "hostindicators", for: deps.hosts, reconcile: publisher.reconcile, maxConcurrentReconciles: deps.workers })
+    .watch(deps.published, { map: (object) => [refOf(object)], predicates: [resourceVersionChanged] });
+  return publisher;
+}
+
+/**
+ * The API calls of the HostIndicators publisher (metal3 mode): the hosts'
+ * and the light lists' informers, creating a light list (reading it when it
+ * exists already), deleting that of a deleted host, its status writes, and a
+ * GET of the host's credentials Secret; from which the RBAC manifests are
+ * generated.
+ */
+export const HOST_INDICATORS_PUBLISHER_PERMISSIONS: readonly Permission[] = [
+  permissionOn(BARE_METAL_HOSTS, ["list", "watch"]),
+  permissionOn(HOST_INDICATORS, ["list", "watch", "get", "create", "delete"]),
+  permissionOn(HOST_INDICATORS, ["patch"], { subresource: "status" }),
+  ...READ_ONLY_SECRET_READER_PERMISSIONS,
+];

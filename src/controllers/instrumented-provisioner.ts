@@ -6,12 +6,7 @@
  */
 import type { Registry } from "prom-client";
 import { Counter, Histogram } from "prom-client";
-import {
-  PROVISIONER_OPERATIONS,
-  type Provisioner,
-  ProvisionerError,
-  type ProvisionerOperation,
-} from "../provisioner/provisioner.ts";
+import { PROVISIONER_OPERATIONS, type Provisioner, ProvisionerError, type ProvisionerOperation } from "../provisioner/provisioner.ts";
 
 /** A provisioner whose every call is counted in `registry`. */
 export function instrumentProvisioner(provisioner: Provisioner, registry: Registry): Provisioner {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ProvisionerError } from "../provisioner/provisioner.ts";
+import { ProvisionerError, type ProvisionerErrorKind } from "../provisioner/provisioner.ts";
 import { TerminalError } from "../runtime/index.ts";
 import { HostAccessError } from "./host-access.ts";
 import { InvalidHeadersError } from "./http-headers.ts";
@@ -16,28 +16,21 @@ export interface FailureClass {
   terminal: boolean;
 }
 
+/** The failure class of each provisioner error kind. */
+const PROVISIONER_FAILURES: Readonly<Record<ProvisionerErrorKind, FailureClass>> = {
+  HostNotFound: { reason: "HostNotRegistered", terminal: false },
+  IndicatorNotFound: { reason: "UnknownIndicator", terminal: true },
+  Rejected: { reason: "BMCRejected", terminal: false },
+  Unauthorized: { reason: "BMCUnauthorized", terminal: false },
+  Unsupported: { reason: "UnsupportedBMC", terminal: true },
+  Transient: { reason: "BMCUnavailable", terminal: false },
+  SubscriptionLimit: { reason: "BMCSubscriptionLimit", terminal: false },
+  ProvisionerUnavailable: { reason: "ProvisionerUnavailable", terminal: false },
+};
+
 /** Classifies a reconcile failure. */
 export function classifyFailure(error: unknown): FailureClass {
-  if (error instanceof ProvisionerError) {
-    switch (error.kind) {
-      case "HostNotFound":
-        return { reason: "HostNotRegistered", terminal: false };
-      case "IndicatorNotFound":
-        return { reason: "UnknownIndicator", terminal: true };
-      case "Rejected":
-        return { reason: "BMCRejected", terminal: false };
-      case "Unauthorized":
-        return { reason: "BMCUnauthorized", terminal: false };
-      case "Unsupported":
-        return { reason: "UnsupportedBMC", terminal: true };
-      case "Transient":
-        return { reason: "BMCUnavailable", terminal: false };
-      case "SubscriptionLimit":
-        return { reason: "BMCSubscriptionLimit", terminal: false };
-      case "ProvisionerUnavailable":
-        return { reason: "ProvisionerUnavailable", terminal: false };
-    }
-  }
+  if (error instanceof ProvisionerError) return { ...PROVISIONER_FAILURES[error.kind] };
   if (error instanceof HostAccessError) return { reason: error.reason, terminal: error.reason === "InvalidSpec" };
   if (error instanceof InvalidHeadersError) return { reason: "InvalidHeaders", terminal: true };
   if (error instanceof TerminalError) return { reason: "Invalid", terminal: true };

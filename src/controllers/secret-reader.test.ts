@@ -8,8 +8,12 @@ const secret = (resourceVersion: string, password: string): Secret => ({
   stringData: { password },
 });
 
-/** A reader over a cache that holds `cached` once the labelling patch has been sent. */
-function readerWith(patched: Secret, cachedAfterPatch: Secret | undefined) {
+/**
+ * A reader over a cache that holds `cachedAfterPatch` once the first labelling
+ * patch has been sent; the patches answer `answers` in turn (the API server's
+ * copy at that moment).
+ */
+function readerWith(answers: Secret[], cachedAfterPatch: Secret | undefined) {
   let cache: Secret | undefined;
   const patches: unknown[] = [];
   const informer = { get: () => cache } as unknown as Informer<Secret>;
@@ -17,31 +21,34 @@ function readerWith(patched: Secret, cachedAfterPatch: Secret | undefined) {
     patch: (_resource: unknown, _ref: unknown, body: unknown) => {
       patches.push(body);
       cache = cachedAfterPatch; // the watch delivered before the answer was read
-      return Promise.resolve(patched);
+      return Promise.resolve(answers[patches.length - 1]!);
     },
   } as unknown as KubeClient;
   return { reader: new SecretReader(client, informer, silentLogger), patches };
 }
 
+const LABEL = { metadata: { labels: { [SECRET_WATCH_LABEL]: SECRET_WATCH_LABEL_VALUE } } };
+
 describe("SecretReader", () => {
   it("labels a Secret it has not cached, and reads it from the labelling's answer", async () => {
-    const { reader, patches } = readerWith(secret("5", "a"), undefined);
+    const { reader, patches } = readerWith([secret("5", "a")], undefined);
     const read = await reader.get({ namespace: "fleet", name: "bmc" });
     assert.equal(read?.metadata?.resourceVersion, "5");
-    assert.deepEqual(patches, [{ metadata: { labels: { [SECRET_WATCH_LABEL]: SECRET_WATCH_LABEL_VALUE } } }]);
+    assert.deepEqual(patches, [LABEL]);
   });
 
-  it("uses the cache's copy when the watch brought a newer one before the labelling's answer", async () => {
-    const { reader } = readerWith(secret("5", "a"), secret("7", "b"));
-    const read = await reader.get({ namespace: "fleet", name: "bmc" });
-    assert.equal(read?.metadata?.resourceVersion, "7");
-    assert.equal(read?.stringData?.password, "b");
+  it("keeps the answer, with no second request, when the cache shows that same version", async () => {
+    const { reader, patches } = readerWith([secret("5", "a")], secret("5", "a"));
+    assert.equal((await reader.get({ namespace: "fleet", name: "bmc" }))?.metadata?.resourceVersion, "5");
+    assert.equal(patches.length, 1);
   });
 
-  it("keeps the answer when the cache's copy is the same or older", async () => {
-    for (const cached of [secret("5", "a"), secret("4", "old")]) {
-      const { reader } = readerWith(secret("5", "a"), cached);
-      assert.equal((await reader.get({ namespace: "fleet", name: "bmc" }))?.metadata?.resourceVersion, "5");
+  it("reads the Secret again when the cache shows another version than the answer, newer or older: versions are not ordered", async () => {
+    for (const cached of [secret("7", "b"), secret("4", "old")]) {
+      const { reader, patches } = readerWith([secret("5", "a"), secret("7", "b")], cached);
+      const read = await reader.get({ namespace: "fleet", name: "bmc" });
+      assert.equal(read?.stringData?.password, "b", "what the API server holds now");
+      assert.deepEqual(patches, [LABEL, LABEL]);
     }
   });
 });

@@ -13,7 +13,6 @@
  * @module
  */
 import { isNotFound, type Informer, type KubeClient, type Logger, type ObjectRef, type Permission, permissionOn, SECRETS, type Secret } from "../runtime/index.ts";
-import { isNewer } from "./resource-version.ts";
 
 /** The label that makes a Secret visible to the operator's cache. */
 export const SECRET_WATCH_LABEL = "environment.metal3.io";
@@ -58,19 +57,22 @@ export class SecretReader {
     // Not in the cache: unlabelled (or labelled a moment ago and not yet
     // watched, when the patch changes nothing).
     try {
-      const secret = await this.#client.patch(
-        SECRETS,
-        ref,
-        { metadata: { labels: { [SECRET_WATCH_LABEL]: SECRET_WATCH_LABEL_VALUE } } },
-        { type: "merge", signal },
-      );
+      const secret = await this.#label(ref, signal);
       this.#logger.info({ secretName: `${ref.namespace}/${ref.name}` }, `labelled Secret ${SECRET_LABEL_SELECTOR} so that its changes are watched`);
-      // The watch may have delivered the labelled Secret, and a change after it, before this answer.
+      // The watch may have delivered the labelled Secret, and a change after it, before this answer;
+      // or an older copy. Versions are not ordered: when the cache shows another one, the Secret is
+      // read again (labelling again changes nothing and answers with what the API server holds now).
       const meanwhile = this.#informer.get(ref);
-      return meanwhile && isNewer(meanwhile, secret) ? meanwhile : secret;
+      if (!meanwhile || meanwhile.metadata?.resourceVersion === secret.metadata?.resourceVersion) return secret;
+      return await this.#label(ref, signal);
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
     }
+  }
+
+  /** Labels the Secret (no change when it is labelled already); answers with the Secret. */
+  #label(ref: Required<ObjectRef>, signal?: AbortSignal): Promise<Secret> {
+    return this.#client.patch(SECRETS, ref, { metadata: { labels: { [SECRET_WATCH_LABEL]: SECRET_WATCH_LABEL_VALUE } } }, { type: "merge", signal });
   }
 }

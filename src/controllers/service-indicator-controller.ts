@@ -9,40 +9,16 @@
  * @module
  */
 import type { BareMetalHost, HostIndicator } from "../api/baremetalhost.ts";
-import {
-  type BareMetalHostServiceIndicator,
-  SERVICE_INDICATOR_FINALIZER,
-  type ServiceIndicatorStatus,
-} from "../api/baremetalhost-service-indicator.ts";
+import { type BareMetalHostServiceIndicator, SERVICE_INDICATOR_FINALIZER, type ServiceIndicatorStatus } from "../api/baremetalhost-service-indicator.ts";
 import { type Provisioner, ProvisionerError } from "../provisioner/provisioner.ts";
-import {
-  addFinalizer,
-  type EventRecorder,
-  findStatusCondition,
-  hasFinalizer,
-  type Informer,
-  isDeleting,
-  isStatusConditionTrue,
-  type KubeClient,
-  objectKey,
-  type Predicate,
-  type ReconcileContext,
-  type Request,
-  type Result,
-  removeFinalizer,
-  rfc3339,
-  TerminalError,
-} from "../runtime/index.ts";
+import { type Controller, EVENT_RECORDER_PERMISSIONS, type EventRecorder, findStatusCondition, hasFinalizer, type Informer, isDeleting, isStatusConditionTrue, type KubeClient, type KubeObject, type Manager, objectKey, type Permission, permissionOn, type ReconcileContext, refOf, type Request, resourceVersionChanged, type Result, rfc3339, TerminalError } from "../runtime/index.ts";
 import { messageOf, sanitizeErrorMessage } from "./error-message.ts";
-import { setReady } from "./ready-condition.ts";
-import { isYoung, missingHostGrace } from "./object-age.ts";
 import type { HostAccessResolver } from "./host-access-resolver.ts";
-import { classifyFailure } from "./reasons.ts";
+import { setReady } from "./ready-condition.ts";
+import { type Reconciling, ResourceReconciler } from "./resource-reconciler.ts";
 import { BARE_METAL_HOSTS, SERVICE_INDICATORS } from "./resources.ts";
-import { StatusWriter } from "./status-writer.ts";
-import { STALE_CACHE_FALLBACK_MS, WrittenVersions } from "./written-versions.ts";
-import { EVENT_RECORDER_PERMISSIONS, type Permission, permissionOn } from "../runtime/index.ts";
-import { SECRET_READER_PERMISSIONS } from "./secret-reader.ts";
+import { READ_ONLY_SECRET_READER_PERMISSIONS, SECRET_READER_PERMISSIONS } from "./secret-reader.ts";
+import { cachedHost, WaitingForHostError } from "./waiting-for-host.ts";
 
 /** Index of indicators by the key (`namespace/name`) of their host. */
 export const INDICATORS_BY_HOST = "host";
@@ -90,97 +66,65 @@ export interface ServiceIndicatorControllerDeps {
 type Indicator = BareMetalHostServiceIndicator;
 
 /** Reconciles BareMetalHostServiceIndicators. */
-export class ServiceIndicatorReconciler {
+export class ServiceIndicatorReconciler extends ResourceReconciler<Indicator, ServiceIndicatorStatus> {
   readonly #d: ServiceIndicatorControllerDeps;
-  readonly #written = new WrittenVersions();
-  readonly #status: StatusWriter<Indicator>;
 
   constructor(deps: ServiceIndicatorControllerDeps) {
+    // Waiting for the host: not retried; the host's next change requeues the indicator.
+    const waitingForHost = { event: true, retry: false };
+    const actions = { sync: "SwitchLight", cleanUp: "SwitchLight" };
+    super({ ...deps, resource: SERVICE_INDICATORS, cache: deps.indicators, finalizer: SERVICE_INDICATOR_FINALIZER, actions, waitingForHost });
     this.#d = deps;
-    this.#status = new StatusWriter(deps.client, SERVICE_INDICATORS, this.#written);
   }
 
-  /**
-   * Passes the update that shows this reconciler its own last write, when a
-   * reconcile was put off because the cache was behind it; for the
-   * controller's predicates.
-   */
-  get cacheCaughtUp(): Predicate {
-    return this.#written.caughtUp;
+  protected override noteError(status: ServiceIndicatorStatus, message: string | undefined, indicator: Indicator): void {
+    if (message === undefined) delete status.errorMessage;
+    else status.errorMessage = message;
+    status.observedGeneration = indicator.metadata.generation;
   }
 
-  /** The reconcile function, for a controller. */
-  readonly reconcile = async (request: Request, ctx: ReconcileContext): Promise<Result> => {
-    const cached = this.#d.indicators.get(request);
-    if (!cached) {
-      this.#written.forget(objectKey({ metadata: request }));
-      return {};
-    }
-    if (this.#written.isStale(cached)) return { requeueAfter: STALE_CACHE_FALLBACK_MS };
-    if (isDeleting(cached)) return this.#finalize(cached, ctx);
-
-    let indicator = cached;
+  protected override async sync(work: Reconciling<Indicator>, status: ServiceIndicatorStatus, ctx: ReconcileContext): Promise<Result> {
+    const indicator = work.object;
     const { spec } = indicator;
-    const generation = indicator.metadata.generation;
-    const status = structuredClone(indicator.status ?? {});
-
-    try {
-      // Another indicator of the same light came first: it keeps the light, this one waits.
-      const earlier = this.#earlierOfSameLight(indicator);
-      if (earlier) return await this.#refuseDuplicate(indicator, status, earlier, ctx);
-      // Looked up first, from the cache, even for a converged indicator: one whose host is
-      // gone, or no longer has that light, then says so.
-      const { host, entry } = this.#lookUp(indicator);
-      if (
-        status.on === spec.on &&
-        status.observedGeneration === generation &&
-        isStatusConditionTrue(status.conditions, "Ready") &&
-        hasFinalizer(indicator, SERVICE_INDICATOR_FINALIZER)
-      ) {
-        return {};
-      }
-      // The finalizer goes on once the host can be asked, before anything is changed on
-      // the BMC: while the host registers there is nothing to clean up, and a burst of
-      // new indicators then costs the API no writes until their hosts are ready. The
-      // light is read while the finalizer is written; a read leaves nothing to undo.
-      const finalized = hasFinalizer(indicator, SERVICE_INDICATOR_FINALIZER)
-        ? undefined
-        : addFinalizer(this.#d.client, SERVICE_INDICATORS, indicator, SERVICE_INDICATOR_FINALIZER, { signal: ctx.signal });
-      if (status.on === spec.on && provesLight(indicator)) {
-        // The record proves the light is as asked (only the finalizer was missing): no BMC call.
-        if (finalized) {
-          indicator = await finalized;
-          this.#written.record(indicator);
-        }
-        await this.#ready(indicator, status, spec.on, false, ctx);
-        return {};
-      }
-      const reading = (async () => {
-        const access = await this.#d.access.forHost(host, ctx.signal);
-        return { access, current: await this.#d.provisioner.getIndicator(access, entry.id, ctx.signal) };
-      })();
-      // Both settle before either outcome is acted on, so a failed read never leaves the finalizer write unobserved.
-      const [withFinalizer, read] = await Promise.allSettled([finalized, reading]);
-      if (withFinalizer.status === "rejected") throw withFinalizer.reason;
-      if (withFinalizer.value) {
-        indicator = withFinalizer.value;
-        this.#written.record(indicator);
-      }
-      if (read.status === "rejected") throw read.reason;
-      const { access, current } = read.value;
-      const isOn = current === "on" || current === "blinking";
-      if (isOn !== spec.on) {
-        await this.#d.provisioner.setIndicator(access, entry.id, spec.on ? "on" : "off", ctx.signal);
-        ctx.logger.info({ indicator: entry.id, on: spec.on }, "switched the light");
-      } else {
-        ctx.logger.info({ indicator: entry.id, on: spec.on }, "the light already was as asked");
-      }
-      await this.#ready(indicator, status, spec.on, isOn !== spec.on, ctx);
+    // Another indicator of the same light came first: it keeps the light, this one waits.
+    const earlier = this.#earlierOfSameLight(indicator);
+    if (earlier) return await this.#refuseDuplicate(work, status, earlier, ctx);
+    // Looked up first, from the cache, even for a converged indicator: one whose host is
+    // gone, or no longer has that light, then says so.
+    const { host, entry } = this.#lookUp(indicator);
+    const finalized = hasFinalizer(indicator, SERVICE_INDICATOR_FINALIZER);
+    if (status.on === spec.on && status.observedGeneration === indicator.metadata.generation && isStatusConditionTrue(status.conditions, "Ready") && finalized) {
       return {};
-    } catch (error) {
-      return this.#fail(indicator, status, error, ctx);
     }
-  };
+    // The finalizer goes on once the host can be asked, before anything is changed on
+    // the BMC: while the host registers there is nothing to clean up, and a burst of
+    // new indicators then costs the API no writes until their hosts are ready. The
+    // light is read while the finalizer is written; a read leaves nothing to undo.
+    if (status.on === spec.on && provesLight(indicator)) {
+      // The record proves the light is as asked (only the finalizer was missing): no BMC call.
+      await work.addFinalizer();
+      await this.#ready(work, status, spec.on, false);
+      return {};
+    }
+    const reading = (async () => {
+      const access = await this.#d.access.forHost(host, ctx.signal);
+      return { access, current: await this.#d.provisioner.getIndicator(access, entry.id, ctx.signal) };
+    })();
+    // Both settle before either outcome is acted on, so a failed read never leaves the finalizer write unobserved.
+    const [withFinalizer, read] = await Promise.allSettled([work.addFinalizer(), reading]);
+    if (withFinalizer.status === "rejected") throw withFinalizer.reason;
+    if (read.status === "rejected") throw read.reason;
+    const { access, current } = read.value;
+    const isOn = current === "on" || current === "blinking";
+    if (isOn !== spec.on) {
+      await this.#d.provisioner.setIndicator(access, entry.id, spec.on ? "on" : "off", ctx.signal);
+      ctx.logger.info({ indicator: entry.id, on: spec.on }, "switched the light");
+    } else {
+      ctx.logger.info({ indicator: entry.id, on: spec.on }, "the light already was as asked");
+    }
+    await this.#ready(work, status, spec.on, isOn !== spec.on);
+    return {};
+  }
 
   /** The first indicator of the same light, when it is not `indicator` itself. */
   #earlierOfSameLight(indicator: Indicator): Indicator | undefined {
@@ -199,18 +143,17 @@ export class ServiceIndicatorReconciler {
    * knows the light; the earlier one's deletion requeues this one, which then
    * reads the light before it switches it.
    */
-  async #refuseDuplicate(indicator: Indicator, status: ServiceIndicatorStatus, earlier: Indicator, ctx: ReconcileContext): Promise<Result> {
+  async #refuseDuplicate(work: Reconciling<Indicator>, status: ServiceIndicatorStatus, earlier: Indicator, ctx: ReconcileContext): Promise<Result> {
+    const indicator = work.object;
     const { id, hostRef } = indicator.spec;
     const message =
       `indicator "${id}" of BareMetalHost "${hostRef.name}" is already switched by BareMetalHostServiceIndicator ` +
       `"${earlier.metadata.name}", created earlier (${String(earlier.metadata.creationTimestamp)}); ` +
       "this one does nothing until that one is deleted";
     delete status.on;
-    status.errorMessage = message;
-    status.observedGeneration = indicator.metadata.generation;
+    this.noteError(status, message, indicator);
     setReady(status, false, "DuplicateIndicator", message, indicator.metadata.generation);
-    const written = await this.#status.write(indicator, status, ctx.signal);
-    if (written !== indicator) {
+    if (await work.writeStatus(status)) {
       ctx.logger.warn({ reason: "DuplicateIndicator", earlier: earlier.metadata.name }, message);
       this.#d.events.event(indicator, { type: "Warning", reason: "DuplicateIndicator", action: "SwitchLight", note: message });
     }
@@ -226,19 +169,18 @@ export class ServiceIndicatorReconciler {
         `spec.hostRef.namespace "${hostRef.namespace}" must be empty or the indicator's own namespace "${namespace}"`,
       );
     }
-    const host = this.#d.hosts.get({ namespace, name: hostRef.name });
-    if (!host) throw new MissingHostError(`BareMetalHost "${namespace}/${hostRef.name}" not found`, { reason: "HostNotFound" });
+    const host = cachedHost(this.#d.hosts, namespace, hostRef.name);
     const entries = this.#d.lightsOf ? this.#d.lightsOf(host) : host.status?.hardware?.indicators;
     if (!entries) {
       const ready = findStatusCondition(host.status?.conditions, "Ready");
       if (ready?.status === "False") {
         // Its registration failed: the cause (bad credentials, BMC down) is what the user must fix.
-        throw new MissingHostError(
+        throw new WaitingForHostError(
           `BareMetalHost "${namespace}/${hostRef.name}" could not be registered (${ready.reason}): ${ready.message}`,
           { reason: ready.reason },
         );
       }
-      throw new MissingHostError(`BareMetalHost "${namespace}/${hostRef.name}" has not listed its indicators yet`, {
+      throw new WaitingForHostError(`BareMetalHost "${namespace}/${hostRef.name}" has not listed its indicators yet`, {
         registering: ready === undefined,
       });
     }
@@ -255,14 +197,13 @@ export class ServiceIndicatorReconciler {
     return { host, entry };
   }
 
-  async #ready(indicator: Indicator, status: ServiceIndicatorStatus, on: boolean, switched: boolean, ctx: ReconcileContext) {
-    const now = (this.#d.now ?? (() => new Date()))();
+  async #ready(work: Reconciling<Indicator>, status: ServiceIndicatorStatus, on: boolean, switched: boolean) {
+    const indicator = work.object;
+    const now = this.now();
     status.on = on;
     status.lastUpdated = rfc3339(now);
-    delete status.errorMessage;
-    status.observedGeneration = indicator.metadata.generation;
-    setReady(status, true, on ? "LightOn" : "LightOff", `The light is ${on ? "on" : "off"}`, indicator.metadata.generation, now);
-    await this.#status.write(indicator, status, ctx.signal);
+    this.ready(status, indicator, on ? "LightOn" : "LightOff", `The light is ${on ? "on" : "off"}`, now);
+    await work.writeStatus(status);
     if (switched) {
       this.#d.events.event(indicator, {
         type: "Normal",
@@ -273,73 +214,74 @@ export class ServiceIndicatorReconciler {
     }
   }
 
-  async #fail(indicator: Indicator, status: ServiceIndicatorStatus, error: unknown, ctx: ReconcileContext): Promise<Result> {
-    if (error instanceof MissingHostError && error.registering && isYoung(indicator, this.#d.now?.() ?? new Date())) {
-      // The host is being registered right now; its status change requeues this indicator. Writing
-      // "waiting" here would only cost an API write per resource when many are created at once.
-      return {};
-    }
-    if (error instanceof MissingHostError && error.reason === "HostNotFound") {
-      // Applied together with its host, whose watch event has not arrived yet: wait a moment quietly.
-      const grace = missingHostGrace(indicator, this.#d.now?.() ?? new Date());
-      if (grace !== undefined) return { requeueAfter: grace };
-    }
-    const { reason, terminal } = error instanceof MissingHostError ? { reason: error.reason, terminal: false } : classifyFailure(error);
-    const message = sanitizeErrorMessage(messageOf(error));
-    status.errorMessage = message;
-    status.observedGeneration = indicator.metadata.generation;
-    setReady(status, false, reason, message, indicator.metadata.generation);
-    await this.#status.write(indicator, status, ctx.signal);
-    ctx.logger.warn({ reason, terminal }, message);
-    this.#d.events.event(indicator, { type: "Warning", reason, action: "SwitchLight", note: message });
-    if (error instanceof MissingHostError) return {}; // the host's next change requeues this indicator
-    if (terminal) throw new TerminalError(message, { cause: error });
-    throw error;
-  }
-
   /**
-   * Turns the light off (reading it first) and releases the finalizer. The
+   * Turns the light off (reading it first) before the finalizer goes. The
    * light is left alone only when the record proves it off: after a crash
    * between a switch and its record, `status.on` may say off while it is lit.
+   * A refused duplicate leaves the light to the earlier indicator of it.
    */
-  async #finalize(indicator: Indicator, ctx: ReconcileContext): Promise<Result> {
-    if (!hasFinalizer(indicator, SERVICE_INDICATOR_FINALIZER)) return {};
-    // A refused duplicate leaves the light to the earlier indicator of it.
-    const earlier = this.#earlierOfSameLight(indicator);
-    if (!earlier && !(indicator.status?.on === false && provesLight(indicator))) {
-      try {
-        const { host, entry } = this.#lookUp(indicator);
-        const access = await this.#d.access.forHost(host, ctx.signal);
-        const current = await this.#d.provisioner.getIndicator(access, entry.id, ctx.signal);
-        if (current !== "off") {
-          await this.#d.provisioner.setIndicator(access, entry.id, "off", ctx.signal);
-          this.#d.events.event(indicator, {
-            type: "Normal",
-            reason: "LightOff",
-            action: "TurnOff",
-            note: `Turned indicator ${entry.id} off before deleting the resource`,
-          });
-        }
-      } catch (error) {
-        const gone =
-          error instanceof MissingHostError ||
-          error instanceof TerminalError ||
-          (error instanceof ProvisionerError && (error.kind === "HostNotFound" || error.kind === "IndicatorNotFound"));
-        if (!gone) return this.#fail(indicator, structuredClone(indicator.status ?? {}), error, ctx);
+  protected override async cleanUp(work: Reconciling<Indicator>, ctx: ReconcileContext): Promise<void> {
+    const indicator = work.object;
+    if (this.#earlierOfSameLight(indicator) || (indicator.status?.on === false && provesLight(indicator))) return;
+    try {
+      const { host, entry } = this.#lookUp(indicator);
+      const access = await this.#d.access.forHost(host, ctx.signal);
+      const current = await this.#d.provisioner.getIndicator(access, entry.id, ctx.signal);
+      if (current !== "off") {
+        await this.#d.provisioner.setIndicator(access, entry.id, "off", ctx.signal);
         this.#d.events.event(indicator, {
-          type: "Warning",
-          reason: "LightNotTurnedOff",
+          type: "Normal",
+          reason: "LightOff",
           action: "TurnOff",
-          note: `Released without turning the light off: ${sanitizeErrorMessage(messageOf(error))}`,
+          note: `Turned indicator ${entry.id} off before deleting the resource`,
         });
       }
+    } catch (error) {
+      const gone =
+        error instanceof WaitingForHostError ||
+        error instanceof TerminalError ||
+        (error instanceof ProvisionerError && (error.kind === "HostNotFound" || error.kind === "IndicatorNotFound"));
+      if (!gone) throw error;
+      this.#d.events.event(indicator, {
+        type: "Warning",
+        reason: "LightNotTurnedOff",
+        action: "TurnOff",
+        note: `Released without turning the light off: ${sanitizeErrorMessage(messageOf(error))}`,
+      });
     }
-    const released = await removeFinalizer(this.#d.client, SERVICE_INDICATORS, indicator, SERVICE_INDICATOR_FINALIZER, {
-      signal: ctx.signal,
-    });
-    this.#written.record(released);
-    return {};
   }
+}
+
+/**
+ * Adds the indicator controller to `manager`. It reconciles an indicator on a
+ * change of its spec or its deletion, a change of its host (or of the host's
+ * light list, with `lightsOf`), and an indicator of the same light created or
+ * deleted, which changes which of them switches it.
+ */
+export function setUpServiceIndicatorController(
+  manager: Manager,
+  deps: Omit<ServiceIndicatorControllerDeps, "indicators"> & { workers: number },
+): { indicators: Informer<BareMetalHostServiceIndicator>; reconciler: ServiceIndicatorReconciler; controller: Controller } {
+  const indicators = manager.informer(SERVICE_INDICATORS);
+  indicators.addIndex(INDICATORS_BY_HOST, (i) => [indicatorHostKey(i)]);
+  indicators.addIndex(INDICATORS_BY_LIGHT, (i) => [indicatorLightKey(i)]);
+  const reconciler = new ServiceIndicatorReconciler({ ...deps, indicators });
+  const controller = reconciler
+    .controller(manager, "baremetalhostserviceindicator", deps.workers)
+    .watch(deps.hosts, {
+      map: (host) => indicatorsOfHost(indicators, host),
+      predicates: [resourceVersionChanged],
+    })
+    .watch(indicators, {
+      map: (indicator) => indicators.byIndex(INDICATORS_BY_LIGHT, indicatorLightKey(indicator)).map(refOf),
+      predicates: [{ update: () => false }],
+    });
+  return { indicators, reconciler, controller };
+}
+
+/** The indicators of the host named like `object` (a BareMetalHost, or its light list), for a watch's map. */
+export function indicatorsOfHost(indicators: Informer<BareMetalHostServiceIndicator>, object: KubeObject): Request[] {
+  return indicators.byIndex(INDICATORS_BY_HOST, objectKey(object)).map(refOf);
 }
 
 /**
@@ -360,19 +302,12 @@ export function provesLight(indicator: Indicator): boolean {
   return observed === generation || (isDeleting(indicator) && observed === generation - 1);
 }
 
-/** The host is missing or not registered yet; its next change requeues the indicator. */
-class MissingHostError extends Error {
-  override name = "MissingHostError";
-  /** True when the host exists and its first registration has not finished. */
-  readonly registering: boolean;
-  /** `HostNotFound`, `HostNotReady`, or the reason the host's registration failed. */
-  readonly reason: string;
-  constructor(message: string, options: { registering?: boolean; reason?: string } = {}) {
-    super(message);
-    this.registering = options.registering ?? false;
-    this.reason = options.reason ?? "HostNotReady";
-  }
-}
+/** The calls of the indicator controller on its own kind and the hosts' cache, in either mode. */
+const SERVICE_INDICATOR_OWN_PERMISSIONS: readonly Permission[] = [
+  permissionOn(SERVICE_INDICATORS, ["list", "watch", "patch"]),
+  permissionOn(SERVICE_INDICATORS, ["patch"], { subresource: "status" }),
+  permissionOn(BARE_METAL_HOSTS, ["list", "watch"]),
+];
 
 /**
  * The API calls of the BareMetalHostServiceIndicator controller (its
@@ -380,9 +315,17 @@ class MissingHostError extends Error {
  * credentials, Events), from which the RBAC manifests are generated.
  */
 export const SERVICE_INDICATOR_CONTROLLER_PERMISSIONS: readonly Permission[] = [
-  permissionOn(SERVICE_INDICATORS, ["list", "watch", "patch"]),
-  permissionOn(SERVICE_INDICATORS, ["patch"], { subresource: "status" }),
-  permissionOn(BARE_METAL_HOSTS, ["list", "watch"]),
+  ...SERVICE_INDICATOR_OWN_PERMISSIONS,
   ...SECRET_READER_PERMISSIONS,
+  ...EVENT_RECORDER_PERMISSIONS,
+];
+
+/**
+ * The same in metal3 mode, next to the Metal3 baremetal-operator that owns
+ * hosts and Secrets: hosts only watched, credentials read with a GET.
+ */
+export const METAL3_SERVICE_INDICATOR_CONTROLLER_PERMISSIONS: readonly Permission[] = [
+  ...SERVICE_INDICATOR_OWN_PERMISSIONS,
+  ...READ_ONLY_SECRET_READER_PERMISSIONS,
   ...EVENT_RECORDER_PERMISSIONS,
 ];

@@ -2,11 +2,18 @@
  * Writes an object's status through the `/status` subresource as a JSON merge
  * patch of only what changed, and nothing at all when nothing changed.
  *
+ * Every write is conditional: the patch carries the `metadata.resourceVersion`
+ * of the copy the reconcile decided on, and the API server refuses it with
+ * 409 Conflict when the object changed since (optimistic concurrency, as the
+ * API contract defines it). A refused write is not retried blindly on a copy
+ * the reconcile never looked at: the copy is marked superseded, and the
+ * reconcile runs again on the newer one once the cache shows it.
+ *
  * @module
  */
 import { isDeepStrictEqual } from "node:util";
-import { type KubeClient, type KubeObject, type Resource, refOf, retryOnConflict } from "../runtime/index.ts";
-import type { WrittenVersions } from "./written-versions.ts";
+import { isConflict, type KubeClient, type KubeObject, type Resource, refOf } from "../runtime/index.ts";
+import type { StaleCacheGuard } from "./stale-cache-guard.ts";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -33,31 +40,41 @@ export function mergePatchBetween(from: unknown, to: unknown): unknown {
   return patch;
 }
 
-/** Writes statuses of one resource, recording each write so that stale cache reads are recognised. */
+/** Writes statuses of one resource, telling the guard of each write (and each conflict). */
 export class StatusWriter<T extends KubeObject & { status?: object }> {
   readonly #client: KubeClient;
   readonly #resource: Resource<T>;
-  readonly #written: WrittenVersions;
+  readonly #guard: StaleCacheGuard;
 
-  constructor(client: KubeClient, resource: Resource<T>, written: WrittenVersions) {
+  constructor(client: KubeClient, resource: Resource<T>, guard: StaleCacheGuard) {
     this.#client = client;
     this.#resource = resource;
-    this.#written = written;
+    this.#guard = guard;
   }
 
   /**
-   * Makes the object's status `status`; returns the object as written, or
-   * `object` itself when its status already was `status` (no API call).
+   * Makes the object's status `status`, if the object is still at `object`'s
+   * resourceVersion; returns the object as written, or `object` itself when
+   * its status already was `status` (no API call).
+   *
+   * @throws {ApiError} 409 when the object changed since `object` was read.
    */
   async write(object: T, status: NonNullable<T["status"]>, signal?: AbortSignal): Promise<T> {
     const current = object.status ?? {};
     const cleaned = JSON.parse(JSON.stringify(status)) as object;
     if (isDeepStrictEqual(current, cleaned)) return object;
-    const patch = { status: mergePatchBetween(current, cleaned) };
-    const written = await retryOnConflict(() =>
-      this.#client.patchStatus(this.#resource, refOf(object), patch, { type: "merge", signal }),
-    );
-    this.#written.record(written);
-    return written;
+    const resourceVersion = object.metadata?.resourceVersion;
+    if (!resourceVersion) {
+      throw new TypeError(`${this.#resource.kind} "${object.metadata?.name}" has no resourceVersion: read it from the API before writing its status`);
+    }
+    const patch = { metadata: { resourceVersion }, status: mergePatchBetween(current, cleaned) };
+    try {
+      const written = await this.#client.patchStatus(this.#resource, refOf(object), patch, { type: "merge", signal });
+      this.#guard.wrote(object, written);
+      return written;
+    } catch (error) {
+      if (isConflict(error)) this.#guard.supersede(object);
+      throw error;
+    }
   }
 }

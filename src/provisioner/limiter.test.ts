@@ -98,14 +98,7 @@ describe("BmcCallLimiter", () => {
     const running = limiter.run("k", () => gate.promise);
     const controller = new AbortController();
     let ran = false;
-    const waiting = limiter.run(
-      "k",
-      () => {
-        ran = true;
-        return Promise.resolve();
-      },
-      controller.signal,
-    );
+    const waiting = limiter.run("k", () => Promise.resolve(void (ran = true)), controller.signal);
     const after = limiter.run("k", () => Promise.resolve("after"));
     assert.equal(limiter.waiting, 2);
     controller.abort(new Error("reconcile cancelled"));
@@ -145,14 +138,7 @@ describe("BmcCallLimiter", () => {
   it("rejects at once when the signal has already aborted", async () => {
     const limiter = new BmcCallLimiter();
     let ran = false;
-    const call = limiter.run(
-      "k",
-      () => {
-        ran = true;
-        return Promise.resolve();
-      },
-      AbortSignal.abort(new Error("already aborted")),
-    );
+    const call = limiter.run("k", () => Promise.resolve(void (ran = true)), AbortSignal.abort(new Error("already aborted")));
     await assert.rejects(call, /already aborted/);
     assert.equal(ran, false);
     assert.equal(limiter.waiting, 0);

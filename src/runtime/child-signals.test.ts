@@ -3,6 +3,13 @@ import { getEventListeners } from "node:events";
 import { describe, it } from "node:test";
 import { ChildSignals } from "./child-signals.ts";
 
+/** A parent and two open children of it. */
+function twoChildren() {
+  const parent = new AbortController();
+  const children = new ChildSignals(parent.signal);
+  return { parent, children, a: children.open(), b: children.open() };
+}
+
 describe("ChildSignals", () => {
   it("puts one listener on the parent however many children are open", () => {
     const parent = new AbortController();
@@ -15,10 +22,7 @@ describe("ChildSignals", () => {
   });
 
   it("aborts every open child with the parent's reason, and leaves closed ones alone", () => {
-    const parent = new AbortController();
-    const children = new ChildSignals(parent.signal);
-    const a = children.open();
-    const b = children.open();
+    const { parent, children, a, b } = twoChildren();
     b.close();
     const reason = new Error("shutting down");
     parent.abort(reason);
@@ -29,10 +33,7 @@ describe("ChildSignals", () => {
   });
 
   it("aborts one child alone, without touching the parent or its siblings", () => {
-    const parent = new AbortController();
-    const children = new ChildSignals(parent.signal);
-    const a = children.open();
-    const b = children.open();
+    const { parent, a, b } = twoChildren();
     a.abort(new Error("timed out"));
     assert.equal((a.signal.reason as Error).message, "timed out");
     assert.equal(b.signal.aborted, false);

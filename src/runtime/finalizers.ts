@@ -25,13 +25,7 @@ export function isDeleting(object: KubeObject): boolean {
  *
  * @throws {ApiError} 409 when the object changed since it was read; 422 when it is being deleted.
  */
-export async function addFinalizer<T extends KubeObject>(
-  client: KubeClient,
-  resource: Resource<T>,
-  object: T,
-  finalizer: string,
-  options: WriteOptions = {},
-): Promise<T> {
+export async function addFinalizer<T extends KubeObject>(client: KubeClient, resource: Resource<T>, object: T, finalizer: string, options: WriteOptions = {}): Promise<T> {
   if (hasFinalizer(object, finalizer)) return object;
   if (isDeleting(object)) {
     throw new Error(`Cannot add finalizer "${finalizer}" to ${resource.kind} "${object.metadata?.name}": it is being deleted`);
@@ -45,13 +39,7 @@ export async function addFinalizer<T extends KubeObject>(
  *
  * @throws {ApiError} 409 when the object changed since it was read.
  */
-export async function removeFinalizer<T extends KubeObject>(
-  client: KubeClient,
-  resource: Resource<T>,
-  object: T,
-  finalizer: string,
-  options: WriteOptions = {},
-): Promise<T> {
+export async function removeFinalizer<T extends KubeObject>(client: KubeClient, resource: Resource<T>, object: T, finalizer: string, options: WriteOptions = {}): Promise<T> {
   if (!hasFinalizer(object, finalizer)) return object;
   return writeFinalizers(client, resource, object, (object.metadata?.finalizers ?? []).filter((f) => f !== finalizer), options);
 }

@@ -29,6 +29,13 @@ function setup(options: { namespaces?: string[]; resyncPeriodMs?: number } = {})
   return { api, clock, registry, informer, seen };
 }
 
+/** Starts the informer and waits for its sync and the events of its list. */
+async function startSynced(informer: Informer<KubeObject>): Promise<void> {
+  informer.start();
+  await informer.waitForSync();
+  await settle();
+}
+
 describe("Informer", () => {
   it("lists, syncs, then watches from the list's resourceVersion and reports old and new objects", async () => {
     const { api, informer, seen } = setup();
@@ -50,9 +57,7 @@ describe("Informer", () => {
 
   it("resumes a watch that ended from the last resourceVersion seen, bookmarks included, without re-listing", async () => {
     const { api, informer } = setup();
-    informer.start();
-    await informer.waitForSync();
-    await settle();
+    await startSynced(informer);
     api.put("ns", "a");
     api.put("ns", "b", {}, true); // changes the resourceVersion without telling the watch
     api.bookmark();
@@ -68,9 +73,7 @@ describe("Informer", () => {
     api.put("ns", "keep");
     api.put("ns", "change");
     api.put("ns", "vanish");
-    informer.start();
-    await informer.waitForSync();
-    await settle();
+    await startSynced(informer);
     seen.length = 0;
     // While the watch misses them, the server changes.
     api.put("ns", "change", { spec: { host: "new" } }, true);
@@ -111,9 +114,7 @@ describe("Informer", () => {
     api.put("a", "x");
     api.put("b", "y");
     api.put("c", "ignored");
-    informer.start();
-    await informer.waitForSync();
-    await settle();
+    await startSynced(informer);
     assert.deepEqual(seen.sort(), ["add a/x", "add b/y"]);
     assert.deepEqual(api.calls.sort(), ["list a", "list b", "watch a@103", "watch b@103"]);
     api.put("c", "ignored2");
@@ -127,9 +128,7 @@ describe("Informer", () => {
     const { api, informer, seen } = setup({ namespaces: ["a", "b"] });
     api.put("a", "x");
     api.put("b", "y");
-    informer.start();
-    await informer.waitForSync();
-    await settle();
+    await startSynced(informer);
     seen.length = 0;
     api.failWatches = [];
     api.expireWatches(); // both expire; each namespace re-lists its own objects only
@@ -142,9 +141,7 @@ describe("Informer", () => {
   it("resyncs from the cache without calling the API, when asked to", async () => {
     const { api, clock, informer, seen } = setup({ resyncPeriodMs: 60_000 });
     api.put("ns", "a");
-    informer.start();
-    await informer.waitForSync();
-    await settle();
+    await startSynced(informer);
     const calls = api.calls.length;
     seen.length = 0;
     await clock.advance(60_000);
@@ -184,9 +181,7 @@ describe("Informer", () => {
       delete: (o) => handed.push(`delete ${o.spec?.host}`),
     });
     api.put("ns", "listed", { spec: { host: "h1" } });
-    informer.start();
-    await informer.waitForSync();
-    await settle();
+    await startSynced(informer);
     api.put("ns", "watched", { spec: { host: "h2" } });
     api.put("ns", "listed", { spec: { host: "h3" } });
     api.remove("ns", "watched");

@@ -13,6 +13,18 @@ function runScript(script: string): { lines: string[]; status: number | null } {
   return { lines: result.stdout.split("\n").filter(Boolean), status: result.status };
 }
 
+/** A destination that keeps what is written to it. */
+function collected(): { chunks: string[]; destination: Writable } {
+  const chunks: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk.toString());
+      callback();
+    },
+  });
+  return { chunks, destination };
+}
+
 describe("createLogger", () => {
   it("writes JSON lines to standard output and loses none when the process exits at once", () => {
     const { lines, status } = runScript(
@@ -28,13 +40,7 @@ describe("createLogger", () => {
   });
 
   it("redacts secret fields at the top level and one level down", () => {
-    const chunks: string[] = [];
-    const destination = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        chunks.push(chunk.toString());
-        callback();
-      },
-    });
+    const { chunks, destination } = collected();
     createLogger({ destination }).info({ password: "hunter2", bmc: { password: "hunter2", address: "redfish://x" } }, "creds");
     const line = JSON.parse(chunks.join("")) as { password: string; bmc: { password: string; address: string } };
     assert.equal(line.password, "[REDACTED]");
@@ -43,13 +49,7 @@ describe("createLogger", () => {
   });
 
   it("removes URLs' user information from every line, error messages and stacks included", () => {
-    const chunks: string[] = [];
-    const destination = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        chunks.push(chunk.toString());
-        callback();
-      },
-    });
+    const { chunks, destination } = collected();
     const log = createLogger({ destination, level: "trace" });
     const err = new Error("POST https://hook-user:Pa55-w0rd@events.example.com/x: 400");
     log.error({ err }, "Reconciler error");

@@ -1,16 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  and,
-  annotationsChanged,
-  deletionChanged,
-  deletionStarted,
-  finalizerRemoved,
-  generationChanged,
-  or,
-  type Predicate,
-  resourceVersionChanged,
-} from "./predicates.ts";
+import { and, annotationsChanged, deletionChanged, deletionStarted, finalizerRemoved, generationChanged, or, type Predicate, resourceVersionChanged } from "./predicates.ts";
 import type { KubeObject } from "./resource.ts";
 
 type Meta = NonNullable<KubeObject["metadata"]>;

@@ -11,6 +11,11 @@
  * emulated BMC itself), and write nothing to BMO's objects: every API write
  * to BareMetalHosts, Secrets and BMCEventSubscriptions is counted by the API
  * emulator and all of them are the test's own.
+ *
+ * The emulator authorizes with RBAC, and the operator runs with a token of
+ * the ServiceAccount of config/metal3/rbac (generated from the permissions
+ * metal3 mode's code declares): a call that install does not grant fails
+ * here, as in a cluster. The test's own client is the admin.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -22,13 +27,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
-import { startKubeApiServer, type RunningKubeApiServer } from "../../emulators/kube-apiserver/index.ts";
+import { renderKubeconfig, startKubeApiServer, type RunningKubeApiServer } from "../../emulators/kube-apiserver/index.ts";
 import { type RunningBmcFleet, startBmcFleet } from "../../emulators/redfish-bmc/index.ts";
 import type { BareMetalHost } from "../../src/api/baremetalhost.ts";
 import type { BareMetalHostServiceIndicator } from "../../src/api/baremetalhost-service-indicator.ts";
 import type { HostIndicators } from "../../src/api/host-indicators.ts";
 import { REFRESH_INDICATORS_ANNOTATION } from "../../src/api/host-indicators.ts";
 import { installManifests } from "../../src/api/install.ts";
+import { installPermissions, METAL3_INSTALL } from "../../src/api/rbac.ts";
 import { parseOperatorArgs } from "../../src/cli/operator-options.ts";
 import { type RunningOperator, startOperator } from "../../src/cli/run-operator.ts";
 import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS, HOST_INDICATORS, SERVICE_INDICATORS } from "../../src/controllers/resources.ts";
@@ -41,18 +47,21 @@ import {
   type KubeObject,
   kubeConfigFromString,
   NAMESPACES,
+  permittedCalls,
   SECRETS,
 } from "../../src/runtime/index.ts";
 import { ironicReleases, ironicSkipReason, type IronicServer, startIronic } from "../support/ironic.ts";
 import { IronicRequestLog } from "../support/ironic-operator-stack.ts";
 import { ensureKubectl } from "../support/kubectl.ts";
-import { waitFor } from "../support/operator-stack.ts";
+import { installOperatorRbac, waitFor } from "../support/operator-stack.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const BMO_CRDS = join(root, "..", "shared", "metal3-baremetal-operator", "crds");
 const NO_BMO_CRDS = existsSync(BMO_CRDS) ? false : "BMO's CRDs are not at ../shared/metal3-baremetal-operator/crds/ (relative to the repository root)";
 
 const NS = "metal3-e2e";
+/** Where config/metal3 installs the operator (its kustomization's namespace). */
+const OPERATOR_NS = "baremetal-operator-system";
 const CRDS = defineResource<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>({
   group: "apiextensions.k8s.io",
   version: "v1",
@@ -79,6 +88,8 @@ for (const release of ironicReleases()) {
     let images: string;
     let dir: string;
     let kubectlPath: string;
+    /** A kubeconfig as the ServiceAccount of config/metal3/rbac. */
+    let operatorKubeconfig: string;
     let operator: RunningOperator | undefined;
     let stopOperator: (() => Promise<void>) | undefined;
     const logLines: string[] = [];
@@ -234,10 +245,16 @@ for (const release of ironicReleases()) {
         "0",
         "--health-probe-bind-address",
         "0",
+        // As config/metal3's Deployment runs it: with the leader Lease in its own namespace.
+        "--leader-elect",
+        "--leader-election-namespace",
+        OPERATOR_NS,
+        "--retry-period",
+        "200ms",
       ]);
       const abort = new AbortController();
       const logger = createLogger({ level: "debug", destination: { write: (line: string) => void logLines.push(line) } });
-      const running = await startOperator(settings, { signal: abort.signal, kubeConfig: kubeConfigFromString(api.kubeconfig), logger, env: {} });
+      const running = await startOperator(settings, { signal: abort.signal, kubeConfig: kubeConfigFromString(operatorKubeconfig), logger, env: {} });
       operator = running;
       stopOperator = async () => {
         abort.abort();
@@ -287,7 +304,8 @@ for (const release of ironicReleases()) {
       await new Promise<void>((resolve) => imageServer.listen(0, "127.0.0.1", resolve));
       images = `http://127.0.0.1:${(imageServer.address() as AddressInfo).port}/images`;
       [api, fleet, ironic, kubectlPath] = await Promise.all([
-        startKubeApiServer({ port: 0 }),
+        // Over https: kubectl sends the admin's token only there.
+        startKubeApiServer({ port: 0, authorizationMode: "RBAC", tls: true }),
         startBmcFleet({ count: 2 }),
         startIronic({ release }),
         ensureKubectl(),
@@ -303,6 +321,12 @@ for (const release of ironicReleases()) {
         );
       }
       await installManifests(client, { install: "metal3" });
+      const certificateAuthority = kubeConfigFromString(api.kubeconfig).getCurrentCluster()?.caData;
+      operatorKubeconfig = renderKubeconfig(
+        api.url,
+        await installOperatorRbac(client, OPERATOR_NS, "config/metal3/rbac"),
+        certificateAuthority ? Buffer.from(certificateAuthority, "base64").toString("utf8") : undefined,
+      );
       await client.create(NAMESPACES, { metadata: { name: NS } });
 
       for (const host of HOSTS) nodes.set(host.name, await enrol(host));
@@ -539,6 +563,25 @@ for (const release of ironicReleases()) {
       bmoHostWrites++;
       await waitFor("the light list to go", () => client.list(HOST_INDICATORS, { namespace: NS }), (l) => !l.items.some((o) => o.metadata.name === name));
       assert.equal(writesTo("metal3.io/baremetalhosts"), bmoHostWrites);
+    });
+
+    it("publishes a light list again when somebody deletes it after this process published it", async () => {
+      const name = HOSTS[0].name;
+      const old = await client.get(HOST_INDICATORS, { namespace: NS, name });
+      await client.patch(HOST_INDICATORS, { namespace: NS, name }, { metadata: { annotations: { [REFRESH_INDICATORS_ANNOTATION]: "again" } } }, { type: "merge" });
+      const refreshed = await published(name, (o) => o.status?.fingerprint !== old.status?.fingerprint, "read again for the refresh");
+      // The annotation taken off: this process publishes the list again (and knows it did).
+      await client.patch(HOST_INDICATORS, { namespace: NS, name }, { metadata: { annotations: { [REFRESH_INDICATORS_ANNOTATION]: null } } }, { type: "merge" });
+      const before = await published(name, (o) => o.status?.fingerprint !== refreshed.status?.fingerprint, "read again without the annotation");
+      await client.delete(HOST_INDICATORS, { namespace: NS, name });
+      await published(name, (o) => o.metadata.uid !== before.metadata.uid && (o.status?.indicators?.length ?? 0) > 0, "published again");
+    });
+
+    it("made every call the metal3 install declares (and config/metal3/rbac grants), and no other", async () => {
+      await idle();
+      await stopOperator!();
+      const user = `system:serviceaccount:${OPERATOR_NS}:bmc-operator`;
+      assert.deepEqual(api.authorizedCalls(user), permittedCalls(installPermissions(METAL3_INSTALL)), "calls authorized for the operator vs the permissions declared");
     });
   });
 }

@@ -193,8 +193,14 @@ for (const release of ironicReleases()) {
       fleet.bmc(0).setLatency(700);
       try {
         // The first call holds the node's exclusive lock for several slow BMC requests.
+        const bmcRequests = fleet.bmc(0).stats().total;
         const holder = client.setIndicatorState(redfish.uuid, system, "on");
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        // Ironic holds the lock once it talks to the BMC for the holder.
+        const deadline = Date.now() + 15_000;
+        while (fleet.bmc(0).stats().total === bmcRequests) {
+          if (Date.now() > deadline) throw new Error("Ironic did not reach the BMC within 15 s");
+          await new Promise((resolve) => setTimeout(resolve, 10)); // a poll of observable state
+        }
         const locked = await impatient.getIndicatorState(redfish.uuid, system).then(
           () => undefined,
           (error: unknown) => error,

@@ -20,6 +20,20 @@ const NS = "some-namespace";
 
 let kubectlPath: string;
 let server: RunningKubeApiServer;
+
+/** Watch requests the emulator has received so far. */
+function watchRequests(): number {
+  return server.stats().byVerb.watch ?? 0;
+}
+
+/** Waits until a kubectl started after `before` was counted has opened its watch: what it waits for can then change. */
+async function kubectlWatching(before: number): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (watchRequests() <= before) {
+    if (Date.now() > deadline) throw new Error("kubectl did not open a watch within 15 s");
+    await new Promise((resolve) => setTimeout(resolve, 10)); // a poll of observable state, not a wait for time to pass
+  }
+}
 let workDir: string;
 
 interface Result {
@@ -212,8 +226,9 @@ describe("kubectl 1.35 against the emulator", () => {
       watch.stop();
     }
 
+    const watchesBefore = watchRequests();
     const waiting = kubectl(["wait", "--for=jsonpath={.spec.on}=true", `bmhsi/${name}`, "-n", NS, "--timeout=15s"]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await kubectlWatching(watchesBefore);
     await ok(["patch", "bmhsi", name, "-n", NS, "--type=merge", "-p", '{"spec":{"on":true}}']);
     const waited = await waiting;
     assert.equal(waited.code, 0, waited.stderr);
@@ -278,8 +293,9 @@ describe("kubectl 1.35 against the emulator", () => {
   });
 
   it("waits for a Ready condition set through the status subresource", async () => {
+    const watchesBefore = watchRequests();
     const waiting = kubectl(["wait", "--for=condition=Ready", "bes/worker-1-events", "-n", NS, "--timeout=15s"]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await kubectlWatching(watchesBefore);
     const status = { status: { observedGeneration: 1, conditions: [{ type: "Ready", status: "True", reason: "Subscribed", message: "subscribed", lastTransitionTime: "2026-01-01T00:00:00Z" }] } };
     await ok(["patch", "bes", "worker-1-events", "-n", NS, "--subresource=status", "--type=merge", "-p", JSON.stringify(status)]);
     const result = await waiting;
@@ -292,8 +308,9 @@ describe("kubectl 1.35 against the emulator", () => {
     await ok(["delete", "bmh", "ostest-worker-1", "-n", NS, "--wait=false"]);
     const deletion = await ok(["get", "bmh", "ostest-worker-1", "-n", NS, "-o", "jsonpath={.metadata.deletionTimestamp}"]);
     assert.match(deletion, /^\d{4}-\d\d-\d\dT/);
+    const watchesBefore = watchRequests();
     const waiting = kubectl(["wait", "--for=delete", "bmh/ostest-worker-1", "-n", NS, "--timeout=15s"]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await kubectlWatching(watchesBefore);
     await ok(["patch", "bmh", "ostest-worker-1", "-n", NS, "--type=merge", "-p", '{"metadata":{"finalizers":null}}']);
     const result = await waiting;
     assert.equal(result.code, 0, result.stderr);

@@ -4,7 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import type { Counter } from "prom-client";
 import type { BareMetalHost } from "../../src/api/baremetalhost.ts";
+import { NEW_HOST_GRACE_MS } from "../../src/controllers/object-age.ts";
 import { BARE_METAL_HOSTS, SERVICE_INDICATORS } from "../../src/controllers/resources.ts";
 import { defineResource, findStatusCondition, isNotFound, type KubeObject, SECRETS } from "../../src/runtime/index.ts";
 import { indicatorObject, isReady, type OperatorStack, startOperatorStack, waitFor } from "../support/operator-stack.ts";
@@ -32,6 +34,12 @@ before(async () => {
   await stack.startOperator();
 });
 after(() => stack.close());
+
+/** A controller's reconciles so far, of any result. */
+async function reconciles(controller: string): Promise<number> {
+  const metric = stack.operator!.manager.registry.getSingleMetric("controller_runtime_reconcile_total") as Counter | undefined;
+  return ((await metric?.get())?.values ?? []).filter((v) => v.labels.controller === controller).reduce((sum, v) => sum + v.value, 0);
+}
 
 async function registeredHost(namespace: string, name: string, index: number): Promise<BareMetalHost> {
   await stack.createHost(namespace, name, index);
@@ -126,7 +134,9 @@ describe("BareMetalHostServiceIndicator controller", () => {
     await stack.stopOperator();
     stack.fleet.resetStats();
     await stack.startOperator();
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Once the restarted operator has reconciled the indicator (and the rest) and is idle.
+    await waitFor("the restarted operator to reconcile the indicator", () => reconciles("baremetalhostserviceindicator"), (n) => n >= 1);
+    await stack.idle();
     assert.equal(stack.fleet.stats().total, 0, JSON.stringify(stack.fleet.stats()));
   });
 
@@ -154,7 +164,7 @@ describe("BareMetalHostServiceIndicator controller", () => {
     const bmc = stack.fleet.bmcs[1]!;
     await stack.create(SERVICE_INDICATORS, indicatorObject(ns, "locate", "worker-1", `${bmc.systemUUID}@system`, true));
     await readyWith(ns, "locate", true);
-    await new Promise((resolve) => setTimeout(resolve, 2_100)); // past the grace a new indicator gives its host
+    stack.advanceWallClock(NEW_HOST_GRACE_MS); // past the grace a new indicator gives its host
     await stack.client.delete(BARE_METAL_HOSTS, { namespace: ns, name: "worker-1" });
     const gone = await waitFor(
       "the missing host to be reported",

@@ -14,7 +14,7 @@ import { after, before, describe, it } from "node:test";
 import type { Counter } from "prom-client";
 import type { BMCEventSubscription } from "../../src/api/bmc-event-subscription.ts";
 import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS, SERVICE_INDICATORS } from "../../src/controllers/resources.ts";
-import { STALE_CACHE_FALLBACK_MS } from "../../src/controllers/written-versions.ts";
+import { STALE_CACHE_FALLBACK_MS } from "../../src/controllers/stale-cache-guard.ts";
 import { findStatusCondition, type Secret, SECRETS } from "../../src/runtime/index.ts";
 import { indicatorObject, isReady, type OperatorStack, startOperatorStack, subscriptionObject, waitFor } from "../support/operator-stack.ts";
 import { startWatchDelayProxy, type WatchDelayProxy } from "../support/watch-delay-proxy.ts";

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { BMCEventSubscription } from "../../src/api/bmc-event-subscription.ts";
+import { NEW_HOST_GRACE_MS } from "../../src/controllers/object-age.ts";
 import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS, SERVICE_INDICATORS } from "../../src/controllers/resources.ts";
 import { BMC_EVENT_SUBSCRIPTION_FINALIZER } from "../../src/api/bmc-event-subscription.ts";
 import type { Provisioner } from "../../src/provisioner/provisioner.ts";
@@ -195,7 +196,7 @@ describe("BMCEventSubscription controller", () => {
     await registered(ns, "worker-3", 3);
     await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscription(ns, "events", "worker-3"));
     await ready(ns, "events");
-    await new Promise((resolve) => setTimeout(resolve, 2_100)); // past the grace a new subscription gives its host
+    stack.advanceWallClock(NEW_HOST_GRACE_MS); // past the grace a new subscription gives its host
     await stack.client.delete(BARE_METAL_HOSTS, { namespace: ns, name: "worker-3" });
     const gone = await waitFor(
       "the missing host to be reported",

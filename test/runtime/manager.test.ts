@@ -132,9 +132,10 @@ describe("Manager against the API emulator", () => {
       const outcome = await a.done;
       assert.ok(outcome instanceof LeaderElectionLostError, `expected LeaderElectionLostError, got ${String(outcome)}`);
       assert.equal(a.manager.isLeader, false);
+      // Stopped: every controller's queue is shut down, so no key can be handed to a worker again.
+      assert.ok(a.manager.controllers.length > 0 && a.manager.controllers.every((c) => c.queue.shuttingDown), "the controllers stopped");
       const count = a.reconciled.length;
       await cluster.client.create(CONFIG_MAPS, { metadata: { namespace: "work", name: "after-loss" } });
-      await new Promise((resolve) => setTimeout(resolve, 100));
       assert.equal(a.reconciled.length, count, "nothing is reconciled after the loss");
     } finally {
       unblock();

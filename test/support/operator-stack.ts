@@ -75,18 +75,20 @@ export const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NAMESPACE}:bmc-op
 const root = join(import.meta.dirname, "..", "..");
 
 /**
- * Creates what config/rbac holds (ServiceAccount, roles and bindings) in
- * `namespace`, as `kubectl apply -k config/default` does (kustomize's
- * namespace replaces `system`, in bindings' subjects too), and returns a
- * token of the ServiceAccount from the TokenRequest API.
+ * Creates what an install's RBAC folder holds (ServiceAccount, roles and
+ * bindings; config/rbac unless `directory` says another) in `namespace`, as
+ * `kubectl apply -k` does (kustomize's namespace replaces `system`, in
+ * bindings' subjects too), and returns a token of its ServiceAccount
+ * `bmc-operator` from the TokenRequest API.
  */
-export async function installOperatorRbac(client: KubeClient, namespace = OPERATOR_NAMESPACE): Promise<string> {
-  const kustomization = parseYaml(readFileSync(join(root, "config", "rbac", "kustomization.yaml"), "utf8")) as { resources: string[] };
+export async function installOperatorRbac(client: KubeClient, namespace = OPERATOR_NAMESPACE, directory = "config/rbac"): Promise<string> {
+  const folder = join(root, ...directory.split("/"));
+  const kustomization = parseYaml(readFileSync(join(folder, "kustomization.yaml"), "utf8")) as { resources: string[] };
   await client.create(NAMESPACES, { metadata: { name: namespace } }).catch((error: unknown) => {
     if (!isAlreadyExists(error)) throw error;
   });
   for (const file of kustomization.resources) {
-    for (const document of parseAllDocuments(readFileSync(join(root, "config", "rbac", file), "utf8"))) {
+    for (const document of parseAllDocuments(readFileSync(join(folder, file), "utf8"))) {
       const object = document.toJS() as KubeObject & { apiVersion: string; kind: string; subjects?: { namespace?: string }[] };
       const [group, version] = object.apiVersion.includes("/") ? object.apiVersion.split("/") : ["", object.apiVersion];
       const namespaced = object.metadata?.namespace !== undefined;
@@ -125,6 +127,18 @@ export interface OperatorStack {
   createHost(namespace: string, name: string, index: number): Promise<BareMetalHost>;
   /** Creates an object (of any resource). */
   create<T extends KubeObject>(resource: Resource<T>, object: T): Promise<T>;
+  /**
+   * Moves the operator's wall clock (by which it judges objects' ages, as in
+   * the grace a new resource gives its host) `ms` on, instead of sleeping.
+   */
+  advanceWallClock(ms: number): void;
+  /**
+   * Waits until the operator's caches hold `objects` at their current
+   * versions (the watch delivered every change to them), and every
+   * controller's queue is empty with no reconcile running: what those changes
+   * would make it do, it has done.
+   */
+  idle(...objects: { resource: Resource<KubeObject>; ref: { namespace: string; name: string } }[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -145,6 +159,7 @@ export async function startOperatorStack(options: OperatorStackOptions = {}): Pr
   const operatorKubeConfig = kubeConfigFromString(operatorKubeconfig);
 
   let running: { abort: AbortController; done: Promise<void>; provisioner: Provisioner } | undefined;
+  let wallClockOffsetMs = 0;
 
   const stack: OperatorStack = {
     api,
@@ -169,6 +184,7 @@ export async function startOperatorStack(options: OperatorStackOptions = {}): Pr
       const operator = setUpOperator(manager, {
         provisioner,
         subscriptionCheckIntervalMs: run.subscriptionCheckIntervalMs ?? 0,
+        now: () => new Date(Date.now() + wallClockOffsetMs),
       });
       const abort = new AbortController();
       const done = manager.start(abort.signal);
@@ -213,6 +229,29 @@ export async function startOperatorStack(options: OperatorStackOptions = {}): Pr
     },
     create(resource, object) {
       return client.create(resource, object);
+    },
+    advanceWallClock(ms) {
+      wallClockOffsetMs += ms;
+    },
+    async idle(...objects) {
+      const operator = stack.operator;
+      if (!operator) throw new Error("the operator is not running");
+      const informers = [operator.hosts, operator.subscriptions, operator.indicators];
+      for (const { resource, ref } of objects) {
+        const informer = informers.find((i) => i?.resource.plural === resource.plural);
+        if (!informer) throw new Error(`the operator does not cache ${resource.plural}`);
+        const current = await client.get(resource, ref);
+        await waitFor(
+          `the operator's cache to show ${resource.plural} ${ref.name} at version ${current.metadata?.resourceVersion}`,
+          () => Promise.resolve(informer.get(ref)),
+          (cached) => cached?.metadata?.resourceVersion === current.metadata?.resourceVersion,
+        );
+      }
+      await waitFor(
+        "the operator's queues to be empty and its workers idle",
+        () => Promise.resolve(operator.manager.controllers.reduce((busy, c) => busy + c.queue.length + c.activeWorkers, 0)),
+        (busy) => busy === 0,
+      );
     },
     async close() {
       await stack.stopOperator();

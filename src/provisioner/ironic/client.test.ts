@@ -208,7 +208,8 @@ describe("IronicClient over HTTP", () => {
   });
 
   it("times out a request that gets no answer, and stops at once on abort", async () => {
-    handler = () => undefined; // never answers
+    let arrived: () => void = () => undefined;
+    handler = () => arrived(); // never answers; says it got the request
     const ironic = client({ timeoutMs: 200 });
     try {
       await assert.rejects(ironic.listIndicators("n1"), (error: unknown) => {
@@ -218,8 +219,11 @@ describe("IronicClient over HTTP", () => {
         return true;
       });
       const controller = new AbortController();
+      const received = new Promise<void>((resolve) => (arrived = resolve));
       const pending = ironic.listIndicators("n1", { signal: controller.signal });
-      setTimeout(() => controller.abort(new Error("stopped by test")), 20);
+      // Aborted while the request is out (the server has it), not before it is sent.
+      await received;
+      controller.abort(new Error("stopped by test"));
       await assert.rejects(pending, /stopped by test/);
     } finally {
       ironic.close();
@@ -253,9 +257,13 @@ describe("IronicClient over HTTP", () => {
 
   it("lets one caller's abort stop only that caller while the version is negotiated", async () => {
     let answerVersions: () => void = () => undefined;
+    let versionAsked: () => void = () => undefined;
+    const asked = new Promise<void>((resolve) => (versionAsked = resolve));
     const slow = createServer((req, res) => {
-      if (req.url === "/v1") answerVersions = () => versions(res);
-      else {
+      if (req.url === "/v1") {
+        answerVersions = () => versions(res);
+        versionAsked();
+      } else {
         res.writeHead(200, { "Content-Type": "application/json" });
         res.end(JSON.stringify({ indicators: [] }));
       }
@@ -266,7 +274,8 @@ describe("IronicClient over HTTP", () => {
       const controller = new AbortController();
       const aborted = ironic.listIndicators("n1", { signal: controller.signal });
       const patient = ironic.listIndicators("n1");
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Both wait for the version negotiation, which the server holds.
+      await asked;
       controller.abort(new Error("first caller gave up"));
       await assert.rejects(aborted, /first caller gave up/);
       answerVersions();
