@@ -133,11 +133,25 @@ export interface BMCEventSubscriptionControllerDeps {
   events: EventRecorder;
   /** How often to check that the BMC still holds each subscription, in ms; 0 (the default) never checks. */
   checkIntervalMs?: number;
+  /** Headers sent besides those of `httpHeadersRef` (the event receiver's token); none when unset. */
+  extraHeaders?: ExtraHeaders;
   now?: () => number;
   random?: () => number;
 }
 
 type Sub = BMCEventSubscription;
+
+/**
+ * Headers a subscription gets besides those of its `httpHeadersRef`, merged
+ * over them. A change of `version` re-creates the subscription on the BMC
+ * through the same crash-safe path as a change of the headers Secret.
+ */
+export interface ExtraHeaders {
+  /** Whether `subscription` gets extra headers (then a subscription found on the BMC cannot be adopted: its headers are unknown). */
+  appliesTo(subscription: BMCEventSubscription): boolean;
+  /** The headers and their version, or the name of what is still missing (the subscription then waits for it). */
+  get(subscription: BMCEventSubscription, signal: AbortSignal): Promise<{ headers: Record<string, string>; version: string } | { missing: string }>;
+}
 
 /** A reason to wait for something else to change, without a BMC call. */
 class WaitError extends Error {
@@ -287,7 +301,7 @@ export class BMCEventSubscriptionReconciler {
           type: "Normal",
           reason: "HeadersChanged",
           action: "RecreateSubscription",
-          note: `The headers Secret changed; creating the subscription again (old ID ${status.staleSubscriptionIDs.at(-1)})`,
+          note: `The headers (their Secret or the event token) changed; creating the subscription again (old ID ${status.staleSubscriptionIDs.at(-1)})`,
         });
       }
 
@@ -456,6 +470,16 @@ export class BMCEventSubscriptionReconciler {
 
   /** The headers to send and the version of the Secret they came from ("" without a Secret). */
   async #headers(sub: Sub, signal: AbortSignal): Promise<{ headers: Record<string, string>; version: string }> {
+    const own = await this.#refHeaders(sub, signal);
+    const extra = this.#d.extraHeaders;
+    if (!extra?.appliesTo(sub)) return own;
+    const more = await extra.get(sub, signal);
+    if ("missing" in more) throw new SecretMissingError(more.missing);
+    return { headers: { ...own.headers, ...more.headers }, version: `${own.version}+${more.version}` };
+  }
+
+  /** The headers of `httpHeadersRef` and the version of the Secret they came from ("" without a Secret). */
+  async #refHeaders(sub: Sub, signal: AbortSignal): Promise<{ headers: Record<string, string>; version: string }> {
     const ref = sub.spec.httpHeadersRef;
     if (!ref) return { headers: {}, version: "" };
     const namespace = sub.metadata.namespace ?? "";
@@ -499,7 +523,7 @@ export class BMCEventSubscriptionReconciler {
       let adopt: Subscription | undefined;
       for (const found of listing) {
         if (!this.#isMine(sub, found, claimed) || stale.has(found.id)) continue;
-        if (!adopt && !sub.spec.httpHeadersRef) adopt = found;
+        if (!adopt && !sub.spec.httpHeadersRef && !this.#d.extraHeaders?.appliesTo(sub)) adopt = found;
         else replaced.push(found.id);
       }
       if (adopt) {

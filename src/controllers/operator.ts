@@ -35,6 +35,7 @@ import {
 import { BareMetalHostReconciler, credentialsKey, HOSTS_BY_CREDENTIALS, REFRESH_ANNOTATION } from "./baremetalhost-controller.ts";
 import {
   BMCEventSubscriptionReconciler,
+  type ExtraHeaders,
   SUBSCRIPTIONS_BY_HOST,
   SUBSCRIPTIONS_BY_SECRET,
   sameTargetSubscriptions,
@@ -78,6 +79,8 @@ export interface OperatorOptions {
   maxConcurrentReconciles?: number;
   /** How often to check that BMCs still hold their subscriptions, in ms; 0 never checks. @default 0 */
   subscriptionCheckIntervalMs?: number;
+  /** Headers subscriptions get besides their `httpHeadersRef` ones (the event receiver's token). */
+  subscriptionExtraHeaders?: ExtraHeaders;
 }
 
 /** The informers the operator set up, for tests and tools; those of controllers that do not run are absent. */
@@ -156,6 +159,7 @@ export function setUpOperator(manager: Manager, options: OperatorOptions): Opera
       access,
       events: manager.eventRecorder("metal3.io/bmceventsubscription-controller"),
       checkIntervalMs: options.subscriptionCheckIntervalMs ?? 0,
+      ...(options.subscriptionExtraHeaders ? { extraHeaders: options.subscriptionExtraHeaders } : {}),
     });
     manager
       .controller({

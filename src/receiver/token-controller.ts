@@ -1,0 +1,186 @@
+/**
+ * Keeps each receiver-bound subscription's token Secret: creates it (owned by
+ * the subscription, so it goes with it) with a random token, and rotates the
+ * token when the subscription's `bmc-operator.metal3.io/rotate-event-token`
+ * annotation takes a new value. A rotation keeps the replaced token as
+ * `previous-token`, still accepted, until the subscription controller has
+ * re-created the BMC subscription with the new token and deleted the old one
+ * (its crash-safe header-change path: create the new, then delete the old),
+ * so no delivery is refused during the overlap; then it drops it.
+ *
+ * Also the `ExtraHeaders` the subscription controller merges over the
+ * `httpHeadersRef` headers: the token header, versioned by a hash of the
+ * token.
+ *
+ * @module
+ */
+import type { BMCEventSubscription } from "../api/bmc-event-subscription.ts";
+import type { ExtraHeaders } from "../controllers/bmc-event-subscription-controller.ts";
+import {
+  isAlreadyExists,
+  isDeleting,
+  isNotFound,
+  type Informer,
+  type KubeClient,
+  objectKey,
+  type ReconcileContext,
+  type Request,
+  type Result,
+  SECRETS,
+  type Secret,
+} from "../runtime/index.ts";
+import {
+  currentToken,
+  isTokenSecretOf,
+  newToken,
+  PREVIOUS_TOKEN_KEY,
+  ROTATE_TOKEN_ANNOTATION,
+  ROTATED_FOR_ANNOTATION,
+  secretValue,
+  TOKEN_FOR_LABEL,
+  TOKEN_HEADER,
+  tokenSecretName,
+  tokenVersion,
+} from "./event-token.ts";
+import { isReceiverDestination } from "./receiver-url.ts";
+
+/** What the token controller needs. */
+export interface TokenControllerDeps {
+  client: KubeClient;
+  subscriptions: Informer<BMCEventSubscription>;
+  /** The token Secrets' cache (Secrets labelled with {@link TOKEN_FOR_LABEL}). */
+  secrets: Informer<Secret>;
+  receiverUrl: URL;
+}
+
+/** Whether the subscription sends its events to the receiver. */
+export function aimedAtReceiver(subscription: BMCEventSubscription, receiverUrl: URL): boolean {
+  return isReceiverDestination(subscription.spec?.destination ?? "", receiverUrl);
+}
+
+/** The token Secret of a subscription, from the cache, if it is really its own. */
+export function tokenSecretOf(secrets: Pick<Informer<Secret>, "get">, subscription: BMCEventSubscription): Secret | undefined {
+  const secret = secrets.get({ namespace: subscription.metadata?.namespace ?? "", name: tokenSecretName(subscription.metadata?.name ?? "") });
+  return secret && isTokenSecretOf(secret, subscription) ? secret : undefined;
+}
+
+/** The token header for the subscription controller. */
+export function receiverTokenHeaders(deps: Pick<TokenControllerDeps, "secrets" | "receiverUrl">): ExtraHeaders {
+  return {
+    appliesTo: (subscription) => aimedAtReceiver(subscription, deps.receiverUrl),
+    get: (subscription) => {
+      const secret = tokenSecretOf(deps.secrets, subscription);
+      const token = secret && currentToken(secret);
+      if (!token) {
+        return Promise.resolve({
+          missing: `event token Secret "${subscription.metadata?.namespace}/${tokenSecretName(subscription.metadata?.name ?? "")}" not found yet (the event receiver creates it)`,
+        });
+      }
+      return Promise.resolve({ headers: { [TOKEN_HEADER]: token }, version: tokenVersion(token) });
+    },
+  };
+}
+
+/** Reconciles the token Secrets of receiver-bound subscriptions. */
+export class TokenReconciler {
+  readonly #d: TokenControllerDeps;
+
+  constructor(deps: TokenControllerDeps) {
+    this.#d = deps;
+  }
+
+  /** The subscription of a token Secret, for the Secret watch. */
+  subscriptionOf(secret: Secret): Request[] {
+    const name = secret.metadata?.labels?.[TOKEN_FOR_LABEL];
+    return name ? [{ namespace: secret.metadata?.namespace ?? "", name }] : [];
+  }
+
+  readonly reconcile = async (request: Request, ctx: ReconcileContext): Promise<Result> => {
+    const subscription = this.#d.subscriptions.get(request);
+    if (!subscription || isDeleting(subscription) || !aimedAtReceiver(subscription, this.#d.receiverUrl)) return {};
+    const namespace = subscription.metadata?.namespace ?? "";
+    const name = tokenSecretName(subscription.metadata?.name ?? "");
+    const rotation = subscription.metadata?.annotations?.[ROTATE_TOKEN_ANNOTATION] ?? "";
+    const secret = tokenSecretOf(this.#d.secrets, subscription);
+    if (!secret) {
+      await this.#create(subscription, namespace, name, rotation, ctx);
+      return {};
+    }
+    const token = currentToken(secret);
+    const rotatedFor = secret.metadata?.annotations?.[ROTATED_FOR_ANNOTATION] ?? "";
+    if (!token || rotatedFor !== rotation) {
+      // One step: a new token, the old one still accepted until the BMC has the new one.
+      const data: Record<string, string | null> = { [TOKEN_HEADER]: b64(newToken()) };
+      data[PREVIOUS_TOKEN_KEY] = token ? b64(token) : null;
+      await this.#d.client.patch(
+        SECRETS,
+        { namespace, name },
+        { metadata: { annotations: { [ROTATED_FOR_ANNOTATION]: rotation } }, data },
+        { type: "merge", signal: ctx.signal },
+      );
+      ctx.logger.info({ subscription: objectKey(subscription), secret: `${namespace}/${name}` }, "rotated the event token");
+      return {};
+    }
+    if (secretValue(secret, PREVIOUS_TOKEN_KEY) !== undefined && this.#rotationDone(subscription, token)) {
+      await this.#d.client.patch(SECRETS, { namespace, name }, { data: { [PREVIOUS_TOKEN_KEY]: null } }, { type: "merge", signal: ctx.signal });
+      ctx.logger.info({ subscription: objectKey(subscription) }, "the BMC sends the new event token only; the previous one is no longer accepted");
+    }
+    return {};
+  };
+
+  /** The BMC subscription with the new token is recorded and the replaced one deleted. */
+  #rotationDone(subscription: BMCEventSubscription, token: string): boolean {
+    const status = subscription.status;
+    return (
+      !!status?.subscriptionID &&
+      (status.httpHeadersVersion ?? "").endsWith(`+${tokenVersion(token)}`) &&
+      (status.staleSubscriptionIDs ?? []).length === 0
+    );
+  }
+
+  async #create(subscription: BMCEventSubscription, namespace: string, name: string, rotation: string, ctx: ReconcileContext): Promise<void> {
+    const secret: Secret = {
+      apiVersion: "v1",
+      kind: "Secret",
+      type: "Opaque",
+      metadata: {
+        name,
+        namespace,
+        labels: { [TOKEN_FOR_LABEL]: subscription.metadata?.name ?? "" },
+        annotations: { [ROTATED_FOR_ANNOTATION]: rotation },
+        ownerReferences: [
+          {
+            apiVersion: "metal3.io/v1alpha1",
+            kind: "BMCEventSubscription",
+            name: subscription.metadata?.name ?? "",
+            uid: subscription.metadata?.uid ?? "",
+            controller: true,
+          },
+        ],
+      },
+      data: { [TOKEN_HEADER]: b64(newToken()) },
+    };
+    try {
+      await this.#d.client.create(SECRETS, secret, { signal: ctx.signal });
+      ctx.logger.info({ subscription: objectKey(subscription), secret: `${namespace}/${name}` }, "created the event token");
+    } catch (error) {
+      if (!isAlreadyExists(error)) throw error;
+      // A Secret of that name that is not this subscription's (left by an older one of the same name, say):
+      // the cache shows it soon; its owner reference is checked there before it is used.
+      const existing = await this.#d.client.get(SECRETS, { namespace, name }, { signal: ctx.signal }).catch((e: unknown) => {
+        if (isNotFound(e)) return undefined;
+        throw e;
+      });
+      if (existing && !isTokenSecretOf(existing, subscription)) {
+        throw new Error(
+          `Secret "${namespace}/${name}" exists and is not the event token of BMCEventSubscription "${objectKey(subscription)}" (label ${TOKEN_FOR_LABEL} or owner differs); delete it to let the receiver create the token`,
+          { cause: error },
+        );
+      }
+    }
+  }
+}
+
+function b64(text: string): string {
+  return Buffer.from(text, "utf8").toString("base64");
+}
