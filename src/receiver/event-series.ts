@@ -64,7 +64,7 @@ interface Series {
   writtenCount: number;
   lastObserved: number;
   written: boolean;
-  /** A write of this series waits or runs. */
+  /** A write of this series waits or runs (one at a time per series). */
   pending: boolean;
   timer?: ReturnType<typeof setTimeout>;
   lastWrite: number;
@@ -82,6 +82,8 @@ export class EventSeriesWriter {
   #running = 0;
   #idle: (() => void)[] = [];
   #closed = false;
+  /** While flushing, counts are written at once instead of at their flush time. */
+  #flushing = 0;
 
   constructor(options: EventSeriesOptions) {
     this.#o = { windowMs: 360_000, flushIntervalMs: 10_000, maxSeriesPerHost: 32, concurrency: 4, ...options };
@@ -133,15 +135,22 @@ export class EventSeriesWriter {
 
   /** Resolves once nothing is waiting or being written, counts not yet due included (they are written now). */
   async flush(): Promise<void> {
-    for (const series of this.#series.values()) {
-      if (series.timer) {
-        clearTimeout(series.timer);
-        series.timer = undefined;
-        this.#enqueue(series);
+    this.#flushing++;
+    try {
+      for (;;) {
+        for (const series of this.#series.values()) {
+          if (series.timer) {
+            clearTimeout(series.timer);
+            series.timer = undefined;
+            this.#enqueue(series);
+          }
+        }
+        if (this.#running === 0 && this.#queue.length === 0) return;
+        await new Promise<void>((resolve) => this.#idle.push(resolve));
       }
+    } finally {
+      this.#flushing--;
     }
-    if (this.#running === 0 && this.#queue.length === 0) return;
-    await new Promise<void>((resolve) => this.#idle.push(resolve));
   }
 
   /** Writes what is due and stops; later events are ignored. */
@@ -170,7 +179,7 @@ export class EventSeriesWriter {
   #schedule(series: Series, now: number): void {
     if (series.pending || series.timer) return;
     const due = series.lastWrite + this.#o.flushIntervalMs - now;
-    if (due <= 0) {
+    if (due <= 0 || this.#flushing > 0) {
       this.#enqueue(series);
       return;
     }
@@ -201,7 +210,17 @@ export class EventSeriesWriter {
   }
 
   async #write(series: Series): Promise<void> {
-    series.pending = false;
+    try {
+      await this.#writeOnce(series);
+    } finally {
+      series.pending = false;
+    }
+    // Repeats that arrived during the write are written at the next flush time.
+    if (series.count !== series.writtenCount) this.#schedule(series, Date.now());
+  }
+
+  /** One create or patch, with whatever the count is now; a series has at most one running. */
+  async #writeOnce(series: Series): Promise<void> {
     series.lastWrite = Date.now();
     const count = series.count;
     if (series.written && count === series.writtenCount) return;
@@ -233,9 +252,8 @@ export class EventSeriesWriter {
     } catch (error) {
       this.#o.onWrite?.(kind, false);
       this.#o.logger?.warn({ err: error, event: `${series.namespace}/${series.name}`, reason: series.event.reason }, "could not write the Event of a BMC event");
+      series.writtenCount = series.count; // not retried: the next repeat writes the count again
     }
-    // Repeats that arrived during the write are written at the next flush time.
-    if (series.count !== series.writtenCount) this.#schedule(series, Date.now());
   }
 }
 
