@@ -1,18 +1,24 @@
 /**
  * `npm start` as a user runs it: `embedded/start.ts` in its own process
  * prints the KUBECONFIG to use, the operator on the emulated cluster lists the
- * sample hosts' lights and switches one at the emulated BMC, and Ctrl-C
- * (SIGINT) stops everything with exit code 0.
+ * sample hosts' lights and switches one at the emulated BMC, a failed drive
+ * shows as an Event in `kubectl describe bmh worker-0` (through the event
+ * receiver the demo subscription aims at) and, with auto-locate on, lights its
+ * light; and Ctrl-C (SIGINT) stops everything with exit code 0.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { once } from "node:events";
+import { promisify } from "node:util";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { BARE_METAL_HOSTS, SERVICE_INDICATORS } from "../src/controllers/resources.ts";
+import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS, SERVICE_INDICATORS } from "../src/controllers/resources.ts";
+import { AUTO_LOCATE_ANNOTATION, CREATED_BY_LABEL } from "../src/receiver/auto-locate.ts";
+import { ensureKubectl } from "../test/support/kubectl.ts";
 import { KubeClient, kubeConfigFromString } from "../src/runtime/index.ts";
 import { indicatorObject, isReady, waitFor } from "../test/support/operator-stack.ts";
 
@@ -25,7 +31,7 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), "bmc-operator-start-"));
   child = spawn(
     process.execPath,
-    [join(import.meta.dirname, "start.ts"), "--data-dir", dir, "--bmcs", "1", "--bmc-port", "0", "--sink-port", "0", "--log-level", "warn"],
+    [join(import.meta.dirname, "start.ts"), "--data-dir", dir, "--bmcs", "1", "--bmc-port", "0", "--sink-port", "0", "--receiver-port", "0", "--log-level", "warn"],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -61,6 +67,46 @@ describe("npm start", () => {
       "the chassis light of BMC 0 to be lit",
       () => fetch(`${controlUrl}/bmcs/0/lights`).then((r) => r.json() as Promise<{ chassis: string }>),
       (lights) => lights.chassis === "Lit",
+    );
+
+    // The receiver: its URL on a line of its own, the demo subscription aimed at it, a drive failure on worker-0.
+    await waitFor("the event receiver's line", () => Promise.resolve(output), (text) => /^Event receiver https:\/\/127\.0\.0\.1:\d+\/events/m.test(text));
+    const receiverUrl = /^Event receiver (\S+)/m.exec(output)![1]!;
+    const subscription = await waitFor(
+      "the demo subscription to be Ready",
+      () => client!.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: "demo", name: "worker-0-events" }),
+      isReady,
+      30_000,
+    );
+    assert.equal(subscription.spec.destination, receiverUrl);
+    const [first, second] = host.status!.hardware!.indicators!.filter((i) => i.drive);
+    assert.ok(first?.drive && second?.drive, JSON.stringify(host.status?.hardware?.indicators));
+    const failed = await fetch(`${controlUrl}/bmcs/0/drives/${first.drive.storage}/${first.drive.id}/fail`, { method: "POST" });
+    assert.equal(failed.status, 200);
+    const kubectl = await ensureKubectl();
+    const described = await waitFor(
+      "kubectl describe bmh worker-0 to show the drive failure",
+      async () => (await promisify(execFile)(kubectl, ["--kubeconfig", kubeconfig, "describe", "bmh", "worker-0", "-n", "demo"])).stdout,
+      (text) => text.includes("DriveFailure"),
+      30_000,
+    );
+    assert.ok(described.includes(first.drive.serialNumber!), described);
+    assert.match(described, /Warning\s+DriveFailure/);
+
+    // Auto-locate on: the next failed drive lights its own light.
+    await client.patch(BARE_METAL_HOSTS, { namespace: "demo", name: "worker-0" }, { metadata: { annotations: { [AUTO_LOCATE_ANNOTATION]: "true" } } }, { type: "merge" });
+    await fetch(`${controlUrl}/bmcs/0/drives/${second.drive.storage}/${second.drive.id}/fail`, { method: "POST" });
+    const lit = await waitFor(
+      "an auto-located indicator",
+      () => client!.list(SERVICE_INDICATORS, { namespace: "demo" }),
+      (list) => list.items.some((i) => i.metadata?.labels?.[CREATED_BY_LABEL] === "event-receiver"),
+      30_000,
+    );
+    assert.equal(lit.items.find((i) => i.metadata?.labels?.[CREATED_BY_LABEL])?.spec.id, second.id);
+    await waitFor(
+      "the failed drive's light to be lit",
+      () => fetch(`${controlUrl}/bmcs/0/lights`).then((r) => r.json() as Promise<{ drives: Record<string, string> }>),
+      (lights) => lights.drives[`${second.drive!.storage}:${second.drive!.id}`] === "Lit",
     );
 
     const exited = once(child, "exit");
