@@ -131,6 +131,7 @@ export async function startOperator(settings: OperatorSettings, options: StartOp
   const receiver = receiverOn
     ? prepareEventReceiver(manager, {
         bindAddress: settings.eventReceiverBindAddress,
+        mode: decision.mode,
         url: settings.eventReceiverUrl ?? "",
         ...(settings.eventReceiverCertDir ? { certDir: settings.eventReceiverCertDir } : {}),
         ...(options.eventReceiverTls ? { tls: options.eventReceiverTls } : {}),

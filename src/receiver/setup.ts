@@ -73,6 +73,8 @@ export interface EventReceiverSettings {
   tls?: { cert: string; key: string };
   /** Run the token controller (standalone and metal3 mode alike; off only in tests of the listener alone). @default true */
   tokenController?: boolean;
+  /** The operator's mode: in metal3 mode the token is never rotated in place (see the token controller's `rotate`). @default "standalone" */
+  mode?: "standalone" | "metal3";
   /** Bytes a delivery may hold. @default 262144 */
   maxBodyBytes?: number;
   /** Ms between patches of a series' count. @default 10000 */
@@ -128,7 +130,7 @@ export function prepareEventReceiver(manager: Manager, settings: EventReceiverSe
     addControllers(options) {
       if (options.lightsOf) lightsOf = options.lightsOf;
       if (settings.tokenController === false) return;
-      const tokens = new TokenReconciler({ client: manager.client, subscriptions, secrets, receiverUrl });
+      const tokens = new TokenReconciler({ client: manager.client, subscriptions, secrets, receiverUrl, rotate: settings.mode !== "metal3" });
       manager
         .controller({ name: TOKEN_CONTROLLER, for: subscriptions, reconcile: tokens.reconcile, maxConcurrentReconciles: 4 })
         .watch(secrets, { map: (secret) => tokens.subscriptionOf(secret), predicates: [resourceVersionChanged] });

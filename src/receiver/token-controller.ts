@@ -51,6 +51,13 @@ export interface TokenControllerDeps {
   /** The token Secrets' cache (Secrets labelled with {@link TOKEN_FOR_LABEL}). */
   secrets: Informer<Secret>;
   receiverUrl: URL;
+  /**
+   * Whether the rotation annotation rotates the token. Off in metal3 mode: the Metal3
+   * baremetal-operator does not re-create a BMC subscription when its headers Secret changes, so
+   * a new token would never reach the BMC; there a rotation is re-creating the subscription.
+   * @default true
+   */
+  rotate?: boolean;
 }
 
 /** Whether the subscription sends its events to the receiver. */
@@ -108,7 +115,7 @@ export class TokenReconciler {
     }
     const token = currentToken(secret);
     const rotatedFor = secret.metadata?.annotations?.[ROTATED_FOR_ANNOTATION] ?? "";
-    if (!token || rotatedFor !== rotation) {
+    if (!token || (rotatedFor !== rotation && this.#d.rotate !== false)) {
       // One step: a new token, the old one still accepted until the BMC has the new one.
       const data: Record<string, string | null> = { [TOKEN_HEADER]: b64(newToken()) };
       data[PREVIOUS_TOKEN_KEY] = token ? b64(token) : null;
