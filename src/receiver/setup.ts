@@ -126,7 +126,7 @@ export function prepareEventReceiver(manager: Manager, settings: EventReceiverSe
   };
 
   return {
-    extraHeaders: receiverTokenHeaders({ secrets, receiverUrl }),
+    extraHeaders: receiverTokenHeaders({ client: manager.client, secrets, receiverUrl }),
     addControllers(options) {
       if (options.lightsOf) lightsOf = options.lightsOf;
       if (settings.tokenController === false) return;

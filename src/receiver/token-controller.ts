@@ -71,21 +71,69 @@ export function tokenSecretOf(secrets: Pick<Informer<Secret>, "get">, subscripti
   return secret && isTokenSecretOf(secret, subscription) ? secret : undefined;
 }
 
-/** The token header for the subscription controller. */
-export function receiverTokenHeaders(deps: Pick<TokenControllerDeps, "secrets" | "receiverUrl">): ExtraHeaders {
+/**
+ * The token header for the subscription controller. A subscription whose
+ * token Secret is not there yet gets it created on the spot (the token
+ * controller would create the same one a moment later), so that a new
+ * subscription never waits, or shows an error, for its token.
+ */
+export function receiverTokenHeaders(deps: Pick<TokenControllerDeps, "client" | "secrets" | "receiverUrl">): ExtraHeaders {
   return {
     appliesTo: (subscription) => aimedAtReceiver(subscription, deps.receiverUrl),
-    get: (subscription) => {
-      const secret = tokenSecretOf(deps.secrets, subscription);
-      const token = secret && currentToken(secret);
-      if (!token) {
-        return Promise.resolve({
-          missing: `event token Secret "${subscription.metadata?.namespace}/${tokenSecretName(subscription.metadata?.name ?? "")}" not found yet (the event receiver creates it)`,
-        });
-      }
-      return Promise.resolve({ headers: { [TOKEN_HEADER]: token }, version: tokenVersion(token) });
+    get: async (subscription, signal) => {
+      const secret = tokenSecretOf(deps.secrets, subscription) ?? (await ensureTokenSecret(deps.client, subscription, signal));
+      const token = currentToken(secret);
+      if (!token) return { missing: `event token Secret "${subscription.metadata?.namespace}/${secret.metadata?.name}" holds no ${TOKEN_HEADER}` };
+      return { headers: { [TOKEN_HEADER]: token }, version: tokenVersion(token) };
     },
   };
+}
+
+/**
+ * Creates the subscription's token Secret, or reads the one created a moment
+ * ago (by the other of the two controllers); refuses a Secret of that name
+ * that is not the subscription's.
+ */
+export async function ensureTokenSecret(client: KubeClient, subscription: BMCEventSubscription, signal?: AbortSignal): Promise<Secret> {
+  const namespace = subscription.metadata?.namespace ?? "";
+  const name = tokenSecretName(subscription.metadata?.name ?? "");
+  const secret: Secret = {
+    apiVersion: "v1",
+    kind: "Secret",
+    type: "Opaque",
+    metadata: {
+      name,
+      namespace,
+      labels: { [TOKEN_FOR_LABEL]: subscription.metadata?.name ?? "" },
+      annotations: { [ROTATED_FOR_ANNOTATION]: subscription.metadata?.annotations?.[ROTATE_TOKEN_ANNOTATION] ?? "" },
+      ownerReferences: [
+        {
+          apiVersion: "metal3.io/v1alpha1",
+          kind: "BMCEventSubscription",
+          name: subscription.metadata?.name ?? "",
+          uid: subscription.metadata?.uid ?? "",
+          controller: true,
+        },
+      ],
+    },
+    data: { [TOKEN_HEADER]: b64(newToken()) },
+  };
+  try {
+    return await client.create(SECRETS, secret, { signal });
+  } catch (error) {
+    if (!isAlreadyExists(error)) throw error;
+    const existing = await client.get(SECRETS, { namespace, name }, { signal }).catch((e: unknown) => {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    });
+    if (!existing || !isTokenSecretOf(existing, subscription)) {
+      throw new Error(
+        `Secret "${namespace}/${name}" exists and is not the event token of BMCEventSubscription "${objectKey(subscription)}" (label ${TOKEN_FOR_LABEL} or owner differs); delete it to let the receiver create the token`,
+        { cause: error },
+      );
+    }
+    return existing;
+  }
 }
 
 /** Reconciles the token Secrets of receiver-bound subscriptions. */
@@ -110,7 +158,8 @@ export class TokenReconciler {
     const rotation = subscription.metadata?.annotations?.[ROTATE_TOKEN_ANNOTATION] ?? "";
     const secret = tokenSecretOf(this.#d.secrets, subscription);
     if (!secret) {
-      await this.#create(subscription, namespace, name, rotation, ctx);
+      await ensureTokenSecret(this.#d.client, subscription, ctx.signal);
+      ctx.logger.info({ subscription: objectKey(subscription), secret: `${namespace}/${name}` }, "created the event token");
       return {};
     }
     const token = currentToken(secret);
@@ -143,48 +192,6 @@ export class TokenReconciler {
       (status.httpHeadersVersion ?? "").endsWith(`+${tokenVersion(token)}`) &&
       (status.staleSubscriptionIDs ?? []).length === 0
     );
-  }
-
-  async #create(subscription: BMCEventSubscription, namespace: string, name: string, rotation: string, ctx: ReconcileContext): Promise<void> {
-    const secret: Secret = {
-      apiVersion: "v1",
-      kind: "Secret",
-      type: "Opaque",
-      metadata: {
-        name,
-        namespace,
-        labels: { [TOKEN_FOR_LABEL]: subscription.metadata?.name ?? "" },
-        annotations: { [ROTATED_FOR_ANNOTATION]: rotation },
-        ownerReferences: [
-          {
-            apiVersion: "metal3.io/v1alpha1",
-            kind: "BMCEventSubscription",
-            name: subscription.metadata?.name ?? "",
-            uid: subscription.metadata?.uid ?? "",
-            controller: true,
-          },
-        ],
-      },
-      data: { [TOKEN_HEADER]: b64(newToken()) },
-    };
-    try {
-      await this.#d.client.create(SECRETS, secret, { signal: ctx.signal });
-      ctx.logger.info({ subscription: objectKey(subscription), secret: `${namespace}/${name}` }, "created the event token");
-    } catch (error) {
-      if (!isAlreadyExists(error)) throw error;
-      // A Secret of that name that is not this subscription's (left by an older one of the same name, say):
-      // the cache shows it soon; its owner reference is checked there before it is used.
-      const existing = await this.#d.client.get(SECRETS, { namespace, name }, { signal: ctx.signal }).catch((e: unknown) => {
-        if (isNotFound(e)) return undefined;
-        throw e;
-      });
-      if (existing && !isTokenSecretOf(existing, subscription)) {
-        throw new Error(
-          `Secret "${namespace}/${name}" exists and is not the event token of BMCEventSubscription "${objectKey(subscription)}" (label ${TOKEN_FOR_LABEL} or owner differs); delete it to let the receiver create the token`,
-          { cause: error },
-        );
-      }
-    }
   }
 }
 
