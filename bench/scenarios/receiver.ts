@@ -243,6 +243,17 @@ written, its last count included (${Math.min(result.plan.throughputEvents, resul
 is written (one flush interval, 10 s). Latency includes the BMC's own delivery over HTTPS.`;
 }
 
+/** As a figure of `npm run bench`: runs on its fleet and writes the `receiver` section of `<outDir>/benchmarks.md`. */
+export async function receiverFigure(ctx: BenchContext, outDir: string, command: string): Promise<ReceiverResult> {
+  const base = ctx.quick ? RECEIVER_QUICK : RECEIVER_FULL;
+  const plan = { ...base, hosts: Math.min(base.hosts, ctx.fleet.bmcs.length) };
+  const result = await runReceiverBench(ctx, plan);
+  const { cpus } = await import("node:os");
+  await mkdir(outDir, { recursive: true });
+  await writeSection(join(outDir, "benchmarks.md"), "receiver", receiverSection(result, { command, cores: cpus().length, cpu: cpus()[0]?.model ?? "unknown" }));
+  return result;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({ options: { quick: { type: "boolean", default: false }, out: { type: "string" } } });
   const quick = values.quick === true;
