@@ -30,7 +30,8 @@ const CLEARED_KEYS = new Set(["DriveFailureCleared", "DriveOK", "DriveInserted",
 /** The name of the indicator for a drive's light: the host and the drive's ID, as a DNS subdomain. */
 export function autoLocateName(hostName: string, light: HostIndicator): string {
   const drive = (light.drive?.id ?? light.id.split("@")[0] ?? "drive").toLowerCase();
-  const name = `${hostName}-${drive}`.replace(/[^a-z0-9.-]+/g, "-").replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "");
+  // Dots would be allowed, but a name like worker-0-disk-bay-0 reads as one word in kubectl's output.
+  const name = `${hostName.toLowerCase()}-${drive}`.replace(/[^a-z0-9-]+/g, "-").replace(/-+/g, "-").replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "");
   return name.slice(0, 253).replace(/[^a-z0-9]+$/, "");
 }
 

@@ -96,7 +96,7 @@ describe("event receiver flows", () => {
     const created = (await s.stack.client.list(SERVICE_INDICATORS, { namespace: NS })).items.filter((i) => i.metadata?.labels?.[CREATED_BY_LABEL] === "event-receiver");
     assert.equal(created.length, 1, JSON.stringify(created.map((i) => i.metadata?.name)));
     assert.equal(created[0]!.spec.hostRef.name, "worker-2");
-    assert.ok(created[0]!.metadata?.name?.includes(drive.driveId.toLowerCase().replace(/[^a-z0-9.-]+/g, "-")), created[0]!.metadata?.name);
+    assert.equal(created[0]!.metadata?.name, `worker-2-${drive.driveId.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`);
     assert.equal(await s.metric("bmc_event_auto_locate_total", { namespace: NS }), 1);
     const otherLights = (await (await fetch(`${s.stack.fleet.controlUrl}/bmcs/1/lights`)).json()) as { drives: Record<string, string> };
     assert.notEqual(otherLights.drives[`${other.storageId}:${other.driveId}`], "Lit");
