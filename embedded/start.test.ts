@@ -4,11 +4,11 @@
  * sample hosts' lights and switches one at the emulated BMC, a failed drive
  * shows as an Event in `kubectl describe bmh worker-0` (through the event
  * receiver the demo subscription aims at) and, with auto-locate on, lights its
- * light; and Ctrl-C (SIGINT) stops everything with exit code 0.
+ * light; and Ctrl-C (SIGINT) stops everything with exit code 0. Started again on the same data
+ * directory, the BMCs keep their identity and lights; `--fresh` starts anew.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { promisify } from "node:util";
 import { readFileSync } from "node:fs";
@@ -27,15 +27,55 @@ let child: ChildProcess;
 let output = "";
 let client: KubeClient | undefined;
 
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "bmc-operator-start-"));
+/** Starts `npm start` on `dir` with `extra` flags; its output collects in `output`. */
+function start(extra: string[] = []): void {
+  output = "";
   child = spawn(
     process.execPath,
-    [join(import.meta.dirname, "start.ts"), "--data-dir", dir, "--bmcs", "1", "--bmc-port", "0", "--sink-port", "0", "--receiver-port", "0", "--log-level", "warn"],
+    [
+      join(import.meta.dirname, "start.ts"),
+      "--data-dir",
+      dir,
+      "--bmcs",
+      "2",
+      "--bmc-port",
+      "0",
+      "--sink-port",
+      "0",
+      "--receiver-port",
+      "0",
+      "--log-level",
+      "warn",
+      ...extra,
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+}
+
+/** Waits for the instructions; returns the control API's URL. */
+async function started(): Promise<string> {
+  const ready = (text: string) => text.includes("Press Ctrl-C to stop.");
+  await waitFor("the instructions on standard output", () => Promise.resolve(output), (text) => ready(text) || child.exitCode !== null, 60_000);
+  assert.ok(ready(output), `npm start exited with code ${child.exitCode}:\n${output}`);
+  const controlUrl = /BMC control API\s+(http:\/\/\S+)/.exec(output)?.[1];
+  assert.ok(controlUrl, output);
+  return controlUrl;
+}
+
+/** Ctrl-C, and the exit code 0. */
+async function stop(): Promise<void> {
+  const exited = once(child, "exit");
+  child.kill("SIGINT");
+  const [code] = (await exited) as [number | null];
+  assert.equal(code, 0, output);
+  assert.match(output, /Stopped\.\n$/);
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "bmc-operator-start-"));
+  start();
 });
 
 after(async () => {
@@ -46,13 +86,10 @@ after(async () => {
 
 describe("npm start", () => {
   it("prints its KUBECONFIG, runs the operator on the emulators, and stops on Ctrl-C", async () => {
-    const ready = (text: string) => text.includes("Press Ctrl-C to stop.");
-    await waitFor("the instructions on standard output", () => Promise.resolve(output), (text) => ready(text) || child.exitCode !== null, 60_000);
-    assert.ok(ready(output), `npm start exited with code ${child.exitCode}:\n${output}`);
+    const controlUrl = await started();
     const kubeconfig = /export KUBECONFIG=(\S+)/.exec(output)?.[1];
     assert.equal(kubeconfig, join(dir, "kubeconfig"), output);
-    const controlUrl = /BMC control API\s+(http:\/\/\S+)/.exec(output)?.[1];
-    assert.ok(controlUrl, output);
+    assert.match(output, /\(generic\).*\(dell-idrac9\)/, "the BMCs emulate several vendors");
 
     client = new KubeClient(kubeConfigFromString(readFileSync(kubeconfig, "utf8")));
     const host = await waitFor(
@@ -109,10 +146,37 @@ describe("npm start", () => {
       (lights) => lights.drives[`${second.drive!.storage}:${second.drive!.id}`] === "Lit",
     );
 
-    const exited = once(child, "exit");
-    child.kill("SIGINT");
-    const [code] = (await exited) as [number | null];
-    assert.equal(code, 0, output);
-    assert.match(output, /Stopped\.\n$/);
+
+    identity = await bmcIdentity(controlUrl);
+    await client.close();
+    client = undefined;
+    await stop();
+  });
+
+  it("keeps each BMC's identity and lights across a restart; --fresh starts anew", async () => {
+    assert.ok(identity, "the first run recorded the BMCs' identity");
+    start();
+    let controlUrl = await started();
+    assert.deepEqual(await bmcIdentity(controlUrl), identity, "the same hardware after a restart");
+    const lights = (await fetch(`${controlUrl}/bmcs/0/lights`).then((r) => r.json())) as { chassis: string };
+    assert.equal(lights.chassis, "Lit", "the chassis light stayed on");
+    await stop();
+
+    start(["--fresh"]);
+    controlUrl = await started();
+    const fresh = await bmcIdentity(controlUrl);
+    assert.notDeepEqual(fresh, identity, "new hardware after --fresh");
+    assert.equal(((await fetch(`${controlUrl}/bmcs/0/lights`).then((r) => r.json())) as { chassis: string }).chassis, "Off");
+    await stop();
   });
 });
+
+let identity: string[][] | undefined;
+
+/** Each BMC's system UUID, chassis UUID and drive serial numbers, from the control API. */
+async function bmcIdentity(controlUrl: string): Promise<string[][]> {
+  const { bmcs } = (await fetch(`${controlUrl}/bmcs`).then((r) => r.json())) as {
+    bmcs: { systemUUID: string; chassisUUID: string; drives: { serialNumber: string }[] }[];
+  };
+  return bmcs.map((b) => [b.systemUUID, b.chassisUUID, ...b.drives.map((d) => d.serialNumber)]);
+}

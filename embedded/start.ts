@@ -1,20 +1,22 @@
 /**
  * `npm start`: the embedded default. Runs, all on 127.0.0.1 and with no
  * cluster: the Kubernetes API emulator (objects kept under `--data-dir`), a
- * few emulated Redfish BMCs with sample BareMetalHosts and their credentials,
+ * few emulated Redfish BMCs of several vendors (each keeping its identity,
+ * subscriptions and lights under `--data-dir`, as real hardware does; `--fresh`
+ * starts anew) with sample BareMetalHosts and their credentials,
  * an event sink that prints each event it receives, and the operator. It
  * prints the KUBECONFIG to use with kubectl and what to try. Ctrl-C stops
  * everything cleanly.
  *
  * @module
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { describeEvent, startEventSink } from "../emulators/event-sink/index.ts";
 import { startKubeApiServer } from "../emulators/kube-apiserver/index.ts";
-import { startBmcFleet } from "../emulators/redfish-bmc/index.ts";
+import { parseProfileList, startBmcFleet } from "../emulators/redfish-bmc/index.ts";
 import { selfSignedCertificate } from "../emulators/redfish-bmc/tls.ts";
 import { installManifests } from "../src/api/install.ts";
 import { REFRESH_ANNOTATION } from "../src/controllers/baremetalhost-controller.ts";
@@ -24,6 +26,7 @@ import { CONFIGMAPS, EVENT_SINKS_LABEL } from "../src/receiver/cloudevents.ts";
 import {
   createLogger,
   isAlreadyExists,
+  isNotFound,
   KubeClient,
   kubeConfigFromString,
   NAMESPACES,
@@ -34,6 +37,8 @@ import { parseOperatorArgs } from "../src/cli/operator-options.ts";
 import { startOperator } from "../src/cli/run-operator.ts";
 
 const NAMESPACE = "demo";
+/** The vendors the sample BMCs emulate, in turn: the tidy default first, then real vendors' quirks. */
+const DEFAULT_PROFILES = "generic,dell-idrac9,hpe-ilo5,openbmc,lenovo-xcc,supermicro,hpe-ilo6";
 
 /** A port flag's parser: 0 takes free ports. */
 function port(flag: string) {
@@ -58,10 +63,33 @@ const command = new Command("npm start")
   .addOption(new Option("--sink-port <port>", "port of the event sink (0: a free port)").argParser(port("--sink-port")).default(18900))
   .addOption(new Option("--receiver-port <port>", "port of the BMC event receiver (HTTPS; 0: a free port)").argParser(port("--receiver-port")).default(18950))
   .addOption(new Option("--log-level <level>", "the operator's log level").default("info"))
+  .addOption(
+    new Option("--profiles <names>", "vendor profiles the BMCs take in turn (docs/vendor-profiles.md)")
+      .argParser((t) => {
+        try {
+          return parseProfileList(t);
+        } catch (error) {
+          throw new InvalidArgumentError((error as Error).message);
+        }
+      })
+      .default(parseProfileList(DEFAULT_PROFILES), DEFAULT_PROFILES),
+  )
+  .option("--fresh", "forget the kept cluster objects and BMC hardware and start anew")
   .parse(process.argv);
-const flags = command.opts<{ dataDir: string; bmcs: number; bmcPort: number; sinkPort: number; receiverPort: number; logLevel: string }>();
+const flags = command.opts<{
+  dataDir: string;
+  bmcs: number;
+  bmcPort: number;
+  sinkPort: number;
+  receiverPort: number;
+  logLevel: string;
+  profiles: ReturnType<typeof parseProfileList>;
+  fresh?: boolean;
+}>();
 
 const dataDir = resolve(flags.dataDir);
+// --fresh forgets only what npm start keeps there, never anything else in the directory.
+if (flags.fresh) for (const kept of ["kube", "bmcs", "kubeconfig"]) rmSync(join(dataDir, kept), { recursive: true, force: true });
 mkdirSync(dataDir, { recursive: true });
 const kubeconfigPath = join(dataDir, "kubeconfig");
 const log = createLogger({ level: flags.logLevel as "info", pretty: true, base: { component: "bmc-operator" } });
@@ -71,6 +99,9 @@ const api = await startKubeApiServer({ dataDir: join(dataDir, "kube"), kubeconfi
 const fleet = await startBmcFleet({
   count: flags.bmcs,
   port: flags.bmcPort,
+  profile: flags.profiles,
+  // Each BMC keeps its identity, subscriptions and lights across restarts, so the kept objects stay true.
+  stateDir: join(dataDir, "bmcs"),
   // Fixed demo credentials, so that the Secrets kept in the data directory still match after a restart.
   password: (index) => `demo-password-${index}`,
 }).catch(async (error: unknown) => {
@@ -118,11 +149,12 @@ for (const bmc of fleet.bmcs) {
     });
   } catch (error) {
     ignoreExisting(error);
-    // The emulated BMCs are new hardware at every start: ask the operator to read the host again.
+    // A BMC that kept its hardware needs nothing (its port may have moved); new hardware is read again.
+    const refresh = fleet.bmc(bmc.index).restored ? {} : { annotations: { [REFRESH_ANNOTATION]: new Date().toISOString() } };
     await client.patch(
       BARE_METAL_HOSTS,
       { namespace: NAMESPACE, name },
-      { metadata: { annotations: { [REFRESH_ANNOTATION]: new Date().toISOString() } }, spec: { bmc: { address } } },
+      { metadata: refresh, spec: { bmc: { address } } },
       { type: "merge" },
     );
   }
@@ -136,21 +168,12 @@ writeFileSync(join(receiverTls, "tls.crt"), certificate.cert);
 writeFileSync(join(receiverTls, "tls.key"), certificate.key, { mode: 0o600 });
 const receiverPort = flags.receiverPort || (await freePort());
 const receiverUrl = `https://127.0.0.1:${receiverPort}/events`;
-// The demo subscription of worker-0 aims at the receiver; forwarded CloudEvents go to the event sink.
-await client
-  .create(BMC_EVENT_SUBSCRIPTIONS, {
-    apiVersion: "metal3.io/v1alpha1",
-    kind: "BMCEventSubscription",
-    metadata: { name: "worker-0-events", namespace: NAMESPACE },
-    spec: { hostName: "worker-0", destination: receiverUrl, context: "demo" },
-  })
-  .catch(ignoreExisting);
-await client
-  .create(CONFIGMAPS, {
-    metadata: { name: "bmc-event-sinks", namespace: NAMESPACE, labels: { [EVENT_SINKS_LABEL]: "true" } },
-    data: { sinks: `${sink.url}/cloudevents\n` },
-  })
-  .catch(ignoreExisting);
+// Forwarded CloudEvents go to the event sink (whose port may differ from the kept ConfigMap's).
+const sinks = { metadata: { name: "bmc-event-sinks", namespace: NAMESPACE, labels: { [EVENT_SINKS_LABEL]: "true" } }, data: { sinks: `${sink.url}/cloudevents\n` } };
+await client.create(CONFIGMAPS, sinks).catch(async (error: unknown) => {
+  ignoreExisting(error);
+  await client.patch(CONFIGMAPS, { namespace: NAMESPACE, name: "bmc-event-sinks" }, { data: sinks.data }, { type: "merge" });
+});
 
 const signal = setupSignalHandler();
 const settings = parseOperatorArgs([
@@ -169,12 +192,14 @@ const settings = parseOperatorArgs([
 ]);
 const operator = await startOperator(settings, { signal, kubeConfig: kubeConfigFromString(api.kubeconfig), logger: log });
 
+await ensureDemoSubscription();
+
 const drive = fleet.bmcs[0]?.drives[0];
 say(`
 bmc-operator is running on an emulated cluster.
 
   Kubernetes API   ${api.url}   (objects kept in ${join(dataDir, "kube")})
-  Emulated BMCs    ${fleet.bmcs.map((b) => b.url).join(", ")}
+  Emulated BMCs    ${fleet.bmcs.map((b) => `${b.url} (${b.profile})`).join(", ")}   (hardware kept in ${join(dataDir, "bmcs")}; --fresh starts anew)
   BMC control API  ${fleet.controlUrl}
   Event receiver   ${receiverUrl}   (BMC events land on their host)
   Event sink       ${sink.url}   (prints every event it receives)
@@ -238,6 +263,33 @@ try {
   await fleet.close();
   await api.close();
   say("Stopped.");
+}
+
+/**
+ * The demo subscription of worker-0, aimed at the receiver. One kept from an
+ * earlier start whose receiver listened elsewhere is deleted first (a
+ * subscription's spec is immutable), once the operator runs to release it.
+ */
+async function ensureDemoSubscription(): Promise<void> {
+  const ref = { namespace: NAMESPACE, name: "worker-0-events" };
+  const demo = {
+    apiVersion: "metal3.io/v1alpha1" as const,
+    kind: "BMCEventSubscription" as const,
+    metadata: ref,
+    spec: { hostName: "worker-0", destination: receiverUrl, context: "demo" },
+  };
+  const kept = await client.get(BMC_EVENT_SUBSCRIPTIONS, ref).catch((error: unknown) => {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  });
+  if (kept?.spec.destination === receiverUrl) return;
+  if (kept) {
+    await client.delete(BMC_EVENT_SUBSCRIPTIONS, ref);
+    for (let i = 0; i < 300 && (await client.get(BMC_EVENT_SUBSCRIPTIONS, ref).catch(() => undefined)); i++) {
+      await new Promise((done) => setTimeout(done, 100));
+    }
+  }
+  await client.create(BMC_EVENT_SUBSCRIPTIONS, demo).catch(ignoreExisting);
 }
 
 /** A free port of 127.0.0.1 (the receiver's URL must be known before it listens). */

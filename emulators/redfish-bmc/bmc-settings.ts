@@ -6,6 +6,7 @@
  * @module
  */
 import type { Dispatcher } from "undici";
+import type { VendorProfile } from "./vendor-profile.ts";
 
 /** A pino-compatible logger; the emulator never passes it a password or header value. */
 export interface BmcLogger {
@@ -13,9 +14,27 @@ export interface BmcLogger {
   warn(fields: object, message: string): void;
 }
 
+/**
+ * Link faults some BMCs' Storage resources have (the Intel capture lists one
+ * drive 32 times, and that drive answers 404): each drive link repeated, and
+ * links to drives that do not exist.
+ */
+export interface DriveLinkQuirks {
+  /** How many times each drive is listed; 1 (the default) is once. */
+  repeatDriveLinks?: number;
+  /** How many links to absent drives (`…/Drives/Absent.N`, answered 404) follow the real ones. */
+  deadDriveLinks?: number;
+}
+
 /** The settings of one BMC, filled in by the fleet. */
 export interface BmcSettings {
   index: number;
+  /** The vendor whose BMC this is (see vendor-profile.ts). */
+  profile: VendorProfile;
+  /** Repeated and dead drive links in the Storage resources. */
+  driveLinkQuirks?: DriveLinkQuirks;
+  /** Where the BMC keeps its identity, subscriptions and lights across restarts; nothing is kept without it. */
+  stateFile?: string;
   username: string;
   password: string;
   drivesPerSystem: number;

@@ -10,7 +10,8 @@
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { pino } from "pino";
-import { startBmcFleet } from "./index.ts";
+import { parseProfileList, startBmcFleet } from "./index.ts";
+import type { ProfileName } from "./index.ts";
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -20,6 +21,14 @@ function integer(name: string, min: number, max: number) {
     }
     return n;
   };
+}
+
+function profiles(value: string): ProfileName[] {
+  try {
+    return parseProfileList(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 function seconds(value: string): number {
@@ -58,13 +67,24 @@ const program = new Command()
   .addOption(
     new Option("--control-port <port>", "control API port (default: a free port)").argParser(integer("--control-port", 1, 65_535)),
   )
+  .addOption(
+    new Option(
+      "--profile <names>",
+      "vendor profile of every BMC, or a comma-separated list BMC i takes entry i (mod its length) from: generic, dell-idrac9, hpe-ilo5, hpe-ilo6, lenovo-xcc, supermicro, openbmc",
+    )
+      .argParser(profiles)
+      .default(["generic"], "generic"),
+  )
   .addOption(new Option("--drives <n>", "drives per system").argParser(integer("--drives", 0, 64)).default(2))
   .option("--username <template>", "user name of every BMC, {i} is replaced by its index (default: admin{i})")
   .option("--password <template>", "password of every BMC, {i} is replaced by its index (default: random per BMC)")
   .option("--tls", "serve HTTPS with a self-signed certificate")
   .option("--simple-storage", "also link SimpleStorage from each System (breaks Ironic 21.4's indicator list)")
-  .addOption(new Option("--retry-attempts <n>", "DeliveryRetryAttempts").argParser(integer("--retry-attempts", 0, 100)).default(3))
-  .addOption(new Option("--retry-interval <seconds>", "DeliveryRetryIntervalSeconds").argParser(seconds).default(5))
+  .addOption(
+    new Option("--retry-attempts <n>", "DeliveryRetryAttempts (default: the profile's)").argParser(integer("--retry-attempts", 0, 100)),
+  )
+  .addOption(new Option("--retry-interval <seconds>", "DeliveryRetryIntervalSeconds (default: the profile's)").argParser(seconds))
+  .option("--state-dir <dir>", "keep each BMC's identity, subscriptions and lights in this directory across restarts")
   .option("--json", "print the BMC list as JSON instead of one line per BMC")
   .option("--quiet", "log only warnings and errors");
 
@@ -73,13 +93,15 @@ const opts = program.opts<{
   count: number;
   port?: number;
   controlPort?: number;
+  profile: ProfileName[];
   drives: number;
   username?: string;
   password?: string;
   tls?: boolean;
   simpleStorage?: boolean;
-  retryAttempts: number;
-  retryInterval: number;
+  retryAttempts?: number;
+  retryInterval?: number;
+  stateDir?: string;
   json?: boolean;
   quiet?: boolean;
 }>();
@@ -100,6 +122,8 @@ try {
     count: opts.count,
     port: opts.port,
     controlPort: opts.controlPort,
+    profile: opts.profile,
+    stateDir: opts.stateDir,
     drivesPerSystem: opts.drives,
     username: template(opts.username),
     password: template(opts.password),
@@ -117,7 +141,7 @@ if (opts.json) {
   process.stdout.write(`${JSON.stringify({ controlUrl: fleet.controlUrl, bmcs: fleet.bmcs }, null, 2)}\n`);
 } else {
   for (const b of fleet.bmcs) {
-    process.stdout.write(`BMC ${b.index}: ${b.url}${b.systemPath} user ${b.username} password ${b.password}\n`);
+    process.stdout.write(`BMC ${b.index} (${b.profile}): ${b.url}${b.systemPath} user ${b.username} password ${b.password}\n`);
   }
   process.stdout.write(`Control API: ${fleet.controlUrl} (GET ${fleet.controlUrl}/bmcs lists the BMCs as JSON)\n`);
 }

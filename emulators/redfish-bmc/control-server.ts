@@ -17,6 +17,8 @@
  * | `GET /bmcs/{i}/lights`, `PUT /bmcs/{i}/lights/{target}` | light states; set one, body `{ state }` |
  * | `GET /bmcs/{i}/power` | `{ powerState }` |
  * | `GET /bmcs/{i}/subscriptions` | subscriptions, header names only |
+ * | `DELETE /bmcs/{i}/subscriptions/{id}` | delete a subscription as the BMC would on its own (after failed deliveries) |
+ * | `POST /bmcs/{i}/subscriptions/{id}/suspend` | suspend it as the BMC would (`Status.State: Disabled`) |
  * | `GET /bmcs/{i}/deliveries`, `GET /bmcs/{i}/events` | delivery attempts; raised events |
  * | `POST /bmcs/{i}/drives/{storage}/{drive}/fail`, `…/repair` | drive failure and repair |
  * | `PUT /bmcs/{i}/temperature` | body `{ celsius }` |
@@ -205,6 +207,18 @@ async function handle(fleet: ControlledFleet, req: http.IncomingMessage): Promis
       const body = await readJson(req);
       const event = one().setTemperature(body.celsius as number);
       return [200, { event: event ?? null }];
+    }
+  }
+  if (parts[2] === "subscriptions" && parts.length >= 4) {
+    const bmc = one();
+    const id = parts[3]!;
+    if (method === "DELETE" && parts.length === 4) {
+      if (!bmc.deleteSubscription(id)) throw new ControlError(404, `BMC ${which} has no subscription ${JSON.stringify(id)}`);
+      return [204, undefined];
+    }
+    if (method === "POST" && parts.length === 5 && parts[4] === "suspend") {
+      if (!bmc.suspendSubscription(id)) throw new ControlError(404, `BMC ${which} has no subscription ${JSON.stringify(id)}`);
+      return [200, { subscriptions: bmc.subscriptions() }];
     }
   }
   if (method === "PUT" && parts[2] === "lights" && parts.length === 4) {

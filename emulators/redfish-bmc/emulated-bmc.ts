@@ -25,10 +25,12 @@ import type { Hardware, LedState, PowerState } from "./hardware.ts";
 import { Lights } from "./lights.ts";
 import type { LightStates } from "./lights.ts";
 import { Machine } from "./machine.ts";
+import { BmcStateFile, captureState, restoreHardware } from "./persistence.ts";
 import { RedfishService } from "./redfish-service.ts";
 import type { RequestStats } from "./request-stats.ts";
 import { resourcePaths } from "./resources.ts";
 import { SessionStore } from "./sessions.ts";
+import type { ProfileName } from "./vendor-profile.ts";
 import type { TestEventParameters } from "./test-event.ts";
 
 /** One drive, as listed in {@link EmulatedBmcInfo}. */
@@ -44,13 +46,17 @@ export interface EmulatedDriveInfo {
 export interface EmulatedBmcInfo {
   /** The BMC's position in the fleet, from 0. */
   index: number;
+  /** The vendor profile it emulates (`generic` unless asked). */
+  profile: ProfileName;
   /** `http://127.0.0.1:PORT` (or `https://` with TLS). */
   url: string;
   /** `/redfish/v1/Systems/<id>`. */
   systemPath: string;
   username: string;
   password: string;
+  /** The System's UUID, also when the vendor's System does not show it. */
   systemUUID: string;
+  /** The Chassis's UUID, also when the vendor's Chassis does not show it. */
   chassisUUID: string;
   drives: EmulatedDriveInfo[];
 }
@@ -66,11 +72,13 @@ export class EmulatedBmc {
   readonly #lights: Lights;
   readonly #machine: Machine;
   readonly #server: BmcServer;
+  readonly #stateFile: BmcStateFile | undefined;
+  readonly #restored: boolean;
   #closing: Promise<void> | undefined;
 
   constructor(settings: BmcSettings, shared: SharedResources) {
     this.settings = settings;
-    const hardware = createHardware(settings.index, settings.drivesPerSystem);
+    const hardware = createHardware(settings.index, settings.drivesPerSystem, settings.profile);
     this.#hardware = hardware;
     this.#log = bmcLogger(settings.index, shared.logger);
     this.#sessions = new SessionStore(settings);
@@ -79,15 +87,27 @@ export class EmulatedBmc {
       defaultOrigin: resourcePaths(hardware).system,
       maxSubscriptions: settings.maxSubscriptions,
       deliveryTimeoutMs: settings.deliveryTimeoutMs,
+      onChange: () => this.#persist(),
+      delivered: settings.profile.subscriptions.delivered,
+      afterFailedDeliveries: settings.profile.subscriptions.afterFailedDeliveries,
       verifyingDispatcher: shared.verifyingDispatcher,
       trustingDispatcher: shared.trustingDispatcher,
       logger: this.#log,
     });
+    this.#stateFile = settings.stateFile === undefined ? undefined : new BmcStateFile(settings.stateFile);
+    const kept = this.#stateFile?.load();
+    if (kept) {
+      restoreHardware(hardware, kept);
+      this.#events.settings = { ...kept.eventService };
+      this.#events.subscriptions.restore(kept.subscriptions, kept.nextSubscriptionId);
+    }
+    this.#restored = kept !== undefined;
     const scope = { hardware, events: this.#events, owner: `BMC ${settings.index}` };
     this.#lights = new Lights(scope);
     this.#machine = new Machine(scope);
     const service = new RedfishService({
       hardware,
+      driveLinkQuirks: settings.driveLinkQuirks,
       simpleStorage: settings.simpleStorage,
       refuseEventTypes: settings.refuseEventTypes === true,
       sessions: this.#sessions,
@@ -100,8 +120,32 @@ export class EmulatedBmc {
       index: settings.index,
       tls: shared.tls,
       faults: this.#faults,
-      handle: (request) => service.handle(request),
+      handle: (request) => {
+        const response = service.handle(request);
+        if (request.method !== "GET" && request.method !== "HEAD" && response.status < 400) this.#persist();
+        return response;
+      },
     });
+    this.#persist();
+  }
+
+  /** True when the BMC came back with the identity, subscriptions and lights kept by an earlier run. */
+  get restored(): boolean {
+    return this.#restored;
+  }
+
+  /** Writes the kept state (identity, subscriptions, lights, power) if the BMC keeps one. */
+  #persist(): void {
+    if (!this.#stateFile) return;
+    const events = this.#events;
+    this.#stateFile.save(
+      captureState({
+        hardware: this.#hardware,
+        eventSettings: () => events.settings,
+        subscriptions: () => events.subscriptions.records(),
+        nextSubscriptionId: () => events.subscriptions.nextId,
+      }),
+    );
   }
 
   // ---- Addressing and lifetime ---------------------------------------------
@@ -110,6 +154,7 @@ export class EmulatedBmc {
   get info(): EmulatedBmcInfo {
     return {
       index: this.settings.index,
+      profile: this.settings.profile.name,
       url: this.#server.url,
       systemPath: resourcePaths(this.#hardware).system,
       username: this.settings.username,
@@ -158,6 +203,7 @@ export class EmulatedBmc {
     this.#events.reset();
     this.#sessions.clear();
     this.#lights.allOff();
+    this.#persist();
     this.#faults.goDown(downtimeMs);
     this.#server.cutConnections();
     this.#log.info({ downtimeMs }, "BMC reset");
@@ -214,11 +260,13 @@ export class EmulatedBmc {
    */
   setLight(target: string, state: LedState): void {
     this.#lights.set(target, state);
+    this.#persist();
   }
 
   /** Sets the chassis light, raising a change event if it changed. */
   setChassisLed(state: LedState): void {
     this.#lights.setChassis(state);
+    this.#persist();
   }
 
   /** The system's power state. */
@@ -270,7 +318,21 @@ export class EmulatedBmc {
 
   /** Deletes a subscription and its queued deliveries; false when there was none. */
   deleteSubscription(id: string): boolean {
-    return this.#events.subscriptions.delete(id);
+    const deleted = this.#events.subscriptions.delete(id);
+    if (deleted) this.#persist();
+    return deleted;
+  }
+
+  /**
+   * Suspends a subscription as the BMC does on its own after failed deliveries
+   * (`Status.State: Disabled`, resumable with `ResumeSubscription`); false when there was none.
+   */
+  suspendSubscription(id: string): boolean {
+    const record = this.#events.subscriptions.get(id);
+    if (!record) return false;
+    this.#events.subscriptions.setState(record, "Disabled");
+    this.#persist();
+    return true;
   }
 
   /** The delivery attempts so far (the last 100), oldest first. */

@@ -36,6 +36,10 @@ export interface DeliverySettings {
   trustingDispatcher: Dispatcher;
   /** Milliseconds before an attempt that got no response headers counts as failed. */
   timeoutMs: number;
+  /** Listener statuses that count as delivered: any 2xx, or only 200 (HPE iLO). Default any 2xx. */
+  delivered?: "2xx" | "200";
+  /** Retries stop after `retryAttempts` whatever the subscription's `RetryForever…` policy (a BMC that ignores it). */
+  retriesAlwaysBounded?: boolean;
   /** Retries after a failed first attempt (`DeliveryRetryAttempts`), read at each failure. */
   retryAttempts(): number;
   /** Milliseconds between attempts (`DeliveryRetryIntervalSeconds` × 1000), read at each failure. */
@@ -141,7 +145,8 @@ export class EventDeliveryQueues {
     for (let attempt = 1; ; attempt++) {
       if (await this.#attempt(subscription, eventId, body, attempt, signal)) return true;
       if (signal.aborted) return false;
-      const forever = policy === "RetryForever" || policy === "RetryForeverWithBackoff";
+      const forever =
+        this.#settings.retriesAlwaysBounded !== true && (policy === "RetryForever" || policy === "RetryForeverWithBackoff");
       if (!forever && attempt > this.#settings.retryAttempts()) return false;
       const factor = policy === "RetryForeverWithBackoff" ? Math.min(2 ** (attempt - 1), MAX_BACKOFF_FACTOR) : 1;
       try {
@@ -177,7 +182,10 @@ export class EventDeliveryQueues {
           : this.#settings.trustingDispatcher,
       });
       await response.body.dump();
-      const ok = response.statusCode >= 200 && response.statusCode < 300;
+      const ok =
+        this.#settings.delivered === "200"
+          ? response.statusCode === 200
+          : response.statusCode >= 200 && response.statusCode < 300;
       this.#settings.onAttempt({
         ...base,
         outcome: ok ? "delivered" : "failed",

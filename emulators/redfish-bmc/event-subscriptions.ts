@@ -15,6 +15,7 @@ import { eventPayload } from "./events.ts";
 import type { RaisedEvent } from "./events.ts";
 import { subscriptionMatches } from "./subscriptions.ts";
 import type { SubscriptionRecord } from "./subscriptions.ts";
+import type { AfterFailedDeliveries } from "./vendor-profile.ts";
 
 /** A subscription as the control API shows it: header names only, never values. */
 export interface SubscriptionInfo {
@@ -38,6 +39,12 @@ export interface SubscriptionSettings {
   trustingDispatcher: Dispatcher;
   /** Milliseconds before a delivery without response headers counts as failed. */
   deliveryTimeoutMs: number;
+  /** Listener statuses that count as delivered (default any 2xx). */
+  delivered?: "2xx" | "200";
+  /** Called when the BMC changes a subscription on its own (suspends or deletes it after failed deliveries). */
+  onChange?: () => void;
+  /** What happens once a subscription's retries are used up (default: as its `DeliveryRetryPolicy` says). */
+  afterFailedDeliveries?: AfterFailedDeliveries;
   /** The EventService's retry settings now (they can be PATCHed). */
   retry(): { retryAttempts: number; retryIntervalSeconds: number };
   /** Where to log; its lines name the BMC. */
@@ -62,6 +69,8 @@ export class EventSubscriptions {
       verifyingDispatcher: settings.verifyingDispatcher,
       trustingDispatcher: settings.trustingDispatcher,
       timeoutMs: settings.deliveryTimeoutMs,
+      delivered: settings.delivered ?? "2xx",
+      retriesAlwaysBounded: (settings.afterFailedDeliveries ?? "policy") !== "policy",
       retryAttempts: () => settings.retry().retryAttempts,
       retryIntervalMs: () => settings.retry().retryIntervalSeconds * 1000,
       onRetriesExhausted: (subscription) => this.#retriesExhausted(subscription),
@@ -149,6 +158,19 @@ export class EventSubscriptions {
     return this.#delivery.idle();
   }
 
+  /** The ID the next subscription gets (kept with the subscriptions, so a restored BMC does not reuse an ID). */
+  get nextId(): number {
+    return this.#nextId;
+  }
+
+  /** Puts back subscriptions kept from an earlier run (no deliveries are queued); `nextId` continues the numbering. */
+  restore(records: readonly SubscriptionRecord[], nextId: number): void {
+    this.#delivery.cancelAll();
+    this.#records.clear();
+    for (const record of records) this.#records.set(record.id, { ...record });
+    this.#nextId = Math.max(nextId, ...records.map((r) => Number(r.id) + 1).filter(Number.isInteger), 1);
+  }
+
   /** Forgets every subscription and drops its queued deliveries, as a BMC reset does: IDs start again at 1. */
   clear(): void {
     this.#delivery.cancelAll();
@@ -180,12 +202,15 @@ export class EventSubscriptions {
 
   #retriesExhausted(subscription: SubscriptionRecord): void {
     if (this.#records.get(subscription.id) !== subscription) return;
-    if (subscription.deliveryRetryPolicy === "SuspendRetries") {
+    const after = this.#settings.afterFailedDeliveries ?? "policy";
+    const suspend = after === "suspend" || (after === "policy" && subscription.deliveryRetryPolicy === "SuspendRetries");
+    if (suspend) {
       subscription.state = "Disabled";
       this.#settings.logger.warn({ subscription: subscription.id }, "subscription suspended after its delivery retries");
     } else {
       this.#records.delete(subscription.id);
       this.#settings.logger.warn({ subscription: subscription.id }, "subscription terminated after its delivery retries");
     }
+    this.#settings.onChange?.();
   }
 }

@@ -135,6 +135,23 @@ describe("fleet and control API", () => {
     assert.ok(proc.body.memory.rss > 0);
   });
 
+  test("the control API suspends and deletes a subscription as the BMC would on its own", async () => {
+    const info = fleet.bmcs[2]!;
+    const created = await redfishFetch(info, "/redfish/v1/EventService/Subscriptions", {
+      method: "POST",
+      body: { Destination: "http://127.0.0.1:9/control", Protocol: "Redfish" },
+    });
+    const id = created.body.Id as string;
+    const suspended = await control(fleet, `/bmcs/2/subscriptions/${id}/suspend`, "POST");
+    assert.equal(suspended.status, 200);
+    assert.equal((await redfishFetch(info, `/redfish/v1/EventService/Subscriptions/${id}`)).body.Status.State, "Disabled");
+    assert.equal((await control(fleet, `/bmcs/2/subscriptions/${id}`, "DELETE")).status, 204);
+    assert.equal((await redfishFetch(info, `/redfish/v1/EventService/Subscriptions/${id}`)).status, 404);
+    const missing = await control(fleet, `/bmcs/2/subscriptions/${id}`, "DELETE");
+    assert.equal(missing.status, 404);
+    assert.match(missing.body.error, /BMC 2 has no subscription/);
+  });
+
   test("fleet.bmc() refuses an index outside the fleet", () => {
     assert.throws(() => fleet.bmc(3), /no BMC 3 in this fleet: indexes run from 0 to 2/);
   });
@@ -215,7 +232,7 @@ test("1,000 BMCs in one process each answer on their own port", async () => {
 
 test("the CLI prints the fleet as JSON, serves it on the control API and stops on SIGTERM", async () => {
   const cli = fileURLToPath(new URL("./cli.ts", import.meta.url));
-  const child = spawn(process.execPath, [cli, "--count", "2", "--json", "--quiet", "--password", "secret-{i}"], {
+  const child = spawn(process.execPath, [cli, "--count", "2", "--json", "--quiet", "--password", "secret-{i}", "--profile", "generic,openbmc"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exited = once(child, "exit");
@@ -238,6 +255,11 @@ test("the CLI prints the fleet as JSON, serves it on the control API and stops o
     const printed = JSON.parse(out);
     assert.equal(printed.bmcs.length, 2);
     assert.equal(printed.bmcs[1].password, "secret-1");
+    assert.deepEqual(
+      printed.bmcs.map((b: { profile: string }) => b.profile),
+      ["generic", "openbmc"],
+    );
+    assert.equal(printed.bmcs[1].systemPath, "/redfish/v1/Systems/system");
     const listed = (await (await fetch(`${printed.controlUrl}/bmcs`)).json()) as any;
     assert.deepEqual(listed.bmcs, printed.bmcs);
     const root = await redfishFetch(printed.bmcs[0], printed.bmcs[0].systemPath);

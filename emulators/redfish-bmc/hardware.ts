@@ -8,6 +8,8 @@
  */
 import { randomUUID } from "node:crypto";
 import type { EventRaiser } from "./event-service.ts";
+import type { LedState } from "./led-state.ts";
+import type { VendorProfile } from "./vendor-profile.ts";
 
 /** The hardware of one BMC as the parts that change it (lights, machine) see it. */
 export interface HardwareScope {
@@ -18,10 +20,8 @@ export interface HardwareScope {
   owner: string;
 }
 
-/** The deprecated Redfish `IndicatorLED` values a light can be set to (`Unknown` is read-only). */
-export const LED_STATES = ["Lit", "Blinking", "Off"] as const;
-/** The state of one indicator light, in Redfish `IndicatorLED` words. */
-export type LedState = (typeof LED_STATES)[number];
+export { LED_STATES } from "./led-state.ts";
+export type { LedState } from "./led-state.ts";
 
 /** The Redfish power states the emulated system moves between. */
 export type PowerState = "On" | "Off";
@@ -61,6 +61,8 @@ export interface TemperatureSensor {
 
 /** Everything one BMC knows about its hardware. */
 export interface Hardware {
+  /** The vendor whose BMC this is: IDs, resource shapes, light semantics. */
+  profile: VendorProfile;
   systemId: string;
   chassisId: string;
   managerId: string;
@@ -83,57 +85,51 @@ export interface Hardware {
   temperature: TemperatureSensor;
 }
 
-/** The IDs every emulated BMC uses, in the style of a common vendor's (not `1`, so clients must follow links). */
-export const RESOURCE_IDS = {
-  system: "System.Embedded.1",
-  chassis: "System.Embedded.1",
-  manager: "iDRAC.Embedded.1",
-  storage: "RAID.Integrated.1-1",
-} as const;
-
 const DRIVE_MODELS = [
   { manufacturer: "SAMSUNG", model: "MZ7LH480HAHQ0D3", capacityBytes: 480_103_981_056, prefix: "S45P" },
   { manufacturer: "SEAGATE", model: "ST2000NM0055", capacityBytes: 2_000_398_934_016, prefix: "ZC2" },
   { manufacturer: "INTEL", model: "SSDSC2KG960G8R", capacityBytes: 960_197_124_096, prefix: "PHYG" },
 ] as const;
 
-/** Builds the hardware of the BMC with the given fleet index. */
-export function createHardware(index: number, drivesPerSystem: number): Hardware {
+/** Builds the hardware of the BMC with the given fleet index, as `profile`'s vendor names and lights it. */
+export function createHardware(index: number, drivesPerSystem: number, profile: VendorProfile): Hardware {
   const tag = index.toString(36).toUpperCase().padStart(4, "0");
+  const id = profile.identity;
   const drives: DriveState[] = [];
   for (let n = 0; n < drivesPerSystem; n++) {
     const kind = DRIVE_MODELS[n % DRIVE_MODELS.length]!;
     drives.push({
-      storageId: RESOURCE_IDS.storage,
-      id: `Disk.Bay.${n}`,
-      name: `Physical Disk 0:1:${n}`,
+      storageId: id.storageId,
+      id: id.driveId(n),
+      name: id.driveName(n),
       manufacturer: kind.manufacturer,
       model: kind.model,
       serialNumber: `${kind.prefix}${tag}${n.toString().padStart(3, "0")}`,
       capacityBytes: kind.capacityBytes,
-      led: "Off",
+      led: profile.lights.drive.normal,
       failed: false,
     });
   }
   return {
-    systemId: RESOURCE_IDS.system,
-    chassisId: RESOURCE_IDS.chassis,
-    managerId: RESOURCE_IDS.manager,
+    profile,
+    systemId: id.systemId,
+    chassisId: id.chassisId,
+    managerId: id.managerId,
     serviceUUID: randomUUID(),
     systemUUID: randomUUID(),
     chassisUUID: randomUUID(),
-    manufacturer: "Emulated Systems",
-    model: "EMU-R650",
-    systemSerialNumber: `EMU${tag}`,
-    systemLed: "Off",
-    chassisLed: "Off",
+    manufacturer: id.manufacturer,
+    model: id.model,
+    systemSerialNumber: id.serialNumber(tag),
+    systemLed: profile.lights.system.normal,
+    chassisLed: profile.lights.chassis.normal,
     powerState: "On",
     boot: {
       BootSourceOverrideTarget: "None",
       BootSourceOverrideEnabled: "Disabled",
       BootSourceOverrideMode: "UEFI",
     },
-    storage: [{ id: RESOURCE_IDS.storage, name: "PERC H755 Front", controllerModel: "PERC H755 Front", drives }],
+    storage: [{ id: id.storageId, name: id.storageName, controllerModel: id.storageName, drives }],
     temperature: {
       id: "0",
       name: "System Board Inlet Temp",
@@ -157,9 +153,4 @@ export function findDrive(hardware: Hardware, storageId: string, driveId: string
     throw new RangeError(`${owner} has no drive ${storageId}:${driveId}; it has ${known || "none"}`);
   }
   return drive;
-}
-
-/** `LocationIndicatorActive` for an `IndicatorLED` value (Redfish 2020.3: Lit and Blinking are active). */
-export function locationIndicatorActive(led: LedState): boolean {
-  return led !== "Off";
 }

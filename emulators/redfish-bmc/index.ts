@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { Agent } from "undici";
 import type { BmcLogger } from "./bmc-settings.ts";
 import { EmulatedBmc } from "./emulated-bmc.ts";
@@ -21,6 +22,9 @@ import type { EmulatedBmcInfo } from "./emulated-bmc.ts";
 import { startControlServer, sumStats } from "./control-server.ts";
 import type { FleetStats } from "./control-server.ts";
 import { selfSignedCertificate } from "./tls.ts";
+import { profileNamed } from "./profiles/index.ts";
+import type { DriveLinkQuirks } from "./bmc-settings.ts";
+import type { ProfileName } from "./vendor-profile.ts";
 
 export { EmulatedBmc } from "./emulated-bmc.ts";
 export type { BmcLogger } from "./bmc-settings.ts";
@@ -34,11 +38,31 @@ export type { FaultSettings } from "./faults.ts";
 export type { LedState, PowerState } from "./hardware.ts";
 export type { RequestStats } from "./request-stats.ts";
 export type { FleetStats } from "./control-server.ts";
+export type { DriveLinkQuirks } from "./bmc-settings.ts";
+export type { ProfileName, VendorProfile } from "./vendor-profile.ts";
+export { PROFILE_NAMES } from "./vendor-profile.ts";
+export { PROFILES, parseProfileList, profileNamed } from "./profiles/index.ts";
 
 /** How to start a fleet. */
 export interface BmcFleetOptions {
   /** How many BMCs, 1 to 10000. */
   count: number;
+  /**
+   * The vendor each BMC emulates (docs/vendor-profiles.md): one name for
+   * every BMC, or a list BMC `i` takes entry `i` modulo its length from.
+   * Default `generic`.
+   */
+  profile?: ProfileName | readonly ProfileName[];
+  /** Repeated and dead drive links in every Storage resource (as the Intel capture has); default none. */
+  driveLinkQuirks?: DriveLinkQuirks;
+  /**
+   * A directory where each BMC keeps its identity (UUIDs, serial numbers),
+   * subscriptions, EventService settings, lights and power state across
+   * restarts, as real hardware does (`bmc-<index>.json`, owner-only). A BMC
+   * with a kept state comes back with it ({@link EmulatedBmc.restored}).
+   * Default: nothing is kept, every start is new hardware.
+   */
+  stateDir?: string;
   /** The first BMC's port; BMC `i` listens on `port + i`. 0 or absent: each takes a free port. */
   port?: number;
   /** The control API's port; 0 or absent: a free port. */
@@ -66,14 +90,14 @@ export interface BmcFleetOptions {
   refuseEventTypes?: boolean;
   /** Event delivery defaults of every BMC's EventService. */
   eventDelivery?: {
-    /** `DeliveryRetryAttempts`: retries after a failed delivery; default 3. */
+    /** `DeliveryRetryAttempts`: retries after a failed delivery; default the profile's (3 for `generic`). */
     retryAttempts?: number;
-    /** `DeliveryRetryIntervalSeconds`; fractions allowed for fast tests; default 5. */
+    /** `DeliveryRetryIntervalSeconds`; fractions allowed for fast tests; default the profile's (5 for `generic`). */
     retryIntervalSeconds?: number;
     /** Milliseconds before a delivery without response headers fails; default 5000. */
     timeoutMs?: number;
   };
-  /** Subscriptions each BMC holds at most; default 64. */
+  /** Subscriptions each BMC holds at most; default the profile's limit (64 for `generic`). */
   maxSubscriptions?: number;
   /** Sessions each BMC holds at most; default 64. */
   maxSessions?: number;
@@ -131,15 +155,20 @@ export async function startBmcFleet(options: BmcFleetOptions): Promise<RunningBm
   }
   const controlPort = integerOption("controlPort", options.controlPort ?? 0, 0, 65_535);
   const drivesPerSystem = integerOption("drivesPerSystem", options.drivesPerSystem ?? 2, 0, 64);
-  const retryAttempts = integerOption("eventDelivery.retryAttempts", options.eventDelivery?.retryAttempts ?? 3, 0, 100);
-  const retryIntervalSeconds = numberOption(
-    "eventDelivery.retryIntervalSeconds",
-    options.eventDelivery?.retryIntervalSeconds ?? 5,
-    0.001,
-    86_400,
-  );
+  const profileList = typeof options.profile === "string" ? [options.profile] : (options.profile ?? ["generic"]);
+  if (!Array.isArray(profileList) || profileList.length === 0) {
+    throw new RangeError(`profile must be a profile name or a non-empty list of them, got ${JSON.stringify(options.profile)}`);
+  }
+  const profiles = profileList.map((name) => profileNamed(name));
+  const retryAttemptsOption = options.eventDelivery?.retryAttempts;
+  if (retryAttemptsOption !== undefined) integerOption("eventDelivery.retryAttempts", retryAttemptsOption, 0, 100);
+  const retryIntervalOption = options.eventDelivery?.retryIntervalSeconds;
+  if (retryIntervalOption !== undefined) numberOption("eventDelivery.retryIntervalSeconds", retryIntervalOption, 0.001, 86_400);
   const deliveryTimeoutMs = integerOption("eventDelivery.timeoutMs", options.eventDelivery?.timeoutMs ?? 5_000, 1, 600_000);
-  const maxSubscriptions = integerOption("maxSubscriptions", options.maxSubscriptions ?? 64, 1, 10_000);
+  if (options.maxSubscriptions !== undefined) integerOption("maxSubscriptions", options.maxSubscriptions, 1, 10_000);
+  const quirks = options.driveLinkQuirks ?? {};
+  integerOption("driveLinkQuirks.repeatDriveLinks", quirks.repeatDriveLinks ?? 1, 1, 64);
+  integerOption("driveLinkQuirks.deadDriveLinks", quirks.deadDriveLinks ?? 0, 0, 64);
   const maxSessions = integerOption("maxSessions", options.maxSessions ?? 64, 1, 10_000);
   const sessionTimeoutSeconds = integerOption("sessionTimeoutSeconds", options.sessionTimeoutSeconds ?? 1800, 1, 86_400);
 
@@ -157,19 +186,26 @@ export async function startBmcFleet(options: BmcFleetOptions): Promise<RunningBm
     if (typeof password !== "string" || password === "") {
       throw new RangeError(`password(${index}) must be a non-empty string`);
     }
+    const profile = profiles[index % profiles.length]!;
     bmcs.push(
       new EmulatedBmc(
         {
           index,
+          profile,
+          driveLinkQuirks: quirks,
+          ...(options.stateDir === undefined ? {} : { stateFile: join(options.stateDir, `bmc-${index}.json`) }),
           username,
           password,
           drivesPerSystem,
           simpleStorage: options.simpleStorage ?? false,
           refuseEventTypes: options.refuseEventTypes ?? false,
-          maxSubscriptions,
+          maxSubscriptions: options.maxSubscriptions ?? profile.subscriptions.limit,
           maxSessions,
           sessionTimeoutSeconds,
-          eventService: { retryAttempts, retryIntervalSeconds },
+          eventService: {
+            retryAttempts: retryAttemptsOption ?? profile.eventService.retryAttempts,
+            retryIntervalSeconds: retryIntervalOption ?? profile.eventService.retryIntervalSeconds,
+          },
           deliveryTimeoutMs,
         },
         { verifyingDispatcher, trustingDispatcher, logger: options.logger, tls },

@@ -28,11 +28,13 @@ export class Lights {
     ({ hardware: this.#hardware, events: this.#events, owner: this.#owner } = scope);
   }
 
-  /** The state of every light. */
+  /** The state of every light (a chassis that shows the system's light reports the system's state). */
   states(): LightStates {
+    const hw = this.#hardware;
     const drives: Record<string, LedState> = {};
-    for (const d of allDrives(this.#hardware)) drives[`${d.storageId}:${d.id}`] = d.led;
-    return { system: this.#hardware.systemLed, chassis: this.#hardware.chassisLed, drives };
+    for (const d of allDrives(hw)) drives[`${d.storageId}:${d.id}`] = d.led;
+    const chassis = hw.profile.lights.chassis.writableAt === "system" ? hw.systemLed : hw.chassisLed;
+    return { system: hw.systemLed, chassis, drives };
   }
 
   /**
@@ -59,8 +61,15 @@ export class Lights {
     this.#events.resourceChanged(resourcePaths(this.#hardware).system);
   }
 
-  /** Sets the chassis light, raising a change event if it changed. */
+  /**
+   * Sets the chassis light, raising a change event if it changed. Where the
+   * chassis only shows the system's light, this is the system's light.
+   */
   setChassis(state: LedState): void {
+    if (this.#hardware.profile.lights.chassis.writableAt === "system") {
+      this.setSystem(state);
+      return;
+    }
     if (this.#hardware.chassisLed === state) return;
     this.#hardware.chassisLed = state;
     this.#events.resourceChanged(resourcePaths(this.#hardware).chassis);
@@ -73,10 +82,11 @@ export class Lights {
     this.#events.resourceChanged(drivePath(this.#hardware, drive));
   }
 
-  /** Turns every light off without an event, as a BMC reset does. */
+  /** Returns every light to its normal state (off, or Dell's chassis `Lit`) without an event, as a BMC reset does. */
   allOff(): void {
-    this.#hardware.systemLed = "Off";
-    this.#hardware.chassisLed = "Off";
-    for (const d of allDrives(this.#hardware)) d.led = "Off";
+    const lights = this.#hardware.profile.lights;
+    this.#hardware.systemLed = lights.system.normal;
+    this.#hardware.chassisLed = lights.chassis.normal;
+    for (const d of allDrives(this.#hardware)) d.led = lights.drive.normal;
   }
 }

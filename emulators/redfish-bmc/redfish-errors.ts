@@ -58,9 +58,21 @@ function message(
   resolution: string,
   relatedProperty?: string,
 ): RedfishMessage {
+  return registryMessage(`${BASE_REGISTRY}.${key}`, text, args, severity, resolution, relatedProperty);
+}
+
+/** A message of any registry (a vendor's own, or a Base version other than the emulator's), by its full `MessageId`. */
+export function registryMessage(
+  messageId: string,
+  text: string,
+  args: string[],
+  severity: RedfishMessage["Severity"],
+  resolution: string,
+  relatedProperty?: string,
+): RedfishMessage {
   const result: RedfishMessage = {
     "@odata.type": "#Message.v1_1_1.Message",
-    MessageId: `${BASE_REGISTRY}.${key}`,
+    MessageId: messageId,
     Message: text,
     MessageArgs: args,
     Severity: severity,
@@ -221,6 +233,24 @@ export const baseMessages = {
       "Critical",
       "Try the operation again using the appropriate ETag.",
     ),
+  preconditionRequired: () =>
+    message(
+      "PreconditionRequired",
+      "A precondition header or annotation is required to change the resource: send If-Match with the resource's ETag.",
+      [],
+      "Critical",
+      "Try the request again with the appropriate precondition header.",
+    ),
+  eventSubscriptionLimitExceeded: () =>
+    message(
+      "EventSubscriptionLimitExceeded",
+      "The event subscription failed due to the number of simultaneous subscriptions exceeding the limit of the implementation.",
+      [],
+      "Critical",
+      "Reduce the number of other subscriptions before trying to establish the event subscription or increase the limit of simultaneous subscriptions (if supported).",
+    ),
+  success: () => message("Success", "The request completed successfully.", [], "OK", "None."),
+  created: () => message("Created", "The resource has been created successfully.", [], "OK", "None."),
   noValidSession: () =>
     message(
       "NoValidSession",

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
+import type { DriveLinkQuirks } from "./bmc-settings.ts";
 import type { EventService } from "./event-service.ts";
 import { LED_STATES, allDrives } from "./hardware.ts";
 import type { Hardware, LedState } from "./hardware.ts";
@@ -20,11 +20,16 @@ import type { SessionStore } from "./sessions.ts";
 import { DELIVERY_RETRY_POLICIES, parseSubscriptionRequest, renderSubscription } from "./subscriptions.ts";
 import type { DeliveryRetryPolicy } from "./subscriptions.ts";
 import { TestEventError, validateTestEvent } from "./test-event.ts";
+import { createdAnswer, etagListIncludes, patchAnswer, shapedPath, shapedResource } from "./vendor-answers.ts";
+import { lightStateFor, lightActive } from "./vendor-profile.ts";
+import type { LightModel, ResourceShape, VendorProfile } from "./vendor-profile.ts";
 
 /** The parts of one BMC the Redfish service reads and changes. */
 export interface RedfishBackend {
-  /** The hardware the resources describe. */
+  /** The hardware the resources describe; its profile says how this vendor's BMC serves them. */
   hardware: Hardware;
+  /** Drive link faults of the Storage resources (repeated and dead links). */
+  driveLinkQuirks?: DriveLinkQuirks;
   /** Whether the System links a `SimpleStorage` collection. */
   simpleStorage: boolean;
   /** Refuse `EventTypes` in a subscription create request, as OpenBMC does (see subscriptions.ts). */
@@ -74,45 +79,35 @@ interface Route {
   public?: ("GET" | "POST")[];
 }
 
-/** The strong ETag of a JSON body (hashed from its serialized form). */
-export function etagOf(body: unknown): string {
-  return etagOfText(JSON.stringify(body));
-}
-
-function etagOfText(text: string): string {
-  return `"${createHash("sha1").update(text).digest("base64url").slice(0, 20)}"`;
-}
-
-/** A JSON response, serialized once; `withEtag` adds the ETag of that serialization. */
-function json(status: number, body: unknown, headers: Record<string, string> = {}, withEtag = false): ServiceResponse {
-  const text = JSON.stringify(body);
+/** A JSON response, serialized once, with an `ETag` header when one is given. */
+function json(status: number, body: unknown, headers: Record<string, string> = {}, etag?: string): ServiceResponse {
   const all: Record<string, string> = { ...headers, "Content-Type": "application/json; charset=utf-8" };
-  if (withEtag) all.ETag = etagOfText(text);
-  return { status, headers: all, body: text };
+  if (etag !== undefined) all.ETag = etag;
+  return { status, headers: all, body: JSON.stringify(body) };
 }
 
-/** A GET response with its ETag; a 304 when `If-None-Match` names it. */
-function resource(request: ParsedRequest, body: unknown): ServiceResponse {
-  const response = json(200, body, {}, true);
-  const ifNoneMatch = request.headers["if-none-match"];
-  if (ifNoneMatch !== undefined && etagListIncludes(ifNoneMatch, response.headers.ETag!)) {
-    return { status: 304, headers: { ETag: response.headers.ETag! } };
-  }
-  return response;
+/** A resource as the vendor serves it: shaped, with its ETag (serialized once). */
+function shapedJson(status: number, shape: ResourceShape, body: unknown, headers: Record<string, string> = {}): ServiceResponse {
+  const shaped = shapedResource(shape, body);
+  const all: Record<string, string> = { ...headers, "Content-Type": "application/json; charset=utf-8" };
+  if (shaped.etag !== undefined) all.ETag = shaped.etag;
+  return { status, headers: all, body: shaped.text };
 }
 
-function etagListIncludes(list: string, etag: string): boolean {
-  return list.split(",").some((candidate) => {
-    const c = candidate.trim();
-    return c === "*" || c === etag;
-  });
-}
-
-/** Throws a 412 unless `If-Match` is absent, `*` or lists the current ETag (strong comparison). */
-function checkIfMatch(request: ParsedRequest, current: unknown): void {
+/**
+ * Throws a 412 unless `If-Match` is absent, `*` or lists the current ETag
+ * (as served); a 428 when the vendor requires it and it is absent. A vendor
+ * without ETags does not check it.
+ */
+function checkIfMatch(request: ParsedRequest, shape: ResourceShape, current: unknown): void {
   const ifMatch = request.headers["if-match"];
-  if (ifMatch === undefined) return;
-  if (!etagListIncludes(ifMatch, etagOf(current))) {
+  if (ifMatch === undefined) {
+    if (shape.requireIfMatch) throw new RedfishError(428, [baseMessages.preconditionRequired()]);
+    return;
+  }
+  const etag = shapedResource(shape, current).etag;
+  if (etag === undefined) return;
+  if (!etagListIncludes(ifMatch, etag)) {
     throw new RedfishError(412, [baseMessages.preconditionFailed(ifMatch)]);
   }
 }
@@ -125,24 +120,30 @@ function requireObject(body: unknown, what: string): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-/** Rejects properties that are neither writable nor annotations: read-only ones the resource has, and unknown ones. */
+/**
+ * Rejects properties that are neither writable nor annotations: read-only ones
+ * the resource has, and unknown ones (with the vendor's one message for both, if it has one).
+ */
 function rejectOthers(
   body: Record<string, unknown>,
   writable: readonly string[],
   current: Record<string, unknown>,
   errors: RedfishMessage[],
+  refused?: (property: string) => RedfishMessage,
 ): void {
   for (const key of Object.keys(body)) {
     if (writable.includes(key) || key.startsWith("@odata.")) continue;
-    errors.push(key in current ? baseMessages.propertyNotWritable(key) : baseMessages.propertyUnknown(key));
+    if (refused) errors.push(refused(key));
+    else errors.push(key in current ? baseMessages.propertyNotWritable(key) : baseMessages.propertyUnknown(key));
   }
 }
 
 /**
  * Validates the light properties of a PATCH body and returns the light state
- * they ask for, or undefined when they name no light property.
+ * they ask for, or undefined when they name no light property. `model` says
+ * what `LocationIndicatorActive` means on this vendor's light.
  */
-function requestedLed(body: Record<string, unknown>, current: LedState, errors: RedfishMessage[]): LedState | undefined {
+function requestedLed(body: Record<string, unknown>, model: LightModel, current: LedState, errors: RedfishMessage[]): LedState | undefined {
   const led = body.IndicatorLED;
   const active = body.LocationIndicatorActive;
   let fromLed: LedState | undefined;
@@ -155,17 +156,19 @@ function requestedLed(body: Record<string, unknown>, current: LedState, errors: 
     errors.push(baseMessages.propertyValueTypeError("LocationIndicatorActive", active));
     return undefined;
   }
-  if (fromLed !== undefined && typeof active === "boolean" && active !== (fromLed !== "Off")) {
+  if (fromLed !== undefined && typeof active === "boolean" && active !== lightActive(model, fromLed)) {
     errors.push(baseMessages.propertyValueConflict("LocationIndicatorActive", "IndicatorLED"));
     return undefined;
   }
   if (fromLed !== undefined) return fromLed;
-  if (active === true) return current === "Off" ? "Lit" : current;
-  if (active === false) return "Off";
+  if (typeof active === "boolean") return lightStateFor(model, active, current);
   return undefined;
 }
 
-const LIGHT_PROPERTIES = ["IndicatorLED", "LocationIndicatorActive"] as const;
+/** The light properties a PATCH may write on a resource with this light. */
+function writableLight(model: LightModel): readonly string[] {
+  return model.writableAt === "self" ? model.properties : [];
+}
 
 const BOOT_VALUES: Record<string, readonly string[]> = {
   BootSourceOverrideTarget: ["None", "Pxe", "Hdd", "Cd", "BiosSetup", "UefiHttp"],
@@ -183,6 +186,32 @@ export class RedfishService {
     this.#routes = this.#buildRoutes();
   }
 
+  /** How this vendor shapes its resources. */
+  get #shape(): ResourceShape {
+    return this.#bmc.hardware.profile.shape;
+  }
+
+  get #profile(): VendorProfile {
+    return this.#bmc.hardware.profile;
+  }
+
+  /**
+   * A GET response in the vendor's shape with its ETag (if the vendor sends
+   * one) and the `Link` to its JSON schema (`rel=describedby`, DSP0266); a
+   * 304 when `If-None-Match` names the ETag.
+   */
+  #resource(request: ParsedRequest, body: unknown): ServiceResponse {
+    const schema = describedBy(body);
+    const link: Record<string, string> = schema === undefined ? {} : { Link: `<${schema}>; rel=describedby` };
+    const response = shapedJson(200, this.#shape, body, link);
+    const etag = response.headers.ETag;
+    const ifNoneMatch = request.headers["if-none-match"];
+    if (etag !== undefined && ifNoneMatch !== undefined && etagListIncludes(ifNoneMatch, etag)) {
+      return { status: 304, headers: { ETag: etag, ...link } };
+    }
+    return response;
+  }
+
   /** Serves one request; never throws. */
   handle(request: ServiceRequest): ServiceResponse {
     try {
@@ -196,6 +225,13 @@ export class RedfishService {
   }
 
   #handle(request: ServiceRequest): ServiceResponse {
+    // DSP0266: a request for an OData version the service does not support is refused with 412.
+    const odataVersion = request.headers["odata-version"];
+    if (odataVersion !== undefined && String(odataVersion).trim() !== "4.0") {
+      throw new RedfishError(412, [
+        baseMessages.generalError(`The OData-Version ${JSON.stringify(odataVersion)} is not supported; this service supports 4.0.`),
+      ]);
+    }
     const segments = normalizedSegments(request.path);
     const route = this.#routes.find((r) => matchSegments(r.segments, segments) !== undefined);
     const method = request.method === "HEAD" ? "GET" : request.method;
@@ -205,9 +241,9 @@ export class RedfishService {
       if (key.startsWith("$")) throw new RedfishError(501, [baseMessages.queryNotSupported(key)]);
     }
     if (!route) throw notFound(request.path);
+    const allowed = Object.keys(route.methods).flatMap((m) => (m === "GET" ? ["GET", "HEAD"] : [m]));
     const handler = route.methods[method as keyof Route["methods"]];
     if (!handler) {
-      const allowed = Object.keys(route.methods).flatMap((m) => (m === "GET" ? ["GET", "HEAD"] : [m]));
       throw new RedfishError(405, [baseMessages.operationNotAllowed(request.method, request.path, allowed)], {
         Allow: allowed.join(", "),
       });
@@ -220,7 +256,10 @@ export class RedfishService {
         throw badRequest(baseMessages.malformedJSON((error as Error).message));
       }
     }
-    return handler({ ...request, json: parsed }, matchSegments(route.segments, segments)!);
+    const response = handler({ ...request, json: parsed }, matchSegments(route.segments, segments)!);
+    // DSP0266: GET and HEAD say which methods the resource allows.
+    if (method === "GET") response.headers.Allow = allowed.join(", ");
+    return response;
   }
 
   #authenticate(request: ServiceRequest): void {
@@ -252,9 +291,9 @@ export class RedfishService {
     const paths = render.resourcePaths(hw);
     const seg = (path: string) => normalizedSegments(path);
     const routes: Route[] = [
-      { segments: seg("/redfish"), public: ["GET"], methods: { GET: (r) => resource(r, render.versions()) } },
-      { segments: seg("/redfish/v1"), public: ["GET"], methods: { GET: (r) => resource(r, render.serviceRoot(hw)) } },
-      { segments: seg("/redfish/v1/odata"), public: ["GET"], methods: { GET: (r) => resource(r, render.odataServiceDocument()) } },
+      { segments: seg("/redfish"), public: ["GET"], methods: { GET: (r) => this.#resource(r, render.versions()) } },
+      { segments: seg("/redfish/v1"), public: ["GET"], methods: { GET: (r) => this.#resource(r, render.serviceRoot(hw)) } },
+      { segments: seg("/redfish/v1/odata"), public: ["GET"], methods: { GET: (r) => this.#resource(r, render.odataServiceDocument()) } },
       {
         segments: seg("/redfish/v1/$metadata"),
         public: ["GET"],
@@ -265,13 +304,13 @@ export class RedfishService {
       {
         segments: seg("/redfish/v1/Systems"),
         methods: {
-          GET: (r) => resource(r, render.collection("ComputerSystemCollection", "/redfish/v1/Systems", "Computer System Collection", [paths.system])),
+          GET: (r) => this.#resource(r, render.collection("ComputerSystemCollection", "/redfish/v1/Systems", "Computer System Collection", [paths.system])),
         },
       },
       {
         segments: seg(paths.system),
         methods: {
-          GET: (r) => resource(r, render.computerSystem(hw, bmc.simpleStorage)),
+          GET: (r) => this.#resource(r, render.computerSystem(hw, bmc.simpleStorage)),
           PATCH: (r) => this.#patchSystem(r),
         },
       },
@@ -283,7 +322,7 @@ export class RedfishService {
         segments: seg(paths.storageCollection),
         methods: {
           GET: (r) =>
-            resource(
+            this.#resource(
               r,
               render.collection(
                 "StorageCollection",
@@ -296,44 +335,45 @@ export class RedfishService {
       },
       {
         segments: [...seg(paths.storageCollection), "*"],
-        methods: { GET: (r, [id]) => resource(r, render.storage(hw, this.#storage(r, id!))) },
+        methods: { GET: (r, [id]) => this.#resource(r, render.storage(hw, this.#storage(r, id!), bmc.driveLinkQuirks)) },
       },
-      {
-        segments: [...seg(paths.storageCollection), "*", "Drives", "*"],
-        methods: {
-          GET: (r, [sid, did]) => resource(r, render.drive(hw, this.#drive(r, sid!, did!))),
-          PATCH: (r, [sid, did]) => this.#patchDrive(r, sid!, did!),
-        },
-      },
+      ...this.#driveRoutes(),
       {
         segments: seg(paths.chassis),
-        methods: { GET: (r) => resource(r, render.chassis(hw)), PATCH: (r) => this.#patchChassis(r) },
+        methods: { GET: (r) => this.#resource(r, render.chassis(hw)), PATCH: (r) => this.#patchChassis(r) },
       },
       {
         segments: seg("/redfish/v1/Chassis"),
         methods: {
-          GET: (r) => resource(r, render.collection("ChassisCollection", "/redfish/v1/Chassis", "Chassis Collection", [paths.chassis])),
+          GET: (r) =>
+            this.#resource(
+              r,
+              render.collection("ChassisCollection", "/redfish/v1/Chassis", "Chassis Collection", [
+                paths.chassis,
+                ...(paths.drivesChassis === undefined ? [] : [paths.drivesChassis]),
+              ]),
+            ),
         },
       },
-      { segments: seg(paths.thermal), methods: { GET: (r) => resource(r, render.thermal(hw)) } },
+      { segments: seg(paths.thermal), methods: { GET: (r) => this.#resource(r, render.thermal(hw)) } },
       {
         segments: seg("/redfish/v1/Managers"),
         methods: {
-          GET: (r) => resource(r, render.collection("ManagerCollection", "/redfish/v1/Managers", "Manager Collection", [paths.manager])),
+          GET: (r) => this.#resource(r, render.collection("ManagerCollection", "/redfish/v1/Managers", "Manager Collection", [paths.manager])),
         },
       },
-      { segments: seg(paths.manager), methods: { GET: (r) => resource(r, render.manager(hw)) } },
+      { segments: seg(paths.manager), methods: { GET: (r) => this.#resource(r, render.manager(hw)) } },
       { segments: seg(`${paths.manager}/Actions/Manager.Reset`), methods: { POST: (r) => this.#managerReset(r) } },
       {
         segments: seg(paths.sessionService),
-        methods: { GET: (r) => resource(r, render.sessionService(bmc.sessions.timeoutSeconds)) },
+        methods: { GET: (r) => this.#resource(r, render.sessionService(bmc.sessions.timeoutSeconds)) },
       },
       {
         segments: seg(paths.sessions),
         public: ["POST"],
         methods: {
           GET: (r) =>
-            resource(
+            this.#resource(
               r,
               render.collection("SessionCollection", paths.sessions, "Session Collection", bmc.sessions.list().map((s) => `${paths.sessions}/${s.id}`)),
             ),
@@ -341,12 +381,18 @@ export class RedfishService {
         },
       },
       {
+        // DSP0266: a session may also be created by a POST to the collection's Members.
+        segments: [...seg(paths.sessions), "Members"],
+        public: ["POST"],
+        methods: { POST: (r) => this.#openSession(r) },
+      },
+      {
         segments: [...seg(paths.sessions), "*"],
         methods: {
           GET: (r, [id]) => {
             const s = bmc.sessions.list().find((x) => x.id === id);
             if (!s) throw notFound(r.path);
-            return resource(r, render.session(s.id, s.username));
+            return this.#resource(r, render.session(s.id, s.username));
           },
           DELETE: (r, [id]) => {
             if (!bmc.sessions.close(id!)) throw notFound(r.path);
@@ -357,7 +403,7 @@ export class RedfishService {
       {
         segments: seg(paths.eventService),
         methods: {
-          GET: (r) => resource(r, render.eventService(bmc.events.settings)),
+          GET: (r) => this.#resource(r, render.eventService(bmc.events.settings, hw.profile.eventService)),
           PATCH: (r) => this.#patchEventService(r),
         },
       },
@@ -369,7 +415,7 @@ export class RedfishService {
         segments: seg(paths.subscriptions),
         methods: {
           GET: (r) =>
-            resource(
+            this.#resource(
               r,
               render.collection(
                 "EventDestinationCollection",
@@ -384,7 +430,7 @@ export class RedfishService {
       {
         segments: [...seg(paths.subscriptions), "*"],
         methods: {
-          GET: (r, [id]) => resource(r, renderSubscription(this.#subscription(r, id!), paths.subscriptions)),
+          GET: (r, [id]) => this.#resource(r, renderSubscription(this.#subscription(r, id!), paths.subscriptions)),
           PATCH: (r, [id]) => this.#patchSubscription(r, id!),
           DELETE: (r, [id]) => {
             this.#subscription(r, id!);
@@ -404,7 +450,7 @@ export class RedfishService {
           segments: seg(paths.simpleStorageCollection),
           methods: {
             GET: (r) =>
-              resource(
+              this.#resource(
                 r,
                 render.collection(
                   "SimpleStorageCollection",
@@ -417,11 +463,59 @@ export class RedfishService {
         },
         {
           segments: [...seg(paths.simpleStorageCollection), "*"],
-          methods: { GET: (r, [id]) => resource(r, render.simpleStorage(hw, this.#storage(r, id!))) },
+          methods: { GET: (r, [id]) => this.#resource(r, render.simpleStorage(hw, this.#storage(r, id!))) },
         },
       );
     }
     return routes;
+  }
+
+  /** The routes of the drives: under their Storage, or under the backplane chassis (with its Drives collection). */
+  #driveRoutes(): Route[] {
+    const hw = this.#bmc.hardware;
+    const paths = render.resourcePaths(hw);
+    const seg = (path: string) => normalizedSegments(path);
+    if (paths.drivesChassis === undefined) {
+      const drive = [...seg(paths.storageCollection), "*", "Drives", "*"];
+      return [
+        {
+          segments: drive,
+          methods: {
+            GET: (r, [sid, did]) => this.#resource(r, render.drive(hw, this.#drive(r, sid, did!))),
+            PATCH: (r, [sid, did]) => this.#patchDrive(r, sid, did!),
+          },
+        },
+        {
+          segments: [...drive, "Actions", "Oem", "*"],
+          methods: { POST: (r, [sid, did, action]) => this.#driveOemAction(r, sid, did!, action!) },
+        },
+      ];
+    }
+    const backplane = paths.drivesChassis;
+    return [
+      { segments: seg(backplane), methods: { GET: (r) => this.#resource(r, render.backplaneChassis(hw)) } },
+      {
+        segments: seg(`${backplane}/Drives`),
+        methods: {
+          GET: (r) =>
+            this.#resource(
+              r,
+              render.collection("DriveCollection", `${backplane}/Drives`, "Drive Collection", allDrives(hw).map((d) => render.drivePath(hw, d))),
+            ),
+        },
+      },
+      {
+        segments: [...seg(`${backplane}/Drives`), "*"],
+        methods: {
+          GET: (r, [did]) => this.#resource(r, render.drive(hw, this.#drive(r, undefined, did!))),
+          PATCH: (r, [did]) => this.#patchDrive(r, undefined, did!),
+        },
+      },
+      {
+        segments: [...seg(`${backplane}/Drives`), "*", "Actions", "Oem", "*"],
+        methods: { POST: (r, [did, action]) => this.#driveOemAction(r, undefined, did!, action!) },
+      },
+    ];
   }
 
   #storage(request: ParsedRequest, id: string) {
@@ -430,8 +524,9 @@ export class RedfishService {
     return s;
   }
 
-  #drive(request: ParsedRequest, storageId: string, driveId: string) {
-    const d = allDrives(this.#bmc.hardware).find((x) => x.storageId === storageId && x.id === driveId);
+  /** The drive at the request's path; `storageId` undefined for drives under a backplane chassis (found by ID alone). */
+  #drive(request: ParsedRequest, storageId: string | undefined, driveId: string) {
+    const d = allDrives(this.#bmc.hardware).find((x) => (storageId === undefined || x.storageId === storageId) && x.id === driveId);
     if (!d) throw notFound(request.path);
     return d;
   }
@@ -442,14 +537,17 @@ export class RedfishService {
     return s;
   }
 
-  /** The common shape of a PATCH: If-Match, validate everything, then apply, then answer with the new resource. */
+  /**
+   * The common shape of a PATCH: If-Match, validate everything, then apply,
+   * then answer as the vendor does (the new resource, 204, or a success message).
+   */
   #patch(
     request: ParsedRequest,
     renderNow: () => Record<string, unknown>,
     validate: (body: Record<string, unknown>, current: Record<string, unknown>, errors: RedfishMessage[]) => () => void,
   ): ServiceResponse {
     const current = renderNow();
-    checkIfMatch(request, current);
+    checkIfMatch(request, this.#shape, current);
     const body = requireObject(request.json, `PATCH ${request.path}`);
     const errors: RedfishMessage[] = [];
     if (Object.keys(body).filter((k) => !k.startsWith("@odata.")).length === 0) {
@@ -458,8 +556,9 @@ export class RedfishService {
     const apply = validate(body, current, errors);
     if (errors.length > 0) throw new RedfishError(400, errors);
     apply();
-    const updated = renderNow();
-    return json(200, updated, {}, true);
+    const answer = patchAnswer(this.#profile.patch, renderNow());
+    if (answer.body === undefined) return { status: answer.status, headers: {} };
+    return this.#profile.patch === "resource" ? shapedJson(answer.status, this.#shape, answer.body) : json(answer.status, answer.body);
   }
 
   #patchSystem(request: ParsedRequest): ServiceResponse {
@@ -469,8 +568,9 @@ export class RedfishService {
       request,
       () => render.computerSystem(hw, bmc.simpleStorage),
       (body, current, errors) => {
-        rejectOthers(body, [...LIGHT_PROPERTIES, "Boot"], current, errors);
-        const led = requestedLed(body, hw.systemLed, errors);
+        const model = hw.profile.lights.system;
+        rejectOthers(body, [...writableLight(model), "Boot"], current, errors, hw.profile.refusedProperty);
+        const led = requestedLed(body, model, hw.systemLed, errors);
         const boot: Record<string, string> = {};
         if (body.Boot !== undefined) {
           if (typeof body.Boot !== "object" || body.Boot === null || Array.isArray(body.Boot)) {
@@ -500,8 +600,9 @@ export class RedfishService {
       request,
       () => render.chassis(bmc.hardware),
       (body, current, errors) => {
-        rejectOthers(body, LIGHT_PROPERTIES, current, errors);
-        const led = requestedLed(body, bmc.hardware.chassisLed, errors);
+        const model = bmc.hardware.profile.lights.chassis;
+        rejectOthers(body, writableLight(model), current, errors, bmc.hardware.profile.refusedProperty);
+        const led = requestedLed(body, model, bmc.hardware.chassisLed, errors);
         return () => {
           if (led !== undefined) bmc.lights.setChassis(led);
         };
@@ -509,15 +610,16 @@ export class RedfishService {
     );
   }
 
-  #patchDrive(request: ParsedRequest, storageId: string, driveId: string): ServiceResponse {
+  #patchDrive(request: ParsedRequest, storageId: string | undefined, driveId: string): ServiceResponse {
     const bmc = this.#bmc;
     const drive = this.#drive(request, storageId, driveId);
     return this.#patch(
       request,
       () => render.drive(bmc.hardware, drive),
       (body, current, errors) => {
-        rejectOthers(body, LIGHT_PROPERTIES, current, errors);
-        const led = requestedLed(body, drive.led, errors);
+        const model = bmc.hardware.profile.lights.drive;
+        rejectOthers(body, writableLight(model), current, errors, bmc.hardware.profile.refusedProperty);
+        const led = requestedLed(body, model, drive.led, errors);
         return () => {
           if (led !== undefined) bmc.lights.setDrive(drive, led);
         };
@@ -529,9 +631,9 @@ export class RedfishService {
     const bmc = this.#bmc;
     return this.#patch(
       request,
-      () => render.eventService(bmc.events.settings),
+      () => render.eventService(bmc.events.settings, bmc.hardware.profile.eventService),
       (body, current, errors) => {
-        rejectOthers(body, ["ServiceEnabled", "DeliveryRetryAttempts", "DeliveryRetryIntervalSeconds"], current, errors);
+        rejectOthers(body, ["ServiceEnabled", "DeliveryRetryAttempts", "DeliveryRetryIntervalSeconds"], current, errors, bmc.hardware.profile.refusedProperty);
         const next = { ...bmc.events.settings };
         if (body.ServiceEnabled !== undefined) {
           if (typeof body.ServiceEnabled === "boolean") next.serviceEnabled = body.ServiceEnabled;
@@ -566,7 +668,7 @@ export class RedfishService {
       request,
       () => renderSubscription(record, collectionPath),
       (body, current, errors) => {
-        rejectOthers(body, ["Context", "DeliveryRetryPolicy"], current, errors);
+        rejectOthers(body, ["Context", "DeliveryRetryPolicy"], current, errors, bmc.hardware.profile.refusedProperty);
         let context = record.context;
         let policy = record.deliveryRetryPolicy;
         if (body.Context !== undefined) {
@@ -586,16 +688,49 @@ export class RedfishService {
     );
   }
 
+  /** Creates a subscription by the vendor's rules: its accepted, refused and required properties, destinations, limit and answer. */
   #createSubscription(request: ParsedRequest): ServiceResponse {
     const bmc = this.#bmc;
-    const parsed = parseSubscriptionRequest(request.json, { refuseEventTypes: bmc.refuseEventTypes === true });
+    const rules = this.#profile.subscriptions;
+    const parsed = parseSubscriptionRequest(request.json, {
+      refuseEventTypes: bmc.refuseEventTypes === true,
+      accepted: rules.accepted,
+      refused: rules.refused,
+      required: rules.required,
+      unknownProperty: rules.unknownProperty,
+    });
+    if (rules.httpsOnly && parsed.destination.startsWith("http:")) throw badRequest(rules.httpsOnly(parsed.destination));
+    if (rules.duplicateDestination && bmc.events.subscriptions.records().some((s) => s.destination === parsed.destination)) {
+      throw badRequest(rules.duplicateDestination(parsed.destination));
+    }
     const record = bmc.events.subscriptions.add(parsed);
     if (!record) {
-      throw badRequest(baseMessages.createLimitReachedForResource("event subscriptions", bmc.events.subscriptions.limit));
+      const { status, message } = rules.limitError(bmc.events.subscriptions.limit);
+      throw new RedfishError(status, [message]);
     }
     const collectionPath = render.resourcePaths(bmc.hardware).subscriptions;
-    const body = renderSubscription(record, collectionPath);
-    return json(201, body, { Location: `${collectionPath}/${record.id}` }, true);
+    const location = shapedPath(this.#shape, `${collectionPath}/${record.id}`);
+    if (rules.created === "resource") return shapedJson(201, this.#shape, renderSubscription(record, collectionPath), { Location: location });
+    return json(201, createdAnswer(rules.created, undefined), { Location: location });
+  }
+
+  /** A vendor's OEM light action on a drive (Supermicro's `Indicate`): body `{"Active": true|false}`. */
+  #driveOemAction(request: ParsedRequest, storageId: string | undefined, driveId: string, action: string): ServiceResponse {
+    const bmc = this.#bmc;
+    const model = bmc.hardware.profile.lights.drive;
+    const drive = this.#drive(request, storageId, driveId);
+    if (model.oemAction === undefined || action !== model.oemAction) throw notFound(request.path);
+    const body = requireObject(request.json, model.oemAction);
+    for (const key of Object.keys(body)) {
+      if (key !== "Active") throw badRequest(baseMessages.actionParameterUnknown(model.oemAction, key));
+    }
+    if (body.Active === undefined) throw badRequest(baseMessages.actionParameterMissing(model.oemAction, "Active"));
+    if (typeof body.Active !== "boolean") throw badRequest(baseMessages.actionParameterValueTypeError(model.oemAction, "Active", body.Active));
+    bmc.lights.setDrive(drive, lightStateFor(model, body.Active, drive.led));
+    const answer = patchAnswer(this.#profile.patch, undefined);
+    return answer.body === undefined || this.#profile.patch === "resource"
+      ? { status: 204, headers: {} }
+      : json(answer.status, answer.body);
   }
 
   #subscriptionAction(request: ParsedRequest, id: string, action: string): ServiceResponse {
@@ -668,11 +803,25 @@ export class RedfishService {
     const opened = bmc.sessions.open(username);
     if (!opened) throw new RedfishError(503, [baseMessages.sessionLimitExceeded(bmc.sessions.limit)]);
     const sessions = render.resourcePaths(bmc.hardware).sessions;
-    return json(201, render.session(opened.id, username), {
-      Location: `${sessions}/${opened.id}`,
+    return json(201, shapedResource(this.#shape, render.session(opened.id, username)).body, {
+      Location: shapedPath(this.#shape, `${sessions}/${opened.id}`),
       "X-Auth-Token": opened.token,
     });
   }
+}
+
+/**
+ * The DMTF JSON schema a resource is described by, from its `@odata.type`
+ * (`#ComputerSystem.v1_20_0.ComputerSystem` → `…/ComputerSystem.v1_20_0.json`,
+ * a collection's `#ChassisCollection.ChassisCollection` → `…/ChassisCollection.json`).
+ */
+function describedBy(body: unknown): string | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const type = (body as Record<string, unknown>)["@odata.type"];
+  if (typeof type !== "string" || !type.startsWith("#")) return undefined;
+  const parts = type.slice(1).split(".");
+  const file = parts.length > 2 ? parts.slice(0, -1).join(".") : parts[0];
+  return `https://redfish.dmtf.org/schemas/v1/${file}.json`;
 }
 
 /** The path's segments, with the trailing slash and empty segments dropped and percent-escapes decoded. */

@@ -5,9 +5,12 @@
  *
  * @module
  */
-import { allDrives, locationIndicatorActive } from "./hardware.ts";
-import type { DriveState, Hardware, StorageState } from "./hardware.ts";
+import { allDrives } from "./hardware.ts";
+import type { DriveState, Hardware, LedState, StorageState } from "./hardware.ts";
 import { EVENT_TYPES } from "./events.ts";
+import { lightActive } from "./vendor-profile.ts";
+import type { EventServiceAdvert, LightModel } from "./vendor-profile.ts";
+import type { DriveLinkQuirks } from "./bmc-settings.ts";
 
 /** The Redfish service root path. */
 export const ROOT = "/redfish/v1";
@@ -24,6 +27,8 @@ export interface ResourcePaths {
   subscriptions: string;
   sessionService: string;
   sessions: string;
+  /** The backplane chassis drives live under, when the vendor puts them there (Supermicro). */
+  drivesChassis?: string;
 }
 
 /** The resource paths of the given hardware. */
@@ -41,12 +46,25 @@ export function resourcePaths(hardware: Hardware): ResourcePaths {
     subscriptions: `${ROOT}/EventService/Subscriptions`,
     sessionService: `${ROOT}/SessionService`,
     sessions: `${ROOT}/SessionService/Sessions`,
+    ...(hardware.profile.identity.drivesChassisId === undefined
+      ? {}
+      : { drivesChassis: `${ROOT}/Chassis/${hardware.profile.identity.drivesChassisId}` }),
   };
 }
 
-/** The path of a drive. */
+/** The path of a drive: under its Storage, or under the backplane chassis of a vendor that puts it there. */
 export function drivePath(hardware: Hardware, drive: DriveState): string {
+  const backplane = hardware.profile.identity.drivesChassisId;
+  if (backplane !== undefined) return `${ROOT}/Chassis/${backplane}/Drives/${drive.id}`;
   return `${ROOT}/Systems/${hardware.systemId}/Storage/${drive.storageId}/Drives/${drive.id}`;
+}
+
+/** The light properties a resource shows for a light in `state`, as the vendor's model has them. */
+export function lightProperties(model: LightModel, state: LedState): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  if (model.properties.includes("IndicatorLED")) body.IndicatorLED = state;
+  if (model.properties.includes("LocationIndicatorActive")) body.LocationIndicatorActive = lightActive(model, state);
+  return body;
 }
 
 const link = (path: string) => ({ "@odata.id": path });
@@ -71,8 +89,8 @@ export function serviceRoot(hardware: Hardware): Record<string, unknown> {
     Name: "Root Service",
     RedfishVersion: "1.15.0",
     UUID: hardware.serviceUUID,
-    Vendor: hardware.manufacturer,
-    Product: `${hardware.model} BMC emulator`,
+    Vendor: hardware.profile.identity.vendor,
+    Product: hardware.profile.identity.product,
     ProtocolFeaturesSupported: {
       ExpandQuery: { ExpandAll: false, Levels: false, Links: false, NoLinks: false },
       FilterQuery: false,
@@ -180,13 +198,12 @@ export function computerSystem(hardware: Hardware, simpleStorage: boolean): Reco
     Id: hardware.systemId,
     Name: "System",
     SystemType: "Physical",
-    UUID: hardware.systemUUID,
+    ...(hardware.profile.shape.systemUUID ? { UUID: hardware.systemUUID } : {}),
     Manufacturer: hardware.manufacturer,
     Model: hardware.model,
     SerialNumber: hardware.systemSerialNumber,
     PowerState: hardware.powerState,
-    IndicatorLED: hardware.systemLed,
-    LocationIndicatorActive: locationIndicatorActive(hardware.systemLed),
+    ...lightProperties(hardware.profile.lights.system, hardware.systemLed),
     Status: { State: "Enabled", Health: "OK", HealthRollup: rollup },
     Boot: {
       ...hardware.boot,
@@ -225,19 +242,21 @@ export const RESET_TYPES = [
 /** The Chassis. */
 export function chassis(hardware: Hardware): Record<string, unknown> {
   const paths = resourcePaths(hardware);
+  const lights = hardware.profile.lights;
+  // A chassis that shows the system's light (written through the System) shows the system's state.
+  const led = lights.chassis.writableAt === "system" ? hardware.systemLed : hardware.chassisLed;
   return {
     "@odata.id": paths.chassis,
     "@odata.type": "#Chassis.v1_23_0.Chassis",
     Id: hardware.chassisId,
     Name: "Computer System Chassis",
     ChassisType: "RackMount",
-    UUID: hardware.chassisUUID,
+    ...(hardware.profile.shape.chassisUUID ? { UUID: hardware.chassisUUID } : {}),
     Manufacturer: hardware.manufacturer,
     Model: hardware.model,
     SerialNumber: hardware.systemSerialNumber,
     PowerState: hardware.powerState,
-    IndicatorLED: hardware.chassisLed,
-    LocationIndicatorActive: locationIndicatorActive(hardware.chassisLed),
+    ...lightProperties(lights.chassis, led),
     Status: { State: "Enabled", Health: temperatureHealth(hardware), HealthRollup: temperatureHealth(hardware) },
     Thermal: link(paths.thermal),
     Links: { ComputerSystems: [link(paths.system)], ManagedBy: [link(paths.manager)] },
@@ -279,7 +298,7 @@ export function manager(hardware: Hardware): Record<string, unknown> {
     ManagerType: "BMC",
     UUID: hardware.serviceUUID,
     Model: `${hardware.model} BMC`,
-    FirmwareVersion: "7.00.00.00",
+    FirmwareVersion: hardware.profile.identity.firmwareVersion,
     Status: { State: "Enabled", Health: "OK" },
     Links: { ManagerForServers: [link(paths.system)], ManagerForChassis: [link(paths.chassis)] },
     Actions: {
@@ -292,17 +311,32 @@ export function manager(hardware: Hardware): Record<string, unknown> {
 }
 
 /** One Storage resource with its drives and controller. */
-export function storage(hardware: Hardware, s: StorageState): Record<string, unknown> {
+export function storage(hardware: Hardware, s: StorageState, quirks: DriveLinkQuirks = {}): Record<string, unknown> {
   const path = `${resourcePaths(hardware).storageCollection}/${s.id}`;
   const rollup = worst(...s.drives.map((d) => health(d.failed)));
+  const drives = s.drives.flatMap((d) => Array.from({ length: quirks.repeatDriveLinks ?? 1 }, () => link(drivePath(hardware, d))));
+  const dead = Array.from({ length: quirks.deadDriveLinks ?? 0 }, (_, n) => {
+    const absent: DriveState = {
+      storageId: s.id,
+      id: `Absent.${n}`,
+      name: "",
+      manufacturer: "",
+      model: "",
+      serialNumber: "",
+      capacityBytes: 0,
+      led: "Off",
+      failed: false,
+    };
+    return link(drivePath(hardware, absent));
+  });
   return {
     "@odata.id": path,
     "@odata.type": "#Storage.v1_15_0.Storage",
     Id: s.id,
     Name: s.name,
     Status: { State: "Enabled", Health: "OK", HealthRollup: rollup },
-    Drives: s.drives.map((d) => link(drivePath(hardware, d))),
-    "Drives@odata.count": s.drives.length,
+    Drives: [...drives, ...dead],
+    "Drives@odata.count": drives.length + dead.length,
     StorageControllers: [
       {
         "@odata.id": `${path}#/StorageControllers/0`,
@@ -318,8 +352,10 @@ export function storage(hardware: Hardware, s: StorageState): Record<string, unk
 
 /** One Drive with its light. */
 export function drive(hardware: Hardware, d: DriveState): Record<string, unknown> {
-  return {
-    "@odata.id": drivePath(hardware, d),
+  const model = hardware.profile.lights.drive;
+  const path = drivePath(hardware, d);
+  const body: Record<string, unknown> = {
+    "@odata.id": path,
     "@odata.type": "#Drive.v1_17_0.Drive",
     Id: d.id,
     Name: d.name,
@@ -329,11 +365,33 @@ export function drive(hardware: Hardware, d: DriveState): Record<string, unknown
     CapacityBytes: d.capacityBytes,
     MediaType: d.model.startsWith("ST") ? "HDD" : "SSD",
     Protocol: "SAS",
-    IndicatorLED: d.led,
-    LocationIndicatorActive: locationIndicatorActive(d.led),
+    ...lightProperties(model, d.led),
     FailurePredicted: false,
     Status: { State: "Enabled", Health: health(d.failed) },
-    Links: { Chassis: link(resourcePaths(hardware).chassis) },
+    Links: { Chassis: link(resourcePaths(hardware).drivesChassis ?? resourcePaths(hardware).chassis) },
+  };
+  if (model.oemAction !== undefined) {
+    body.Actions = {
+      Oem: {
+        [`#${model.oemAction}`]: { target: `${path}/Actions/Oem/${model.oemAction}`, "Active@Redfish.AllowableValues": [true, false] },
+      },
+    };
+  }
+  return body;
+}
+
+/** The backplane chassis drives live under (Supermicro): no light, no UUID, its Drives collection. */
+export function backplaneChassis(hardware: Hardware): Record<string, unknown> {
+  const path = resourcePaths(hardware).drivesChassis!;
+  return {
+    "@odata.id": path,
+    "@odata.type": "#Chassis.v1_14_0.Chassis",
+    Id: path.split("/").at(-1),
+    Name: "Storage Backplane",
+    ChassisType: "StorageEnclosure",
+    Status: { State: "Enabled", Health: "OK" },
+    Drives: link(`${path}/Drives`),
+    Links: { ContainedBy: link(resourcePaths(hardware).chassis) },
   };
 }
 
@@ -355,12 +413,19 @@ export function simpleStorage(hardware: Hardware, s: StorageState): Record<strin
   };
 }
 
-/** The EventService. */
-export function eventService(settings: {
-  serviceEnabled: boolean;
-  retryAttempts: number;
-  retryIntervalSeconds: number;
-}): Record<string, unknown> {
+/** The EventService, advertising the filters the vendor supports. */
+export function eventService(
+  settings: {
+    serviceEnabled: boolean;
+    retryAttempts: number;
+    retryIntervalSeconds: number;
+  },
+  advert: EventServiceAdvert,
+): Record<string, unknown> {
+  const filters: Record<string, unknown> = {};
+  if (advert.eventTypesForSubscription) filters.EventTypesForSubscription = [...advert.eventTypesForSubscription];
+  if (advert.registryPrefixes) filters.RegistryPrefixes = [...advert.registryPrefixes];
+  if (advert.resourceTypes) filters.ResourceTypes = [...advert.resourceTypes];
   return {
     "@odata.id": `${ROOT}/EventService`,
     "@odata.type": "#EventService.v1_10_0.EventService",
@@ -370,9 +435,7 @@ export function eventService(settings: {
     DeliveryRetryAttempts: settings.retryAttempts,
     DeliveryRetryIntervalSeconds: settings.retryIntervalSeconds,
     EventFormatTypes: ["Event"],
-    EventTypesForSubscription: [...EVENT_TYPES.filter((t) => t !== "MetricReport")],
-    RegistryPrefixes: ["Base", "ResourceEvent", "StorageDevice", "SensorEvent"],
-    ResourceTypes: ["ComputerSystem", "Chassis", "Drive", "Storage", "Thermal", "Manager", "EventService"],
+    ...filters,
     SubordinateResourcesSupported: true,
     Status: { State: settings.serviceEnabled ? "Enabled" : "Disabled", Health: "OK" },
     Subscriptions: link(`${ROOT}/EventService/Subscriptions`),

@@ -122,7 +122,7 @@ export function destinationProblem(destination: string): string | null {
   return null;
 }
 
-/** How a BMC judges a subscription create request. */
+/** How a BMC judges a subscription create request (a vendor profile's rules; see vendor-profile.ts). */
 export interface SubscriptionRequestOptions {
   /**
    * Refuse the deprecated `EventTypes` property as unknown (400
@@ -130,6 +130,14 @@ export interface SubscriptionRequestOptions {
    * read `EventTypes`. Ironic always sends it (`["Alert"]` by default).
    */
   refuseEventTypes?: boolean;
+  /** When set, only these properties are accepted; any other is refused with `unknownProperty`. */
+  accepted?: readonly string[];
+  /** Properties refused with `unknownProperty` although the schema has them (iLO: `DeliveryRetryPolicy`). */
+  refused?: readonly string[];
+  /** Properties the request must carry; default `Destination` and `Protocol`. */
+  required?: readonly string[];
+  /** The message for a refused or unknown property; default the Base registry's `PropertyUnknown`. */
+  unknownProperty?: (property: string) => RedfishMessage;
 }
 
 /**
@@ -146,9 +154,21 @@ export function parseSubscriptionRequest(
   }
   const b = body as Record<string, unknown>;
   const errors: RedfishMessage[] = [];
+  const unknown = options.unknownProperty ?? baseMessages.propertyUnknown;
+  const required = options.required ?? ["Destination", "Protocol"];
   for (const key of Object.keys(b)) {
-    const known = CREATE_PROPERTIES.has(key) && !(key === "EventTypes" && options.refuseEventTypes === true);
-    if (!known && !key.startsWith("@odata.")) errors.push(baseMessages.propertyUnknown(key));
+    if (key.startsWith("@odata.")) continue;
+    const known =
+      CREATE_PROPERTIES.has(key) &&
+      (options.accepted === undefined || options.accepted.includes(key)) &&
+      !(options.refused ?? []).includes(key) &&
+      !(key === "EventTypes" && options.refuseEventTypes === true);
+    if (!known) errors.push(unknown(key));
+  }
+  for (const key of required) {
+    if (key !== "Destination" && key !== "Protocol" && (b[key] === undefined || b[key] === null)) {
+      errors.push(baseMessages.propertyMissing(key));
+    }
   }
 
   let destination = "";
@@ -166,7 +186,7 @@ export function parseSubscriptionRequest(
   }
 
   if (b.Protocol === undefined || b.Protocol === null) {
-    errors.push(baseMessages.propertyMissing("Protocol"));
+    if (required.includes("Protocol")) errors.push(baseMessages.propertyMissing("Protocol"));
   } else if (typeof b.Protocol !== "string") {
     errors.push(baseMessages.propertyValueTypeError("Protocol", b.Protocol));
   } else if (b.Protocol !== "Redfish") {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { startBmcFleet } from "../../emulators/redfish-bmc/index.ts";
+import { PROFILE_NAMES, PROFILES, startBmcFleet } from "../../emulators/redfish-bmc/index.ts";
 import type { EmulatedBmcInfo, RunningBmcFleet } from "../../emulators/redfish-bmc/index.ts";
 import { startEventSink } from "../../emulators/event-sink/index.ts";
 import type { RunningEventSink as EventSink } from "../../emulators/event-sink/index.ts";
@@ -120,4 +120,33 @@ test("redfishtool over HTTPS (self-signed certificate, tls: true)", async (t) =>
   assert.equal(tlsFleet.bmc(0).lights().system, "Lit");
   const root = await redfishtool(info, ["root", "-P", "UUID"]);
   assert.match(root.json.UUID, /^[0-9a-f-]{36}$/);
+});
+
+test("redfishtool reads every vendor profile with a session, and sets the system light where the vendor has IndicatorLED", async (t) => {
+  if (!requireClient(t, redfishtoolAvailable(), "redfishtool")) return;
+  const vendors = await startBmcFleet({ count: PROFILE_NAMES.length, profile: PROFILE_NAMES });
+  try {
+    for (const info of vendors.bmcs) {
+      const profile = PROFILES[info.profile];
+      const system = await redfishtool(info, ["Systems", "-1"], { auth: "Session" });
+      assert.equal(system.code, 0, `${info.profile}: ${system.stderr}`);
+      assert.equal(system.json.Id, info.systemPath.split("/").at(-1), info.profile);
+      // Supermicro also lists its drive backplane as a chassis: name the one the system is in.
+      const chassis = await redfishtool(info, ["Chassis", "-I", profile.identity.chassisId], { auth: "Session" });
+      assert.equal(chassis.code, 0, `${info.profile}: ${chassis.stderr}`);
+      assert.equal(chassis.json.ChassisType, "RackMount", info.profile);
+      const set = await redfishtool(info, ["Systems", "-1", "setIndicatorLed", "Lit"]);
+      // redfishtool sends If-Match with the ETag of its GET, so Lenovo's If-Match rule lets it through.
+      const writable = profile.lights.system.properties.includes("IndicatorLED");
+      if (writable) {
+        assert.equal(set.code, 0, `${info.profile}: ${set.stderr}`);
+        assert.equal(vendors.bmc(info.index).lights().system, "Lit", info.profile);
+      } else {
+        assert.notEqual(set.code, 0, `${info.profile}: the BMC refuses the write (${JSON.stringify(set.json)})`);
+        assert.equal(vendors.bmc(info.index).lights().system, "Off", info.profile);
+      }
+    }
+  } finally {
+    await vendors.close();
+  }
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { startBmcFleet } from "../../emulators/redfish-bmc/index.ts";
+import { PROFILE_NAMES, PROFILES, startBmcFleet } from "../../emulators/redfish-bmc/index.ts";
 import type { RunningBmcFleet } from "../../emulators/redfish-bmc/index.ts";
 import { startEventSink } from "../../emulators/event-sink/index.ts";
 import type { RunningEventSink as EventSink } from "../../emulators/event-sink/index.ts";
@@ -73,4 +73,44 @@ test("sushy (Ironic's Redfish library) reads and sets every light, subscribes an
   const cleaned = await runSushy("sushy_flows.py", { ...input, phase: "cleanup" });
   assert.deepEqual(cleaned.members, []);
   assert.deepEqual(bmc.subscriptions(), []);
+});
+
+test("sushy reads every vendor profile as Ironic would: identity, lights where the vendor has IndicatorLED, drives, subscriptions", async (t) => {
+  if (!requireClient(t, sushyAvailable(), "sushy (python3-sushy)")) return;
+  const vendors = await startBmcFleet({ count: PROFILE_NAMES.length, profile: PROFILE_NAMES, drivesPerSystem: 2 });
+  try {
+    for (const info of vendors.bmcs) {
+      const profile = PROFILES[info.profile];
+      const seen = await runSushy("sushy_flows.py", {
+        phase: "inventory",
+        url: info.url,
+        username: info.username,
+        password: info.password,
+        systemPath: info.systemPath,
+      });
+      const label = `${info.profile}: ${JSON.stringify(seen)}`;
+      assert.equal(seen.systemUUID, profile.shape.systemUUID ? info.systemUUID : null, label);
+      const shows = (model: { properties: readonly string[] }) => model.properties.includes("IndicatorLED");
+      assert.equal(seen.systemLight, shows(profile.lights.system) ? "Off" : null, label);
+      assert.equal(seen.powerState, "On", label);
+      assert.deepEqual(
+        seen.chassis,
+        [
+          {
+            uuid: profile.shape.chassisUUID ? info.chassisUUID : null,
+            light: shows(profile.lights.chassis) ? vendors.bmc(info.index).lights().chassis : null,
+          },
+        ],
+        label,
+      );
+      assert.deepEqual(
+        seen.drives,
+        info.drives.map((d) => ({ storage: d.storageId, id: d.driveId, serial: d.serialNumber })),
+        label,
+      );
+      assert.deepEqual(seen.subscriptions, [], label);
+    }
+  } finally {
+    await vendors.close();
+  }
 });

@@ -1,10 +1,11 @@
 """Drives one emulated BMC with sushy, the Redfish library Ironic uses.
 
 Run with Debian's Python (/usr/bin/python3, which has python3-sushy). Reads
-one JSON object from stdin: phase ("main" or "cleanup"), url, username,
-password, systemPath, destination. Prints one JSON object with what sushy saw.
-"main" reads and sets every light and subscribes; "cleanup" deletes the
-subscriptions it made (after the caller saw the test event arrive). The password comes in on stdin so
+one JSON object from stdin: phase ("main", "cleanup" or "inventory"), url,
+username, password, systemPath, destination. Prints one JSON object with what
+sushy saw. "main" reads and sets every light and subscribes; "cleanup" deletes
+the subscriptions it made (after the caller saw the test event arrive);
+"inventory" only reads what Ironic reads of a host (any vendor profile). The password comes in on stdin so
 it never shows in a process listing.
 """
 import json
@@ -29,6 +30,24 @@ if args["phase"] == "cleanup":
         if member.context == "sushy-context":
             member.delete()
     result["members"] = list(root.get_event_service().subscriptions.members_identities)
+    print(json.dumps(result))
+    sys.exit(0)
+
+def value(enum):
+    return None if enum is None else enum.value
+
+
+if args["phase"] == "inventory":
+    system = root.get_system(args["systemPath"])
+    result["systemUUID"] = system.uuid
+    result["systemLight"] = value(system.indicator_led)
+    result["powerState"] = value(system.power_state)
+    result["chassis"] = [{"uuid": c.uuid, "light": value(c.indicator_led)} for c in system.chassis]
+    result["drives"] = []
+    for storage in system.storage.get_members():
+        for drive in storage.drives:
+            result["drives"].append({"storage": storage.identity, "id": drive.identity, "serial": drive.serial_number})
+    result["subscriptions"] = list(root.get_event_service().subscriptions.members_identities)
     print(json.dumps(result))
     sys.exit(0)
 
