@@ -14,7 +14,6 @@ import { MODE_CHECK_PERMISSIONS } from "../cli/operator-mode.ts";
 import { BARE_METAL_HOST_CONTROLLER_PERMISSIONS } from "../controllers/baremetalhost-controller.ts";
 import { BMC_EVENT_SUBSCRIPTION_CONTROLLER_PERMISSIONS } from "../controllers/bmc-event-subscription-controller.ts";
 import { SERVICE_INDICATOR_CONTROLLER_PERMISSIONS } from "../controllers/service-indicator-controller.ts";
-import { EVENT_RECEIVER_PERMISSIONS } from "../receiver/setup.ts";
 import { LEASE_LOCK_PERMISSIONS, type Permission, ruleResource } from "../runtime/index.ts";
 
 /** The controllers by name (the names the manager gives them), with the calls each makes. */
@@ -46,7 +45,7 @@ export interface Install {
 export const OPERATOR_INSTALL: Install = {
   controllers: ["baremetalhost", "bmceventsubscription", "baremetalhostserviceindicator"],
   leaderElection: true,
-  extra: [...MODE_CHECK_PERMISSIONS, ...EVENT_RECEIVER_PERMISSIONS],
+  extra: MODE_CHECK_PERMISSIONS,
   directory: "config/rbac",
   name: "bmc-operator",
   namespace: "system",

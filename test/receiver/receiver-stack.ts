@@ -14,9 +14,12 @@ import { BARE_METAL_HOSTS } from "../../src/controllers/resources.ts";
 import { BmcCallLimiter } from "../../src/provisioner/limiter.ts";
 import { RedfishProvisioner } from "../../src/provisioner/redfish/redfish-provisioner.ts";
 import { prepareEventReceiver, type StartedEventReceiver } from "../../src/receiver/setup.ts";
-import { EVENTS, type KubeEvent, kubeConfigFromString, Manager, silentLogger } from "../../src/runtime/index.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseAllDocuments } from "yaml";
+import { defineResource, EVENTS, type KubeEvent, type KubeObject, kubeConfigFromString, Manager, silentLogger } from "../../src/runtime/index.ts";
 import { selfSignedCertificate } from "../../emulators/redfish-bmc/tls.ts";
-import { isReady, type OperatorStack, startOperatorStack, waitFor } from "../support/operator-stack.ts";
+import { isReady, OPERATOR_NAMESPACE, type OperatorStack, startOperatorStack, waitFor } from "../support/operator-stack.ts";
 
 /** A running stack with the receiver. */
 export interface ReceiverStack {
@@ -48,6 +51,7 @@ export async function startReceiverStack(options: ReceiverStackOptions = {}): Pr
     bmcs: options.bmcs ?? 2,
     fleet: { eventDelivery: { retryAttempts: 2, retryIntervalSeconds: 0.05, timeoutMs: 2_000 }, ...options.fleet },
   });
+  await installReceiverRbac(stack);
   const tls = await selfSignedCertificate();
   const manager = new Manager({
     kubeConfig: kubeConfigFromString(stack.operatorKubeconfig),
@@ -105,6 +109,21 @@ export async function startReceiverStack(options: ReceiverStackOptions = {}): Pr
       await stack.close();
     },
   };
+}
+
+/**
+ * The receiver's ClusterRole and binding from config/components/event-receiver,
+ * as kustomize applies them: the operator's ServiceAccount (config/rbac) gets
+ * the receiver's calls only through them, so a call they do not grant fails.
+ */
+async function installReceiverRbac(stack: OperatorStack): Promise<void> {
+  const file = join(import.meta.dirname, "..", "..", "config", "components", "event-receiver", "rbac.yaml");
+  for (const document of parseAllDocuments(readFileSync(file, "utf8"))) {
+    const object = document.toJS() as KubeObject & { kind: string; subjects?: { namespace?: string }[] };
+    for (const subject of object.subjects ?? []) subject.namespace = OPERATOR_NAMESPACE;
+    const resource = defineResource({ group: "rbac.authorization.k8s.io", version: "v1", plural: `${object.kind.toLowerCase()}s`, kind: object.kind, namespaced: false });
+    await stack.client.create(resource, object);
+  }
 }
 
 async function freePort(): Promise<number> {
