@@ -172,5 +172,8 @@ describe("a receiver-bound subscription and crashes", () => {
     assert.notEqual(await currentToken(ns), oldToken);
     await assertOneWithCurrentToken(ns, 1, sub);
     await failureLands(ns, 1);
+    // Neither token ever reaches the operator's log (every level it writes).
+    const log = await operator!.log();
+    assert.ok(!log.includes(oldToken) && !log.includes(await currentToken(ns)), "a token in the operator's log");
   });
 });
