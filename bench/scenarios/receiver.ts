@@ -224,12 +224,13 @@ export async function runReceiverBench(ctx: BenchContext, plan: ReceiverPlan): P
 }
 
 /** The `receiver` section of docs/benchmarks.md. */
-export function receiverSection(result: ReceiverResult, meta: { command: string; cores: number; cpu: string }): string {
+export function receiverSection(result: ReceiverResult, meta: { command: string; cores: number; cpu: string; loadAverage: number[] }): string {
   const { throughput: t, storm: s, latency: l } = result;
   return `## Event receiver
 
-\`${meta.command}\` on ${meta.cores} cores (${meta.cpu}); the operator in its own process with the
-receiver on, the API emulator and the BMC emulator in theirs. See docs/receiver.md.
+\`${meta.command}\` on ${meta.cores} cores (${meta.cpu}; load average ${meta.loadAverage.map((l) => l.toFixed(1)).join(", ")} at the end,
+other work included); the operator in its own process with the receiver on, the API emulator and
+the BMC emulator in theirs. See docs/receiver.md.
 
 | Figure | Value |
 |---|---|
@@ -248,9 +249,9 @@ export async function receiverFigure(ctx: BenchContext, outDir: string, command:
   const base = ctx.quick ? RECEIVER_QUICK : RECEIVER_FULL;
   const plan = { ...base, hosts: Math.min(base.hosts, ctx.fleet.bmcs.length) };
   const result = await runReceiverBench(ctx, plan);
-  const { cpus } = await import("node:os");
+  const { cpus, loadavg } = await import("node:os");
   await mkdir(outDir, { recursive: true });
-  await writeSection(join(outDir, "benchmarks.md"), "receiver", receiverSection(result, { command, cores: cpus().length, cpu: cpus()[0]?.model ?? "unknown" }));
+  await writeSection(join(outDir, "benchmarks.md"), "receiver", receiverSection(result, { command, cores: cpus().length, cpu: cpus()[0]?.model ?? "unknown", loadAverage: loadavg() }));
   return result;
 }
 
@@ -266,10 +267,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const sink = await startEventSink();
   try {
     const result = await runReceiverBench({ dir, fleet, sink, caps: OPERATOR_CAPS, quick, log }, plan);
-    const { cpus } = await import("node:os");
+    const { cpus, loadavg } = await import("node:os");
     const command = `node bench/scenarios/receiver.ts${quick ? " --quick" : ""}`;
     await mkdir(outDir, { recursive: true });
-    await writeSection(join(outDir, "benchmarks.md"), "receiver", receiverSection(result, { command, cores: cpus().length, cpu: cpus()[0]?.model ?? "unknown" }));
+    await writeSection(join(outDir, "benchmarks.md"), "receiver", receiverSection(result, { command, cores: cpus().length, cpu: cpus()[0]?.model ?? "unknown", loadAverage: loadavg() }));
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     await rm(dir, { recursive: true, force: true });
   } finally {
