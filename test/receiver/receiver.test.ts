@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { connect } from "node:tls";
 import { Agent, request } from "undici";
 import { BMC_EVENT_SUBSCRIPTIONS } from "../../src/controllers/resources.ts";
 import { SECRETS } from "../../src/runtime/index.ts";
@@ -121,6 +122,20 @@ describe("event receiver", () => {
     assert.equal(await post(JSON.stringify({ Events: [{ MessageId: "Base.1.0.StillHere", Message: "ok", MessageSeverity: "OK" }] }), good), 200);
     const events = await waitFor("the StillHere Event", () => s.hostEvents(NS, "worker-0"), (list) => list.some((e) => e.reason === "StillHere"));
     assert.equal(events.find((e) => e.reason === "StillHere")?.type, "Normal");
+  });
+
+  it("keeps serving while a client holds a delivery open without sending its body", async () => {
+    const port = Number(new URL(s.url).port);
+    const stalled = connect({ host: "127.0.0.1", port, rejectUnauthorized: false });
+    await new Promise<void>((resolve, reject) => stalled.once("secureConnect", resolve).once("error", reject));
+    stalled.write(`POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\n${TOKEN_HEADER}: ${await token()}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"Events":`);
+    try {
+      const good = { [TOKEN_HEADER]: await token() };
+      assert.equal(await post(JSON.stringify({ Events: [{ MessageId: "Base.1.0.WhileStalled", Message: "ok" }] }), good), 200);
+      await waitFor("the Event delivered beside the stalled one", () => s.hostEvents(NS, "worker-0"), (list) => list.some((e) => e.reason === "WhileStalled"));
+    } finally {
+      stalled.destroy();
+    }
   });
 
   it("keeps secrets out of Events and metrics", async () => {
