@@ -42,6 +42,11 @@ export interface ReceiverStackOptions {
   bmcs?: number;
   maxBodyBytes?: number;
   flushIntervalMs?: number;
+  /**
+   * As next to the Metal3 baremetal-operator, which owns BMCEventSubscriptions: no subscription
+   * controller runs (the test plays BMO's part) and the receiver runs in metal3 mode.
+   */
+  bmoOwnsSubscriptions?: boolean;
   fleet?: Parameters<typeof startOperatorStack>[0] extends infer O ? (O extends { fleet?: infer F } ? F : never) : never;
 }
 
@@ -69,9 +74,15 @@ export async function startReceiverStack(options: ReceiverStackOptions = {}): Pr
     tls,
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.flushIntervalMs !== undefined ? { flushIntervalMs: options.flushIntervalMs } : {}),
+    ...(options.bmoOwnsSubscriptions ? { mode: "metal3" as const } : {}),
   });
   const provisioner = new RedfishProvisioner({ limiter: new BmcCallLimiter({ perKey: 1, global: 64 }) });
-  setUpOperator(manager, { provisioner, subscriptionExtraHeaders: prepared.extraHeaders });
+  setUpOperator(
+    manager,
+    options.bmoOwnsSubscriptions
+      ? { provisioner, controllers: ["hosts", "indicators"] }
+      : { provisioner, subscriptionExtraHeaders: prepared.extraHeaders },
+  );
   prepared.addControllers({});
   const receiver = await prepared.start();
   const abort = new AbortController();
