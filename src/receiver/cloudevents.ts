@@ -32,11 +32,12 @@ export const EVENT_SINKS_KEY = "sinks";
 /** The CloudEvents `type` of a forwarded BMC event. */
 export const CLOUDEVENT_TYPE = "io.metal3.bmc.event.v1";
 
-/** The sink URLs a ConfigMap lists (http and https only; others are skipped and logged by the caller). */
+/** The sink URLs a ConfigMap lists, one a line (`#` starts a comment line); http and https only, others come back as invalid. */
 export function sinkUrls(configMap: ConfigMap): { urls: string[]; invalid: string[] } {
   const urls: string[] = [];
   const invalid: string[] = [];
-  for (const line of (configMap.data?.[EVENT_SINKS_KEY] ?? "").split(/\s+/)) {
+  for (const raw of (configMap.data?.[EVENT_SINKS_KEY] ?? "").split("\n")) {
+    const line = raw.trim();
     if (!line || line.startsWith("#")) continue;
     if (URL.canParse(line) && /^https?:$/.test(new URL(line).protocol)) urls.push(line);
     else invalid.push(line);
