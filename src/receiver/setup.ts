@@ -154,8 +154,18 @@ export function prepareEventReceiver(manager: Manager, settings: EventReceiverSe
         onWrite: (kind, ok) => metrics.writes.inc({ kind, result: ok ? "ok" : "failed" }),
         logger,
       });
+      const warned = new Set<string>();
       const forwarder = new CloudEventForwarder({
-        sinksOf: (namespace) => sinks.list(namespace).flatMap((configMap) => sinkUrls(configMap).urls),
+        sinksOf: (namespace) =>
+          sinks.list(namespace).flatMap((configMap) => {
+            const { urls, invalid } = sinkUrls(configMap);
+            const version = `${namespace}/${configMap.metadata?.name}@${configMap.metadata?.resourceVersion}`;
+            if (invalid.length > 0 && !warned.has(version)) {
+              warned.add(version);
+              logger.warn({ configMap: `${namespace}/${configMap.metadata?.name}`, lines: invalid.length }, "ConfigMap lists CloudEvents sinks that are not http(s) URLs; they are skipped");
+            }
+            return urls;
+          }),
         onResult: (namespace, result) => metrics.forwarded.inc({ namespace, result }),
         logger,
       });
