@@ -102,6 +102,7 @@ export class EventReceiver {
     return {
       url: `https://${shown}:${address.port}${this.#o.path === "/" ? "" : this.#o.path}`,
       port: address.port,
+      setCertificate: (next) => server.setSecureContext({ cert: next.cert, key: next.key }),
       close: () =>
         new Promise<void>((resolve) => {
           server.closeAllConnections();
@@ -202,5 +203,7 @@ export interface RunningReceiver {
   /** `https://<address>:<port>/events`, where it listens (not necessarily what BMCs reach). */
   url: string;
   port: number;
+  /** Serves new connections with another certificate (a renewed one); connections open keep theirs. */
+  setCertificate(tls: { cert: string | Buffer; key: string | Buffer }): void;
   close(): Promise<void>;
 }

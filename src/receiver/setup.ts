@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { unwatchFile, watchFile } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { BareMetalHost, HostIndicator } from "../api/baremetalhost.ts";
@@ -79,6 +80,8 @@ export interface EventReceiverSettings {
   maxBodyBytes?: number;
   /** Ms between patches of a series' count. @default 10000 */
   flushIntervalMs?: number;
+  /** How often to look for a renewed certificate in `certDir`, ms. @default 30000 */
+  certCheckIntervalMs?: number;
 }
 
 /** A receiver set up on a manager, to start once the manager runs. */
@@ -191,6 +194,18 @@ export function prepareEventReceiver(manager: Manager, settings: EventReceiverSe
       });
       const running = await receiver.listen(bind, tls);
       logger.info({ listening: running.url, url: receiverUrl.href }, "event receiver listening");
+      // A renewed certificate (the mounted Secret's files swapped by the kubelet) serves new connections.
+      const certFile = settings.certDir ? join(settings.certDir, "tls.crt") : undefined;
+      if (certFile) {
+        watchFile(certFile, { interval: settings.certCheckIntervalMs ?? 30_000, persistent: false }, () => {
+          void Promise.all([readFile(certFile, "utf8"), readFile(join(settings.certDir!, "tls.key"), "utf8")])
+            .then(([cert, key]) => {
+              running.setCertificate({ cert, key });
+              logger.info({ certDir: settings.certDir }, "event receiver: serving the renewed certificate");
+            })
+            .catch((error: unknown) => logger.warn({ err: error, certDir: settings.certDir }, "event receiver: the renewed certificate could not be loaded; serving the previous one"));
+        });
+      }
       return {
         ...running,
         receiver,
@@ -198,6 +213,7 @@ export function prepareEventReceiver(manager: Manager, settings: EventReceiverSe
         forwarder,
         metrics,
         close: async () => {
+          if (certFile) unwatchFile(certFile);
           await running.close();
           await series.close();
           await forwarder.close();
