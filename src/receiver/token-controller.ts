@@ -104,7 +104,9 @@ export async function ensureTokenSecret(client: KubeClient, subscription: BMCEve
     metadata: {
       name,
       namespace,
-      labels: { [TOKEN_FOR_LABEL]: subscription.metadata?.name ?? "" },
+      // environment.metal3.io=baremetal: the Metal3 baremetal-operator reads a headers Secret through
+      // a cache of Secrets with that label only, so without it BMO would not find the token.
+      labels: { [TOKEN_FOR_LABEL]: subscription.metadata?.name ?? "", "environment.metal3.io": "baremetal" },
       annotations: { [ROTATED_FOR_ANNOTATION]: subscription.metadata?.annotations?.[ROTATE_TOKEN_ANNOTATION] ?? "" },
       ownerReferences: [
         {

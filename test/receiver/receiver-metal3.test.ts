@@ -38,6 +38,8 @@ describe("event receiver next to BMO", () => {
       spec: { hostName: "worker-0", destination: s.url, context: "bmo", httpHeadersRef: { name: secretName } },
     });
     const secret = await waitFor("the token Secret", () => s.stack.client.get(SECRETS, { namespace: NS, name: secretName }), () => true);
+    // BMO reads a headers Secret only through its cache of Secrets labelled environment.metal3.io=baremetal.
+    assert.equal(secret.metadata?.labels?.["environment.metal3.io"], "baremetal");
     // BMO (through Ironic) creates the BMC subscription with the Secret's data as headers.
     const headers = headersFromSecret({ ...secret, metadata: { name: secretName, namespace: NS } });
     assert.deepEqual(Object.keys(headers), [TOKEN_HEADER]);
