@@ -55,8 +55,9 @@ import { runIronicConvergenceRepeated } from "./scenarios/ironic.ts";
 import { IRONIC_RELEASE_NAMES, type IronicReleaseName } from "../test/support/ironic.ts";
 import { runLatency } from "./scenarios/latency.ts";
 import { measureOperations, type OperationsResult } from "./scenarios/operations.ts";
+import { receiverFigure } from "./scenarios/receiver.ts";
 
-const FIGURES = ["convergence", "footprint", "latency", "ironic"] as const;
+const FIGURES = ["convergence", "footprint", "latency", "ironic", "receiver"] as const;
 type Figure = (typeof FIGURES)[number];
 
 const FULL: BenchPlan = {
@@ -288,6 +289,7 @@ try {
     results.ironic = await runIronicConvergenceRepeated(ctx, plan.ironicHosts, plan.convergenceRepeats, ironicRelease as IronicReleaseName);
     if ("skipped" in results.ironic) log(`ironic: skipped: ${results.ironic.skipped}`);
   }
+  if (only.has("receiver")) await receiverFigure(ctx, outDir, command);
 } catch (error) {
   failed = true;
   log(`failed: ${(error as Error).stack ?? String(error)}`);

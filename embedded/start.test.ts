@@ -1,19 +1,24 @@
 /**
  * `npm start` as a user runs it: `embedded/start.ts` in its own process
  * prints the KUBECONFIG to use, the operator on the emulated cluster lists the
- * sample hosts' lights and switches one at the emulated BMC, and Ctrl-C
- * (SIGINT) stops everything with exit code 0. Started again on the same data
+ * sample hosts' lights and switches one at the emulated BMC, a failed drive
+ * shows as an Event in `kubectl describe bmh worker-0` (through the event
+ * receiver the demo subscription aims at) and, with auto-locate on, lights its
+ * light; and Ctrl-C (SIGINT) stops everything with exit code 0. Started again on the same data
  * directory, the BMCs keep their identity and lights; `--fresh` starts anew.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
+import { promisify } from "node:util";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS, SERVICE_INDICATORS } from "../src/controllers/resources.ts";
+import { AUTO_LOCATE_ANNOTATION, CREATED_BY_LABEL } from "../src/receiver/auto-locate.ts";
+import { ensureKubectl } from "../test/support/kubectl.ts";
 import { KubeClient, kubeConfigFromString } from "../src/runtime/index.ts";
 import { indicatorObject, isReady, subscriptionObject, waitFor } from "../test/support/operator-stack.ts";
 
@@ -36,6 +41,8 @@ function start(extra: string[] = []): void {
       "--bmc-port",
       "0",
       "--sink-port",
+      "0",
+      "--receiver-port",
       "0",
       "--log-level",
       "warn",
@@ -99,12 +106,53 @@ describe("npm start", () => {
       (lights) => lights.chassis === "Lit",
     );
 
+    // The receiver: its URL on a line of its own, the demo subscription aimed at it, a drive failure on worker-0.
+    await waitFor("the event receiver's line", () => Promise.resolve(output), (text) => /^Event receiver https:\/\/127\.0\.0\.1:\d+\/events/m.test(text));
+    const receiverUrl = /^Event receiver (\S+)/m.exec(output)![1]!;
+    const subscription = await waitFor(
+      "the demo subscription to be Ready",
+      () => client!.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: "demo", name: "worker-0-events" }),
+      isReady,
+      30_000,
+    );
+    assert.equal(subscription.spec.destination, receiverUrl);
+    const [first, second] = host.status!.hardware!.indicators!.filter((i) => i.drive);
+    assert.ok(first?.drive && second?.drive, JSON.stringify(host.status?.hardware?.indicators));
+    const failed = await fetch(`${controlUrl}/bmcs/0/drives/${first.drive.storage}/${first.drive.id}/fail`, { method: "POST" });
+    assert.equal(failed.status, 200);
+    const kubectl = await ensureKubectl();
+    const described = await waitFor(
+      "kubectl describe bmh worker-0 to show the drive failure",
+      async () => (await promisify(execFile)(kubectl, ["--kubeconfig", kubeconfig, "describe", "bmh", "worker-0", "-n", "demo"])).stdout,
+      (text) => text.includes("DriveFailure"),
+      30_000,
+    );
+    assert.ok(described.includes(first.drive.serialNumber!), described);
+    assert.match(described, /Warning\s+DriveFailure/);
+
+    // Auto-locate on: the next failed drive lights its own light.
+    await client.patch(BARE_METAL_HOSTS, { namespace: "demo", name: "worker-0" }, { metadata: { annotations: { [AUTO_LOCATE_ANNOTATION]: "true" } } }, { type: "merge" });
+    await fetch(`${controlUrl}/bmcs/0/drives/${second.drive.storage}/${second.drive.id}/fail`, { method: "POST" });
+    const lit = await waitFor(
+      "an auto-located indicator",
+      () => client!.list(SERVICE_INDICATORS, { namespace: "demo" }),
+      (list) => list.items.some((i) => i.metadata?.labels?.[CREATED_BY_LABEL] === "event-receiver"),
+      30_000,
+    );
+    assert.equal(lit.items.find((i) => i.metadata?.labels?.[CREATED_BY_LABEL])?.spec.id, second.id);
+    await waitFor(
+      "the failed drive's light to be lit",
+      () => fetch(`${controlUrl}/bmcs/0/lights`).then((r) => r.json() as Promise<{ drives: Record<string, string> }>),
+      (lights) => lights.drives[`${second.drive!.storage}:${second.drive!.id}`] === "Lit",
+    );
+
+    // A subscription to the event sink, kept across the restart below.
     const sinkUrl = /Event sink\s+(http:\/\/\S+)/.exec(output)?.[1];
     assert.ok(sinkUrl, output);
-    await client.create(BMC_EVENT_SUBSCRIPTIONS, subscriptionObject("demo", "worker-0-events", "worker-0", sinkUrl));
+    await client.create(BMC_EVENT_SUBSCRIPTIONS, subscriptionObject("demo", "worker-0-sink", "worker-0", sinkUrl));
     const subscribed = await waitFor(
-      "worker-0's subscription to be Ready",
-      () => client!.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: "demo", name: "worker-0-events" }),
+      "worker-0's subscription to the sink to be Ready",
+      () => client!.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: "demo", name: "worker-0-sink" }),
       (s) => isReady(s) && (s.status?.subscriptionID ?? "") !== "",
     );
     subscriptionID = subscribed.status!.subscriptionID!;
@@ -122,10 +170,9 @@ describe("npm start", () => {
     const lights = (await fetch(`${controlUrl}/bmcs/0/lights`).then((r) => r.json())) as { chassis: string };
     assert.equal(lights.chassis, "Lit", "the chassis light stayed on");
     const kept = (await fetch(`${controlUrl}/bmcs/0/subscriptions`).then((r) => r.json())) as { subscriptions: { id: string; context: string }[] };
-    assert.deepEqual(
-      kept.subscriptions.map((s) => [s.id, s.context]),
-      [[subscriptionID, "ctx-worker-0-events"]],
-      "the kept BMCEventSubscription's subscription is still on the BMC",
+    assert.ok(
+      kept.subscriptions.some((s) => s.id === subscriptionID && s.context === "ctx-worker-0-sink"),
+      `the kept BMCEventSubscription's subscription is still on the BMC: ${JSON.stringify(kept.subscriptions)}`,
     );
     await stop();
 

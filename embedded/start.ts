@@ -10,18 +10,23 @@
  *
  * @module
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { describeEvent, startEventSink } from "../emulators/event-sink/index.ts";
 import { startKubeApiServer } from "../emulators/kube-apiserver/index.ts";
 import { parseProfileList, startBmcFleet } from "../emulators/redfish-bmc/index.ts";
+import { selfSignedCertificate } from "../emulators/redfish-bmc/tls.ts";
 import { installManifests } from "../src/api/install.ts";
 import { REFRESH_ANNOTATION } from "../src/controllers/baremetalhost-controller.ts";
-import { BARE_METAL_HOSTS } from "../src/controllers/resources.ts";
+import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS } from "../src/controllers/resources.ts";
+import { AUTO_LOCATE_ANNOTATION } from "../src/receiver/auto-locate.ts";
+import { CONFIGMAPS, EVENT_SINKS_LABEL } from "../src/receiver/cloudevents.ts";
 import {
   createLogger,
   isAlreadyExists,
+  isNotFound,
   KubeClient,
   kubeConfigFromString,
   NAMESPACES,
@@ -56,6 +61,7 @@ const command = new Command("npm start")
   }).default(3))
   .addOption(new Option("--bmc-port <port>", "port of the first BMC; BMC i listens on port + i (0: free ports)").argParser(port("--bmc-port")).default(18000))
   .addOption(new Option("--sink-port <port>", "port of the event sink (0: a free port)").argParser(port("--sink-port")).default(18900))
+  .addOption(new Option("--receiver-port <port>", "port of the BMC event receiver (HTTPS; 0: a free port)").argParser(port("--receiver-port")).default(18950))
   .addOption(new Option("--log-level <level>", "the operator's log level").default("info"))
   .addOption(
     new Option("--profiles <names>", "vendor profiles the BMCs take in turn (docs/vendor-profiles.md)")
@@ -75,6 +81,7 @@ const flags = command.opts<{
   bmcs: number;
   bmcPort: number;
   sinkPort: number;
+  receiverPort: number;
   logLevel: string;
   profiles: ReturnType<typeof parseProfileList>;
   fresh?: boolean;
@@ -103,7 +110,12 @@ const fleet = await startBmcFleet({
 });
 const sink = await startEventSink({
   port: flags.sinkPort,
-  onEvent: (event) => say(`[event-sink] ${describeEvent(event, ["Authorization", "X-Token"])}`),
+  onEvent: (event) =>
+    say(
+      event.headers["ce-type"]
+        ? `[event-sink] CloudEvent ${String(event.headers["ce-type"])} from ${String(event.headers["ce-source"])}: ${String(event.headers["ce-messageid"])} ${JSON.stringify((event.body as { Message?: string })?.Message ?? "")}`
+        : `[event-sink] ${describeEvent(event, ["Authorization", "X-Token"])}`,
+    ),
 }).catch(async (error: unknown) => {
   await fleet.close();
   await api.close();
@@ -148,8 +160,29 @@ for (const bmc of fleet.bmcs) {
   }
 }
 
+// The event receiver's certificate, as a kubernetes.io/tls Secret mounted in the operator's pod would hold it.
+const receiverTls = join(dataDir, "event-receiver-tls");
+mkdirSync(receiverTls, { recursive: true });
+const certificate = await selfSignedCertificate();
+writeFileSync(join(receiverTls, "tls.crt"), certificate.cert);
+writeFileSync(join(receiverTls, "tls.key"), certificate.key, { mode: 0o600 });
+const receiverPort = flags.receiverPort || (await freePort());
+const receiverUrl = `https://127.0.0.1:${receiverPort}/events`;
+// Forwarded CloudEvents go to the event sink (whose port may differ from the kept ConfigMap's).
+const sinks = { metadata: { name: "bmc-event-sinks", namespace: NAMESPACE, labels: { [EVENT_SINKS_LABEL]: "true" } }, data: { sinks: `${sink.url}/cloudevents\n` } };
+await client.create(CONFIGMAPS, sinks).catch(async (error: unknown) => {
+  ignoreExisting(error);
+  await client.patch(CONFIGMAPS, { namespace: NAMESPACE, name: "bmc-event-sinks" }, { data: sinks.data }, { type: "merge" });
+});
+
 const signal = setupSignalHandler();
 const settings = parseOperatorArgs([
+  "--event-receiver-bind-address",
+  `127.0.0.1:${receiverPort}`,
+  "--event-receiver-url",
+  receiverUrl,
+  "--event-receiver-cert-dir",
+  receiverTls,
   "--metrics-bind-address",
   "127.0.0.1:0",
   "--health-probe-bind-address",
@@ -159,6 +192,8 @@ const settings = parseOperatorArgs([
 ]);
 const operator = await startOperator(settings, { signal, kubeConfig: kubeConfigFromString(api.kubeconfig), logger: log });
 
+await ensureDemoSubscription();
+
 const drive = fleet.bmcs[0]?.drives[0];
 say(`
 bmc-operator is running on an emulated cluster.
@@ -166,6 +201,7 @@ bmc-operator is running on an emulated cluster.
   Kubernetes API   ${api.url}   (objects kept in ${join(dataDir, "kube")})
   Emulated BMCs    ${fleet.bmcs.map((b) => `${b.url} (${b.profile})`).join(", ")}   (hardware kept in ${join(dataDir, "bmcs")}; --fresh starts anew)
   BMC control API  ${fleet.controlUrl}
+  Event receiver   ${receiverUrl}   (BMC events land on their host)
   Event sink       ${sink.url}   (prints every event it receives)
 
 Use it with kubectl:
@@ -184,23 +220,36 @@ Turn the chassis light of worker-0 on (and off again by deleting the resource):
   EOF
   curl -s ${fleet.controlUrl}/bmcs/0/lights
 
-Subscribe the event sink to worker-0's events, then make the BMC send a test event:
+Subscribe the event sink (a webhook of yours) to worker-0's events too, then make the BMC send a test event:
 
   kubectl apply -f - <<EOF
   apiVersion: metal3.io/v1alpha1
   kind: BMCEventSubscription
-  metadata: {name: worker-0-events, namespace: ${NAMESPACE}}
-  spec: {hostName: worker-0, destination: ${sink.url}/webhook, context: demo, httpHeadersRef: {name: webhook-headers}}
+  metadata: {name: worker-0-webhook, namespace: ${NAMESPACE}}
+  spec: {hostName: worker-0, destination: ${sink.url}/webhook, context: webhook, httpHeadersRef: {name: webhook-headers}}
   EOF
-  kubectl wait --for=condition=Ready bmcevent/worker-0-events -n ${NAMESPACE}
+  kubectl wait --for=condition=Ready bmcevent/worker-0-webhook -n ${NAMESPACE}
   curl -s -X POST ${fleet.controlUrl}/bmcs/0/events -H 'content-type: application/json' -d '{"MessageId":"Base.1.0.Test","Message":"hello"}'
 
-Fail a drive and find its light from the serial number in the event:
+BMC events land on their host: the demo subscription worker-0-events sends worker-0's events to the
+event receiver. Fail a drive, then read the Event, with the drive's name, model and serial number:
 
+  kubectl wait --for=condition=Ready bmcevent/worker-0-events -n ${NAMESPACE}
   curl -s -X POST ${fleet.controlUrl}/bmcs/0/drives/${drive?.storageId}/${drive?.driveId}/fail
+  kubectl describe bmh worker-0 -n ${NAMESPACE}
+
+Let a failed drive light its own light (auto-locate), then fail another one:
+
+  kubectl annotate bmh worker-0 -n ${NAMESPACE} ${AUTO_LOCATE_ANNOTATION}=true
+  curl -s -X POST ${fleet.controlUrl}/bmcs/0/drives/${fleet.bmcs[0]?.drives[1]?.storageId ?? drive?.storageId}/${fleet.bmcs[0]?.drives[1]?.driveId ?? drive?.driveId}/fail
+  kubectl get bmhsi -n ${NAMESPACE}
+  curl -s ${fleet.controlUrl}/bmcs/0/lights
+
+The event sink also gets each event as a CloudEvent (ConfigMap bmc-event-sinks in ${NAMESPACE}).
 
 Walkthrough: docs/walkthrough.md. Press Ctrl-C to stop.
 `);
+if (operator.eventReceiver) say(`Event receiver ${receiverUrl} (listening at ${operator.eventReceiver.url}; BMC events land on their host)`);
 if (operator.manager.metricsUrl) say(`Operator metrics at ${operator.manager.metricsUrl}/metrics, probes at ${operator.manager.probeUrl}/readyz`);
 
 try {
@@ -214,6 +263,42 @@ try {
   await fleet.close();
   await api.close();
   say("Stopped.");
+}
+
+/**
+ * The demo subscription of worker-0, aimed at the receiver. One kept from an
+ * earlier start whose receiver listened elsewhere is deleted first (a
+ * subscription's spec is immutable), once the operator runs to release it.
+ */
+async function ensureDemoSubscription(): Promise<void> {
+  const ref = { namespace: NAMESPACE, name: "worker-0-events" };
+  const demo = {
+    apiVersion: "metal3.io/v1alpha1" as const,
+    kind: "BMCEventSubscription" as const,
+    metadata: ref,
+    spec: { hostName: "worker-0", destination: receiverUrl, context: "demo" },
+  };
+  const kept = await client.get(BMC_EVENT_SUBSCRIPTIONS, ref).catch((error: unknown) => {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  });
+  if (kept?.spec.destination === receiverUrl) return;
+  if (kept) {
+    await client.delete(BMC_EVENT_SUBSCRIPTIONS, ref);
+    for (let i = 0; i < 300 && (await client.get(BMC_EVENT_SUBSCRIPTIONS, ref).catch(() => undefined)); i++) {
+      await new Promise((done) => setTimeout(done, 100));
+    }
+  }
+  await client.create(BMC_EVENT_SUBSCRIPTIONS, demo).catch(ignoreExisting);
+}
+
+/** A free port of 127.0.0.1 (the receiver's URL must be known before it listens). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** Stops with a one-line message instead of a stack trace. */

@@ -44,3 +44,23 @@ describe("parseOperatorArgs", () => {
     assert.throws(() => parseOperatorArgs(["--renew-deadline", "20s"]), /--renew-deadline \(20000 ms\) must be shorter than --lease-duration \(15000 ms\)/);
   });
 });
+
+describe("event receiver flags", () => {
+  it("is off by default, and on with its address, URL and certificate folder (flags or environment)", () => {
+    delete process.env.EVENT_RECEIVER_BIND_ADDRESS;
+    assert.equal(parseOperatorArgs([]).eventReceiverBindAddress, "0");
+    process.env.EVENT_RECEIVER_URL = "https://bmc-events.example.com/events";
+    process.env.EVENT_RECEIVER_CERT_DIR = "/etc/tls";
+    const settings = parseOperatorArgs(["--event-receiver-bind-address", ":9443"]);
+    assert.equal(settings.eventReceiverBindAddress, ":9443");
+    assert.equal(settings.eventReceiverUrl, "https://bmc-events.example.com/events");
+    assert.equal(settings.eventReceiverCertDir, "/etc/tls");
+  });
+
+  it("refuses a receiver without the URL BMCs deliver to, or without a certificate", () => {
+    delete process.env.EVENT_RECEIVER_URL;
+    delete process.env.EVENT_RECEIVER_CERT_DIR;
+    assert.throws(() => parseOperatorArgs(["--event-receiver-bind-address", ":9443", "--event-receiver-cert-dir", "/tls"]), /needs --event-receiver-url/);
+    assert.throws(() => parseOperatorArgs(["--event-receiver-bind-address", ":9443", "--event-receiver-url", "https://x/events"]), /needs --event-receiver-cert-dir: the receiver serves HTTPS only/);
+  });
+});

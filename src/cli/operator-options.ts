@@ -30,6 +30,12 @@ export interface OperatorSettings {
   subscriptionCheckIntervalMs: number;
   metricsBindAddress: string;
   healthProbeBindAddress: string;
+  /** `--event-receiver-bind-address`: where the event receiver listens; "0" (the default) disables it. */
+  eventReceiverBindAddress: string;
+  /** `--event-receiver-url`: the URL BMCs deliver to. */
+  eventReceiverUrl?: string;
+  /** `--event-receiver-cert-dir`: holds tls.crt and tls.key. */
+  eventReceiverCertDir?: string;
   leaderElect: boolean;
   leaderElectionId: string;
   leaderElectionNamespace?: string;
@@ -139,6 +145,25 @@ export function operatorCommand(): Command {
       new Option("--health-probe-bind-address <address>", "where /healthz and /readyz listen; 0 disables").default(":8081").env("HEALTH_PROBE_BIND_ADDRESS"),
     )
     .addOption(
+      new Option(
+        "--event-receiver-bind-address <address>",
+        "where the BMC event receiver listens (HTTPS, [host]:port); 0 disables it",
+      )
+        .default("0")
+        .env("EVENT_RECEIVER_BIND_ADDRESS"),
+    )
+    .addOption(
+      new Option(
+        "--event-receiver-url <url>",
+        "the https URL BMCs deliver events to (the receiver's Service as BMCs reach it); BMCEventSubscriptions whose destination is under it get a token and land on their host",
+      ).env("EVENT_RECEIVER_URL"),
+    )
+    .addOption(
+      new Option("--event-receiver-cert-dir <dir>", "folder with the receiver's tls.crt and tls.key (a kubernetes.io/tls Secret mounted as a volume)").env(
+        "EVENT_RECEIVER_CERT_DIR",
+      ),
+    )
+    .addOption(
       new Option("--leader-elect [enabled]", "run only while holding the leader Lease (for more than one replica)")
         .argParser(bool("--leader-elect"))
         .default(false)
@@ -214,6 +239,7 @@ export function parseOperatorArgs(args: readonly string[], command: Command = op
     subscriptionCheckIntervalMs: Number(o.subscriptionCheckInterval),
     metricsBindAddress: String(o.metricsBindAddress),
     healthProbeBindAddress: String(o.healthProbeBindAddress),
+    eventReceiverBindAddress: String(o.eventReceiverBindAddress),
     leaderElect: o.leaderElect === true,
     leaderElectionId: String(o.leaderElectionId),
     leaseDurationMs: Number(o.leaseDuration),
@@ -226,6 +252,16 @@ export function parseOperatorArgs(args: readonly string[], command: Command = op
   if (controllers) settings.controllers = controllers;
   if (typeof o.kubeconfig === "string") settings.kubeconfig = o.kubeconfig;
   if (typeof o.context === "string") settings.context = o.context;
+  if (typeof o.eventReceiverUrl === "string") settings.eventReceiverUrl = o.eventReceiverUrl;
+  if (typeof o.eventReceiverCertDir === "string") settings.eventReceiverCertDir = o.eventReceiverCertDir;
+  if (settings.eventReceiverBindAddress !== "0" && settings.eventReceiverBindAddress !== "") {
+    if (!settings.eventReceiverUrl) {
+      throw new InvalidArgumentError("--event-receiver-bind-address needs --event-receiver-url: the URL BMCs deliver to, which subscriptions aim at");
+    }
+    if (!settings.eventReceiverCertDir) {
+      throw new InvalidArgumentError("--event-receiver-bind-address needs --event-receiver-cert-dir: the receiver serves HTTPS only (some BMCs deliver only to https)");
+    }
+  }
   if (typeof o.leaderElectionNamespace === "string") settings.leaderElectionNamespace = o.leaderElectionNamespace;
   if (settings.renewDeadlineMs >= settings.leaseDurationMs) {
     throw new InvalidArgumentError(

@@ -14,6 +14,7 @@ import { BmcCallLimiter } from "../provisioner/limiter.ts";
 import type { Provisioner } from "../provisioner/provisioner.ts";
 import { RedfishProvisioner } from "../provisioner/redfish/redfish-provisioner.ts";
 import { createLogger, loadKubeConfig, type Logger, Manager } from "../runtime/index.ts";
+import { prepareEventReceiver, type StartedEventReceiver } from "../receiver/setup.ts";
 import type { OperatorSettings } from "./operator-options.ts";
 import { type ControllerName, controllersFor, decideMode, lookUpBareMetalHostCrd, ModeError, type OperatorMode } from "./operator-mode.ts";
 
@@ -26,6 +27,8 @@ export interface RunningOperator extends Operator {
   controllers: ControllerName[];
   /** Settles when the manager has stopped (rejects when it failed, for example on a lost lease). */
   done: Promise<void>;
+  /** The BMC event receiver, when enabled. */
+  eventReceiver?: StartedEventReceiver;
 }
 
 /** Options of {@link startOperator} beyond the settings. */
@@ -37,6 +40,8 @@ export interface StartOperatorOptions {
   logger?: Logger;
   /** Environment for the Ironic settings. @default process.env */
   env?: Record<string, string | undefined>;
+  /** The event receiver's certificate and key (instead of `--event-receiver-cert-dir`). */
+  eventReceiverTls?: { cert: string; key: string };
 }
 
 /**
@@ -122,7 +127,18 @@ export async function startOperator(settings: OperatorSettings, options: StartOp
     },
   });
   const provisioner = createProvisioner(settings, limiter, options.env, decision.mode);
+  const receiverOn = settings.eventReceiverBindAddress !== "0" && settings.eventReceiverBindAddress !== "";
+  const receiver = receiverOn
+    ? prepareEventReceiver(manager, {
+        bindAddress: settings.eventReceiverBindAddress,
+        mode: decision.mode,
+        url: settings.eventReceiverUrl ?? "",
+        ...(settings.eventReceiverCertDir ? { certDir: settings.eventReceiverCertDir } : {}),
+        ...(options.eventReceiverTls ? { tls: options.eventReceiverTls } : {}),
+      })
+    : undefined;
   const operator = setUpOperator(manager, {
+    ...(receiver ? { subscriptionExtraHeaders: receiver.extraHeaders } : {}),
     mode: decision.mode,
     controllers,
     provisioner,
@@ -142,6 +158,14 @@ export async function startOperator(settings: OperatorSettings, options: StartOp
     },
     "starting bmc-operator",
   );
-  const done = manager.start(options.signal).finally(() => provisioner.close?.());
-  return { ...operator, manager, mode: decision.mode, controllers, done };
+  const published = operator.hostIndicators;
+  receiver?.addControllers(published ? { lightsOf: (host) => published.get({ namespace: host.metadata?.namespace ?? "", name: host.metadata?.name ?? "" })?.status?.indicators } : {});
+  // Listening before the manager starts: a port in use fails the start; until the caches sync, deliveries get 503.
+  const eventReceiver = await receiver?.start();
+  const done = manager.start(options.signal);
+  const stopped = done.finally(async () => {
+    await eventReceiver?.close();
+    await provisioner.close?.();
+  });
+  return { ...operator, manager, mode: decision.mode, controllers, done: stopped, ...(eventReceiver ? { eventReceiver } : {}) };
 }

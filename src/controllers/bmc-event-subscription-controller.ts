@@ -108,11 +108,25 @@ export interface BMCEventSubscriptionControllerDeps {
   events: EventRecorder;
   /** How often to check that the BMC still holds each subscription, in ms; 0 (the default) never checks. */
   checkIntervalMs?: number;
+  /** Headers sent besides those of `httpHeadersRef` (the event receiver's token); none when unset. */
+  extraHeaders?: ExtraHeaders;
   now?: () => number;
   random?: () => number;
 }
 
 type Sub = BMCEventSubscription;
+
+/**
+ * Headers a subscription gets besides those of its `httpHeadersRef`, merged
+ * over them. A change of `version` re-creates the subscription on the BMC
+ * through the same crash-safe path as a change of the headers Secret.
+ */
+export interface ExtraHeaders {
+  /** Whether `subscription` gets extra headers (then a subscription found on the BMC cannot be adopted: its headers are unknown). */
+  appliesTo(subscription: BMCEventSubscription): boolean;
+  /** The headers and their version, or the name of what is still missing (the subscription then waits for it). */
+  get(subscription: BMCEventSubscription, signal: AbortSignal): Promise<{ headers: Record<string, string>; version: string } | { missing: string }>;
+}
 
 /** Another resource of the same host already has this destination and context. */
 class DuplicateError extends Error {
@@ -289,7 +303,7 @@ export class BMCEventSubscriptionReconciler extends ResourceReconciler<Sub, BMCE
       type: "Normal",
       reason: "HeadersChanged",
       action: "RecreateSubscription",
-      note: `The headers Secret changed; creating the subscription again (old ID ${old})`,
+      note: `The headers (their Secret or the event token) changed; creating the subscription again (old ID ${old})`,
     });
   }
 
@@ -474,6 +488,16 @@ export class BMCEventSubscriptionReconciler extends ResourceReconciler<Sub, BMCE
 
   /** The headers to send and the version of the Secret they came from ("" without a Secret). */
   async #headers(sub: Sub, signal: AbortSignal): Promise<{ headers: Record<string, string>; version: string }> {
+    const own = await this.#refHeaders(sub, signal);
+    const extra = this.#d.extraHeaders;
+    if (!extra?.appliesTo(sub)) return own;
+    const more = await extra.get(sub, signal);
+    if ("missing" in more) throw new SecretMissingError(more.missing);
+    return { headers: { ...own.headers, ...more.headers }, version: `${own.version}+${more.version}` };
+  }
+
+  /** The headers of `httpHeadersRef` and the version of the Secret they came from ("" without a Secret). */
+  async #refHeaders(sub: Sub, signal: AbortSignal): Promise<{ headers: Record<string, string>; version: string }> {
     const ref = sub.spec.httpHeadersRef;
     if (!ref) return { headers: {}, version: "" };
     const namespace = sub.metadata.namespace ?? "";
@@ -517,7 +541,7 @@ export class BMCEventSubscriptionReconciler extends ResourceReconciler<Sub, BMCE
       let adopt: Subscription | undefined;
       for (const found of listing) {
         if (!this.#isMine(sub, found, claimed) || stale.has(found.id)) continue;
-        if (!adopt && !sub.spec.httpHeadersRef && !found.suspended) adopt = found;
+        if (!adopt && !sub.spec.httpHeadersRef && !this.#d.extraHeaders?.appliesTo(sub) && !found.suspended) adopt = found;
         else replaced.push(found.id);
       }
       if (adopt) {

@@ -19,7 +19,7 @@ import type { HostIndicators } from "../api/host-indicators.ts";
 import type { HostRegistration, Provisioner } from "../provisioner/provisioner.ts";
 import { type Informer, type Manager, objectKey, refOf, resourceVersionChanged, SECRETS, TerminalError } from "../runtime/index.ts";
 import { setUpBareMetalHostController } from "./baremetalhost-controller.ts";
-import { setUpBMCEventSubscriptionController } from "./bmc-event-subscription-controller.ts";
+import { type ExtraHeaders, setUpBMCEventSubscriptionController } from "./bmc-event-subscription-controller.ts";
 import { HostAccessResolver } from "./host-access-resolver.ts";
 import { setUpHostIndicatorsPublisher } from "./host-indicators-controller.ts";
 import { instrumentProvisioner } from "./instrumented-provisioner.ts";
@@ -53,6 +53,8 @@ export interface OperatorOptions {
   subscriptionCheckIntervalMs?: number;
   /** The wall clock the controllers judge objects' ages by (tests move it on). @default the real one */
   now?: () => Date;
+  /** Headers subscriptions get besides their `httpHeadersRef` ones (the event receiver's token). */
+  subscriptionExtraHeaders?: ExtraHeaders;
 }
 
 /** The informers the operator set up, for tests and tools; those of controllers that do not run are absent. */
@@ -96,6 +98,7 @@ export function setUpOperator(manager: Manager, options: OperatorOptions): Opera
       events: manager.eventRecorder("metal3.io/bmceventsubscription-controller"),
       checkIntervalMs: options.subscriptionCheckIntervalMs ?? 0,
       now: options.now && (() => options.now!().getTime()),
+      ...(options.subscriptionExtraHeaders ? { extraHeaders: options.subscriptionExtraHeaders } : {}),
     }).subscriptions;
   }
   if (run.has("indicators")) {

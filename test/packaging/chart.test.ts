@@ -182,6 +182,15 @@ describe("the chart renders what kustomize renders, for the same settings", () =
     });
   }
 
+  it("standalone with the event receiver: config/event-receiver", async () => {
+    const chart = await template("bmc-operator-system", ["eventReceiver.enabled=true", "eventReceiver.url=https://bmc-events.example.com/events"]);
+    const installed = (await kustomize("config/event-receiver", "config/policy")).filter((d) => d.kind !== "Namespace");
+    const fromChart = byKey(chart);
+    const fromKustomize = byKey(installed);
+    assert.deepEqual([...fromChart.keys()].sort(), [...fromKustomize.keys()].sort(), "the same objects");
+    for (const [name, object] of fromKustomize) assert.deepEqual(fromChart.get(name), object, name);
+  });
+
   it("metal3 mode holds no BareMetalHost or BMCEventSubscription CRD, standalone holds them", async () => {
     const crds = async (mode: string) =>
       (await template("x", [`mode=${mode}`])).filter((d) => d.kind === "CustomResourceDefinition").map((d) => d.metadata.name).sort();

@@ -1,0 +1,59 @@
+/**
+ * The receiver's metrics, in the operator's registry (next to its other
+ * metrics on `/metrics`). Labels never hold a token or a header value.
+ *
+ * @module
+ */
+import { Counter, Histogram, type Registry } from "prom-client";
+
+/** Why a delivery was refused: the `reason` label of `bmc_event_deliveries_refused_total`. */
+export type RefusedReason = "missing_token" | "invalid_token" | "malformed" | "too_large" | "method_not_allowed" | "not_found" | "not_ready";
+
+/** The receiver's counters. */
+export class ReceiverMetrics {
+  readonly received: Counter<"namespace" | "host" | "severity" | "message_id">;
+  readonly refused: Counter<"reason">;
+  readonly forwarded: Counter<"namespace" | "result">;
+  readonly writes: Counter<"kind" | "result">;
+  readonly autoLocated: Counter<"namespace">;
+  readonly handling: Histogram;
+
+  constructor(registry: Registry) {
+    this.received = new Counter({
+      name: "bmc_events_received_total",
+      help: "BMC events received and recorded, by the host's namespace and name, severity and MessageId.",
+      labelNames: ["namespace", "host", "severity", "message_id"] as const,
+      registers: [registry],
+    });
+    this.refused = new Counter({
+      name: "bmc_event_deliveries_refused_total",
+      help: "Deliveries the event receiver refused, by reason (missing_token, invalid_token, malformed, too_large, method_not_allowed, not_found, not_ready).",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    });
+    this.forwarded = new Counter({
+      name: "bmc_events_forwarded_total",
+      help: "CloudEvents forwarded to namespace sinks, by namespace and result (delivered, failed after retries, dropped from a full queue).",
+      labelNames: ["namespace", "result"] as const,
+      registers: [registry],
+    });
+    this.writes = new Counter({
+      name: "bmc_event_api_writes_total",
+      help: "API writes of the Events that record BMC events, by kind (create, patch) and result (ok, failed).",
+      labelNames: ["kind", "result"] as const,
+      registers: [registry],
+    });
+    this.autoLocated = new Counter({
+      name: "bmc_event_auto_locate_total",
+      help: "BareMetalHostServiceIndicators created by the event receiver to light a failed drive.",
+      labelNames: ["namespace"] as const,
+      registers: [registry],
+    });
+    this.handling = new Histogram({
+      name: "bmc_event_delivery_duration_seconds",
+      help: "Time from a delivery's arrival to its answer (recording is asynchronous and not included).",
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    });
+  }
+}
