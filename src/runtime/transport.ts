@@ -124,7 +124,9 @@ export class Transport {
   /** Sends a request and returns its JSON body; a non-2xx answer throws {@link ApiError}. */
   async json<T>(req: TransportRequest): Promise<T> {
     const response = await this.stream(req);
-    const text = await readText(response.body);
+    // undici's body reads itself whole at once, cheaper than iterating its chunks.
+    const body = response.body as StreamingResponse["body"] & { text?: () => Promise<string> };
+    const text = body.text ? await body.text() : await readText(body);
     return (text === "" ? undefined : JSON.parse(text)) as T;
   }
 
