@@ -199,8 +199,8 @@ const plan: BenchPlan = {
   ...(repeatsFlag ? { convergenceRepeats: repeatsFlag[0]!, shortRowRepeats: repeatsFlag[0]! } : {}),
 };
 plan.fleetBmcs = Math.max(plan.fleetBmcs, ...plan.convergenceHosts) + plan.warmupHosts;
-// Every footprint host has a BMC of its own too.
-if (only.has("footprint")) plan.fleetBmcs = Math.max(plan.fleetBmcs, ...plan.footprintHosts);
+// Every footprint host has a BMC of its own too; a run of the footprint alone starts that many at once.
+if (only.size === 1 && only.has("footprint")) plan.fleetBmcs = Math.max(plan.fleetBmcs, ...plan.footprintHosts);
 const shownFlags = [
   ...(quick ? ["--quick"] : []),
   ...(flags.only ? ["--only", flags.only] : []),
@@ -244,7 +244,7 @@ const log = (message: string) => process.stderr.write(`[bench ${new Date().toISO
 log(`${quick ? "quick" : "full"} mode, figures: ${[...only].join(", ")}; load average ${loadAverageStart.map((l) => l.toFixed(2)).join(", ")}; writing to ${outDir}`);
 
 const dir = await mkdtemp(join(tmpdir(), "bmc-operator-bench-"));
-const fleet = await startBmcFleetProcess(plan.fleetBmcs);
+let fleet = await startBmcFleetProcess(plan.fleetBmcs);
 const sink = await startEventSink();
 const ctx: BenchContext = { dir, fleet, sink, caps: OPERATOR_CAPS, quick, log };
 const results: BenchResults = {
@@ -290,6 +290,13 @@ try {
     }
   }
   if (only.has("footprint")) {
+    // The other figures ran on the plan's fleet; the footprint's largest row needs a BMC per host.
+    const needed = Math.max(...plan.footprintHosts);
+    if (needed > fleet.bmcs.length) {
+      await fleet.close();
+      fleet = await startBmcFleetProcess(needed);
+      ctx.fleet = fleet;
+    }
     for (const hosts of plan.footprintHosts) results.footprint.push(await runFootprint(ctx, hosts, plan.settleMs));
   }
   if (only.has("latency")) {

@@ -250,8 +250,9 @@ export class Transport {
    * A dispatcher with the kubeconfig's TLS settings and at most `connections`
    * connections (unbounded when undefined), with client-node's settings:
    * TCP keep-alive probes after 30 s, as client-go, and plain HTTP only with
-   * `insecure-skip-tls-verify`. Proxies, and exec plugins (which may hand
-   * out a client certificate), keep client-node's own agent.
+   * `insecure-skip-tls-verify`. Proxies keep client-node's own agent; with an
+   * exec plugin or auth provider the TLS settings come from client-node (a
+   * plugin may hand out a client certificate).
    */
   async #makeDispatcher(connections: number | undefined): Promise<Dispatcher> {
     const limit = connections === undefined ? {} : { connections };
