@@ -73,7 +73,8 @@ const FULL: BenchPlan = {
   justRestarted: [{ hosts: 100, latencyMs: 50 }],
   variantArgs: [],
   idleMs: 600_000,
-  footprintHosts: [100, 1000],
+  // 50,000 resources: the row users size a large Deployment from.
+  footprintHosts: [100, 1000, 5000],
   settleMs: 60_000,
   latencyHosts: 100,
   latencySamples: 200,
@@ -110,6 +111,8 @@ Measures the operator's figures (docs/benchmarks.md) against baselines from the 
   --hosts <n,...>         the convergence runs' N, instead of the mode's (leaves out the
                           just-restarted rows)
   --latencies <ms,...>    the convergence runs' BMC latencies, instead of the mode's
+  --footprint-hosts <n,...>
+                          the footprint runs' hosts (ten resources each), instead of the mode's
   --warmup <hosts>        hosts converged before each convergence window (0: a just-started
                           operator on a new stack)
   --repeats <runs>        runs of each convergence row and of the Ironic figure (the median
@@ -134,6 +137,7 @@ try {
       out: { type: "string" },
       render: { type: "string" },
       hosts: { type: "string" },
+      "footprint-hosts": { type: "string" },
       latencies: { type: "string" },
       warmup: { type: "string" },
       repeats: { type: "string" },
@@ -177,6 +181,7 @@ function integerList(flag: string, text: string | undefined): number[] | undefin
   return values;
 }
 const hostsFlag = integerList("hosts", flags.hosts);
+const footprintHostsFlag = integerList("footprint-hosts", flags["footprint-hosts"]);
 const latenciesFlag = integerList("latencies", flags.latencies);
 const warmupFlag = integerList("warmup", flags.warmup);
 const repeatsFlag = integerList("repeats", flags.repeats);
@@ -189,15 +194,19 @@ for (const [flag, values] of [["warmup", warmupFlag], ["repeats", repeatsFlag]] 
 const plan: BenchPlan = {
   ...(quick ? QUICK : FULL),
   ...(hostsFlag ? { convergenceHosts: hostsFlag } : {}),
+  ...(footprintHostsFlag ? { footprintHosts: footprintHostsFlag } : {}),
   ...(latenciesFlag ? { convergenceLatencies: latenciesFlag } : {}),
   ...(warmupFlag ? { warmupHosts: warmupFlag[0]! } : {}),
   ...(repeatsFlag ? { convergenceRepeats: repeatsFlag[0]!, shortRowRepeats: repeatsFlag[0]! } : {}),
 };
 plan.fleetBmcs = Math.max(plan.fleetBmcs, ...plan.convergenceHosts) + plan.warmupHosts;
+// Every footprint host has a BMC of its own too; a run of the footprint alone starts that many at once.
+if (only.size === 1 && only.has("footprint")) plan.fleetBmcs = Math.max(plan.fleetBmcs, ...plan.footprintHosts);
 const shownFlags = [
   ...(quick ? ["--quick"] : []),
   ...(flags.only ? ["--only", flags.only] : []),
   ...(flags.hosts ? ["--hosts", flags.hosts] : []),
+  ...(flags["footprint-hosts"] ? ["--footprint-hosts", flags["footprint-hosts"]] : []),
   ...(flags.latencies ? ["--latencies", flags.latencies] : []),
   ...(flags.warmup ? ["--warmup", flags.warmup] : []),
   ...(flags.repeats ? ["--repeats", flags.repeats] : []),
@@ -223,7 +232,9 @@ if (flags.render !== undefined) {
   // Only render: the report and chart again from a run's raw numbers, without measuring.
   const saved = JSON.parse(await readFile(resolve(root, flags.render), "utf8")) as BenchResults;
   const into = resolve(root, flags.out ?? dirname(flags.render));
-  await writeReport(saved, into, join(root, "docs"));
+  // footprint.json renders the footprint section, benchmarks.json the operator's.
+  const footprintFile = flags.render.endsWith("footprint.json");
+  await writeReport(saved, into, join(root, "docs"), { operator: !footprintFile, footprint: footprintFile });
   process.stderr.write(`bench: rendered ${flags.render} into ${into}\n`);
   process.exit(0);
 }
@@ -234,7 +245,7 @@ const log = (message: string) => process.stderr.write(`[bench ${new Date().toISO
 log(`${quick ? "quick" : "full"} mode, figures: ${[...only].join(", ")}; load average ${loadAverageStart.map((l) => l.toFixed(2)).join(", ")}; writing to ${outDir}`);
 
 const dir = await mkdtemp(join(tmpdir(), "bmc-operator-bench-"));
-const fleet = await startBmcFleetProcess(plan.fleetBmcs);
+let fleet = await startBmcFleetProcess(plan.fleetBmcs);
 const sink = await startEventSink();
 const ctx: BenchContext = { dir, fleet, sink, caps: OPERATOR_CAPS, quick, log };
 const results: BenchResults = {
@@ -280,6 +291,13 @@ try {
     }
   }
   if (only.has("footprint")) {
+    // The other figures ran on the plan's fleet; the footprint's largest row needs a BMC per host.
+    const needed = Math.max(...plan.footprintHosts);
+    if (needed > fleet.bmcs.length) {
+      await fleet.close();
+      fleet = await startBmcFleetProcess(needed);
+      ctx.fleet = fleet;
+    }
     for (const hosts of plan.footprintHosts) results.footprint.push(await runFootprint(ctx, hosts, plan.settleMs));
   }
   if (only.has("latency")) {
@@ -304,7 +322,10 @@ results.machine.loadAverageEnd = loadavg();
 if (failed) process.exit(1);
 
 await mkdir(outDir, { recursive: true });
-await writeFile(join(outDir, "benchmarks.json"), `${JSON.stringify(results, null, 2)}\n`);
-await writeReport(results, outDir, join(root, "docs"));
+// The footprint has a section and raw numbers of its own: a run of it alone leaves the other figures' as they are.
+const footprintOnly = only.size === 1 && only.has("footprint");
+if (!footprintOnly) await writeFile(join(outDir, "benchmarks.json"), `${JSON.stringify(results, null, 2)}\n`);
+if (results.footprint.length > 0) await writeFile(join(outDir, "footprint.json"), `${JSON.stringify(results, null, 2)}\n`);
+await writeReport(results, outDir, join(root, "docs"), { operator: !footprintOnly, footprint: results.footprint.length > 0 });
 await rm(dir, { recursive: true, force: true });
-log(`done in ${Math.round(results.durationSeconds)} s: ${join(outDir, "benchmarks.md")}, benchmarks.json, convergence.svg`);
+log(`done in ${Math.round(results.durationSeconds)} s: ${join(outDir, "benchmarks.md")}${footprintOnly ? ", footprint.json" : ", benchmarks.json, convergence.svg"}`);

@@ -1,5 +1,6 @@
 /**
- * The operator as a separate process, started the way a user runs it
+ * The operator as a separate process, started the way a user runs it, with the
+ * image's Node.js flags and memory settings
  * (`node src/cli/operator.ts --kubeconfig … --metrics-bind-address 127.0.0.1:0`),
  * with its log in a file, its `/metrics` and `/readyz` found from its
  * "starting manager" log line, and its memory and CPU time read from `/proc`.
@@ -12,6 +13,7 @@ import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { killOnExit } from "./child-processes.ts";
+import { deploymentRuntime } from "./deployment-runtime.ts";
 import { type ProcessUsage, tryReadProcessUsage } from "./process-usage.ts";
 
 const OPERATOR_CLI = fileURLToPath(new URL("../../src/cli/operator.ts", import.meta.url));
@@ -25,6 +27,8 @@ export interface OperatorProcessOptions {
   args?: string[];
   /** More environment variables. */
   env?: Record<string, string>;
+  /** More Node.js flags, after those of `$BENCH_OPERATOR_NODE_ARGS`. */
+  nodeArgs?: string[];
   /** How long to wait for `/readyz` (caches synced). @default 60 s */
   readyTimeoutMs?: number;
 }
@@ -80,12 +84,19 @@ function operatorCommand(args: string[]): [string, string[]] {
   return wrapper ? [wrapper, [process.execPath, ...args]] : [process.execPath, args];
 }
 
-/** Starts the operator and waits until its caches have synced (`/readyz` is 200). */
+/**
+ * Starts the operator and waits until its caches have synced (`/readyz` is
+ * 200). It runs with the image's Node.js flags and memory settings
+ * (`deploymentRuntime`), as the Deployment runs it.
+ */
 export async function startOperatorProcess(options: OperatorProcessOptions): Promise<OperatorProcess> {
   const startedAt = performance.now();
+  const runtime = deploymentRuntime();
   const child: ChildProcessByStdio<null, Readable, Readable> = killOnExit(spawn(
     ...operatorCommand([
+      ...runtime.nodeArgs,
       ...operatorNodeArgs(),
+      ...(options.nodeArgs ?? []),
       OPERATOR_CLI,
       "--kubeconfig",
       options.kubeconfigPath,
@@ -97,7 +108,7 @@ export async function startOperatorProcess(options: OperatorProcessOptions): Pro
       "info",
       ...(options.args ?? []),
     ]),
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } },
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...runtime.env, ...options.env } },
   ));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const log = createWriteStream(options.logPath, { flags: "a" });

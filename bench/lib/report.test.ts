@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import type { ConvergenceResult } from "../scenarios/convergence.ts";
 import { sectionOf } from "./markdown-section.ts";
+import { renderFootprint } from "./footprint-report.ts";
 import { renderReport } from "./report.ts";
 import { type BenchPlan, type BenchResults, isFirstBurst, isMainRow, repeatsFor } from "./results.ts";
 
@@ -13,6 +14,12 @@ describe("the committed benchmark report", () => {
     const results = JSON.parse(readFileSync(new URL("benchmarks.json", docs), "utf8")) as BenchResults;
     const page = readFileSync(new URL("benchmarks.md", docs), "utf8");
     assert.equal(sectionOf(page, "operator"), renderReport(results).trim());
+  });
+
+  it("has a footprint section that is what the committed footprint numbers render to", () => {
+    const results = JSON.parse(readFileSync(new URL("footprint.json", docs), "utf8")) as BenchResults;
+    const page = readFileSync(new URL("benchmarks.md", docs), "utf8");
+    assert.equal(sectionOf(page, "footprint"), renderFootprint(results).trim());
   });
 });
 

@@ -413,68 +413,14 @@ export function renderReport(r: BenchResults): string {
   }
 
   // ---- 4. Footprint ---------------------------------------------------------------
-  out.push("### 4. Footprint", "");
-  if (r.footprint.length > 0) {
-    out.push(
-      "The operator process's resident memory (`VmRSS`, peak `VmHWM`) and CPU time (`utime + stime`) from `/proc/<pid>`. A resource here is a " +
-        "BareMetalHost, a BareMetalHostServiceIndicator or a BMCEventSubscription; the fleet has ten per host (the host, an indicator on each of its 4 lights, " +
-        `5 subscriptions), so ${r.footprint.map((f) => `${f.resources} resources are ${f.hosts} hosts`).join(" and ")}, one emulated BMC each ` +
-        "(the BMC emulator's capacity is measured at 1,000 BMCs), all created at once. " +
-        `Settled is after ${r.footprint[0]!.settleSeconds} s of idle after convergence. The issue sets no goal; the figures are reported.`,
-      "",
-      table(
-        [
-          "Command",
-          ">Resources",
-          ">Hosts",
-          ">RSS, caches synced, empty",
-          ">Peak RSS",
-          ">RSS at convergence",
-          ">RSS settled",
-          ">CPU to converge",
-          ">CPU per resource",
-          ">Converged in",
-          ">CPU while settling",
-        ],
-        r.footprint.map((f) => [
-          only("footprint"),
-          f.resources,
-          f.hosts,
-          mib(f.rssEmptyBytes),
-          mib(f.peakRssBytes),
-          mib(f.rssConvergedBytes),
-          mib(f.rssSettledBytes),
-          `${f.cpuSecondsToConverge.toFixed(2)} s`,
-          `${((f.cpuSecondsToConverge / f.resources) * 1000).toFixed(2)} ms`,
-          duration(f.convergeMs),
-          `${f.cpuSecondsSettle.toFixed(2)} s`,
-        ]),
-      ),
-      "",
-      table(
-        [">Resources", ">CPU operator", ">CPU API emulator", ">CPU BMC emulator", ">CPU benchmark", ">Peak requests in flight per BMC", ">Events dropped"],
-        r.footprint.map((f) => [
-          f.resources,
-          pct(f.usage.operator?.cpuShare),
-          pct(f.usage.apiEmulator?.cpuShare),
-          pct(f.usage.bmcEmulator?.cpuShare),
-          pct(f.usage.benchmark?.cpuShare),
-          f.maxPeakInFlightPerBmc,
-          f.eventsDropped,
-        ]),
-      ),
-      "",
-      ...r.footprint
-        .filter((f) => f.eventsDropped > 0)
-        .map(
-          (f) =>
-            `At ${f.resources} resources created at once the operator's Event recorders dropped ${f.eventsDropped} of the ${f.resources} Events ` +
-            "(one per resource): more were queued than a recorder keeps.\n",
-        ),
-    );
-  } else {
-    out.push("Not measured in this run.", "");
-  }
+  out.push(
+    "### 4. Footprint",
+    "",
+    r.footprint.length > 0
+      ? "Measured in this run: see [Operator footprint](#operator-footprint) below (its own section, which `npm run bench -- --only footprint` rewrites)."
+      : "See [Operator footprint](#operator-footprint) below, written by `npm run bench -- --only footprint`.",
+    "",
+  );
 
   // ---- 5. Ironic ---------------------------------------------------------------------
   out.push("### 5. Convergence ratio through Ironic", "");

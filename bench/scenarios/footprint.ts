@@ -9,8 +9,14 @@
  *
  * @module
  */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
+import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS, SERVICE_INDICATORS } from "../../src/controllers/resources.ts";
+import { SECRET_LABEL_SELECTOR } from "../../src/controllers/secret-reader.ts";
+import { type KubeObject, type Resource, SECRETS } from "../../src/runtime/index.ts";
 import { type BenchContext, sleep } from "../lib/bench-context.ts";
+import { type CachedKind, measureCachedKinds } from "../lib/cache-footprint.ts";
 import { startCluster } from "../lib/cluster.ts";
 import { createAll, fleetObjects, type HostShape, secretObjects } from "../lib/fleet-objects.ts";
 import { type OperatorStop, startOperatorProcess } from "../lib/operator-process.ts";
@@ -41,6 +47,14 @@ export interface FootprintResult {
   cpuSecondsToConverge: number;
   /** CPU time during the idle settle period, seconds. */
   cpuSecondsSettle: number;
+  /** The memory per cached object of each kind the operator caches (measured in the benchmark's process). */
+  cachedKinds?: CachedKind[];
+  /** The operator's V8 heap once settled (its `nodejs_heap_*` and `nodejs_external_memory_bytes` metrics), bytes. */
+  settledHeap?: { totalBytes: number; usedBytes: number; externalBytes: number };
+  /** The load average (1, 5, 15 min) when the run started. */
+  loadAverage?: number[];
+  /** Where the operator's heap snapshot went, when one was asked for (`$BENCH_FOOTPRINT_HEAPSNAPSHOT_DIR`). */
+  heapSnapshot?: string;
   /** Every process's usage over the convergence window. */
   usage: Record<string, WindowUsage>;
   bmcRequests: number;
@@ -54,6 +68,8 @@ export async function runFootprint(ctx: BenchContext, hosts: number, settleMs: n
   const { fleet, sink } = ctx;
   const resources = hosts * (1 + FOOTPRINT_SHAPE.indicators + FOOTPRINT_SHAPE.subscriptions);
   const label = `footprint ${resources} resources (${hosts} hosts)`;
+  const loadAverage = loadavg();
+  const snapshotDir = process.env.BENCH_FOOTPRINT_HEAPSNAPSHOT_DIR;
   await fleet.setLatency(0);
   await fleet.resetAll();
   const cluster = await startCluster(ctx.dir, NAMESPACE);
@@ -62,6 +78,7 @@ export async function runFootprint(ctx: BenchContext, hosts: number, settleMs: n
     const operator = await startOperatorProcess({
       kubeconfigPath: cluster.api.kubeconfigPath,
       logPath: join(ctx.dir, `operator-footprint-${resources}.log`),
+      ...(snapshotDir ? { nodeArgs: ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${snapshotDir}`] } : {}),
     });
     let result: Omit<FootprintResult, "stop"> | undefined;
     let stop: OperatorStop = { ms: 0, graceful: true };
@@ -86,6 +103,8 @@ export async function runFootprint(ctx: BenchContext, hosts: number, settleMs: n
       const settled = operator.usage();
       const metrics = await operator.metrics();
       if (!empty || !converged || !settled) throw new Error(`${label}: the operator process (pid ${operator.pid}) is gone`);
+      const heapSnapshot = snapshotDir ? await takeHeapSnapshot(operator.pid, snapshotDir) : undefined;
+      const cachedKinds = await measureCachedKinds(cluster.client, CACHED_KINDS);
       result = {
         hosts,
         resources,
@@ -101,6 +120,14 @@ export async function runFootprint(ctx: BenchContext, hosts: number, settleMs: n
         bmcRequests: bmcStats.total,
         maxPeakInFlightPerBmc: bmcStats.maxPeakInFlight,
         eventsDropped: sumOf(metrics, "event_recorder_events_total", { result: "dropped" }),
+        cachedKinds,
+        loadAverage,
+        settledHeap: {
+          totalBytes: sumOf(metrics, "nodejs_heap_size_total_bytes"),
+          usedBytes: sumOf(metrics, "nodejs_heap_size_used_bytes"),
+          externalBytes: sumOf(metrics, "nodejs_external_memory_bytes"),
+        },
+        ...(heapSnapshot ? { heapSnapshot } : {}),
       };
     } finally {
       stop = await operator.stop();
@@ -110,4 +137,29 @@ export async function runFootprint(ctx: BenchContext, hosts: number, settleMs: n
   } finally {
     await cluster.close();
   }
+}
+
+/** What the operator's informers cache in standalone mode (src/controllers/operator.ts). */
+const CACHED_KINDS: { resource: Resource<KubeObject>; labelSelector?: string }[] = [
+  { resource: BARE_METAL_HOSTS },
+  { resource: SERVICE_INDICATORS },
+  { resource: BMC_EVENT_SUBSCRIPTIONS },
+  { resource: SECRETS, labelSelector: SECRET_LABEL_SELECTOR },
+];
+
+/** Sends the operator SIGUSR2 (`--heapsnapshot-signal`) and waits until its snapshot file is complete; returns its path. */
+async function takeHeapSnapshot(pid: number, dir: string): Promise<string> {
+  const ours = () => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".heapsnapshot") && f.includes(`.${pid}.`)) : []);
+  const before = new Set(ours());
+  process.kill(pid, "SIGUSR2");
+  let lastSize = -1;
+  for (let i = 0; i < 600; i++) {
+    await sleep(500);
+    const file = ours().find((f) => !before.has(f));
+    if (file === undefined) continue;
+    const size = statSync(join(dir, file)).size;
+    if (size > 0 && size === lastSize) return join(dir, file);
+    lastSize = size;
+  }
+  throw new Error(`the operator (pid ${pid}) wrote no heap snapshot into ${dir} within 5 minutes`);
 }

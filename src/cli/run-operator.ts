@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfigLike } from "../runtime/kube-config.ts";
 import { Gauge } from "prom-client";
 import { type Operator, setUpOperator } from "../controllers/operator.ts";
 import { createIronicProvisioner, ironicProvisionerOptionsFromEnv } from "../provisioner/ironic/mod.ts";
@@ -36,7 +36,7 @@ export interface StartOperatorOptions {
   /** Stops the operator gracefully when aborted. */
   signal: AbortSignal;
   /** The cluster; from the settings' kubeconfig flags when unset. */
-  kubeConfig?: KubeConfig;
+  kubeConfig?: KubeConfigLike;
   logger?: Logger;
   /** Environment for the Ironic settings. @default process.env */
   env?: Record<string, string | undefined>;

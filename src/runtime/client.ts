@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfigLike } from "./kube-config.ts";
 import type { Operation } from "fast-json-patch";
 import { ApiError, type Status } from "./api-error.ts";
 import { apiVersionOf, type KubeObject, type ObjectRef, refOf, type Resource } from "./resource.ts";
@@ -111,7 +111,7 @@ export type KubeClientOptions = TransportOptions;
 export class KubeClient {
   readonly transport: Transport;
 
-  constructor(kc: KubeConfig, options: KubeClientOptions = {}) {
+  constructor(kc: KubeConfigLike, options: KubeClientOptions = {}) {
     this.transport = new Transport(kc, options);
   }
 

@@ -89,6 +89,27 @@ describe("EventRecorder", () => {
     assert.match(await registry.metrics(), /event_recorder_events_total\{controller="metal3.io\/test",result="aggregated"\} 2/);
   });
 
+  it("remembers at most maxSeries series, forgetting the least recently seen", async () => {
+    const { fake, recorder } = setup({ maxSeries: 2 });
+    const note = (n: number) => ({ type: "Normal", reason: "Seen", action: "Look", note: `note ${n}` }) as const;
+    recorder.event(sub, note(1));
+    recorder.event(sub, note(2));
+    await recorder.flush();
+    recorder.event(sub, note(1)); // seen again: now the most recent
+    recorder.event(sub, note(3)); // a third series: note 2's goes
+    await recorder.flush();
+    assert.equal(fake.created.length, 3);
+    recorder.event(sub, note(1));
+    recorder.event(sub, note(2));
+    await recorder.flush();
+    assert.deepEqual(
+      fake.created.map((e) => e.note),
+      ["note 1", "note 2", "note 3", "note 2"],
+      "note 1 stayed in its series; note 2 was forgotten and starts a new Event",
+    );
+    assert.equal(fake.patches.length, 2, "note 1's two repeats patched its series");
+  });
+
   it("coalesces repeats that arrive while the write is pending into one write", async () => {
     const { fake, recorder } = setup();
     fake.hold = true;

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import type { Registry } from "prom-client";
 import { isAlreadyExists, isNotFound } from "./api-error.ts";
 import { withDefaults } from "./backoff.ts";
@@ -63,6 +64,14 @@ export interface EventRecorderOptions {
   burst?: number;
   /** Writes waiting beyond this are dropped (and counted). @default 10000 */
   maxPending?: number;
+  /**
+   * Series remembered for aggregation; past this the least recently seen is
+   * forgotten (its repeats then start a new Event), as client-go's
+   * EventCorrelator keeps an LRU cache of 4096. Without a bound a burst over
+   * 50,000 resources kept a series for each for the whole window, about
+   * 1.5 kB apiece. @default 4096
+   */
+  maxSeries?: number;
   logger?: Logger;
   registry?: Registry;
   clock?: Clock;
@@ -113,7 +122,7 @@ export class EventRecorder {
   #lastSweep = 0;
 
   constructor(options: EventRecorderOptions) {
-    this.#o = withDefaults({ aggregationWindowMs: 360_000, qps: 50, burst: 200, maxPending: 10_000, clock: realClock }, options);
+    this.#o = withDefaults({ aggregationWindowMs: 360_000, qps: 50, burst: 200, maxPending: 10_000, maxSeries: 4096, clock: realClock }, options);
     this.#log = (options.logger ?? silentLogger).child({ eventRecorder: options.reportingController });
     this.#bucket = new BucketRateLimiter(this.#o.qps, this.#o.burst, this.#o.clock);
     this.#metric = counter(options.registry ?? defaultRegistry, {
@@ -183,10 +192,16 @@ export class EventRecorder {
     const now = this.#o.clock.now();
     const ref = referenceTo(regarding);
     const related = info.related ? referenceTo(info.related) : undefined;
-    const key = JSON.stringify([ref.apiVersion, ref.kind, ref.namespace, ref.name, ref.uid, info.type, info.reason, info.action, note, related ?? null]);
+    // A digest of what makes two Events the same: the note and references make the text itself a few hundred bytes.
+    const key = createHash("sha1")
+      .update(JSON.stringify([ref.apiVersion, ref.kind, ref.namespace, ref.name, ref.uid, info.type, info.reason, info.action, note, related ?? null]))
+      .digest("base64");
     this.#sweep(now);
     const existing = this.#series.get(key);
     if (existing !== undefined && now - existing.lastObserved <= this.#o.aggregationWindowMs) {
+      // Most recently seen last: the map's order is the LRU order.
+      this.#series.delete(key);
+      this.#series.set(key, existing);
       existing.count++;
       existing.lastObserved = now;
       this.#count("aggregated");
@@ -212,7 +227,10 @@ export class EventRecorder {
       type: info.type,
     };
     const series: Series = { namespace, name: event.metadata!.name!, event, count: 1, lastObserved: now, firstSeen: now, written: false, writeQueued: true };
+    this.#series.delete(key);
     this.#series.set(key, series);
+    // The least recently seen series goes (a write it has queued still runs: the task holds it).
+    if (this.#series.size > this.#o.maxSeries) this.#series.delete(this.#series.keys().next().value!);
     this.#enqueue(() => this.#write(series));
   }
 

@@ -40,7 +40,7 @@ export { addFinalizer, hasFinalizer, isDeleting, removeFinalizer } from "./final
 export type { BindAddress, Check } from "./http-endpoint.ts";
 export { type EventHandler, type EventSource, Informer, type InformerOptions } from "./informer.ts";
 export { type CacheTransform, LAST_APPLIED_ANNOTATION, stripManagedFieldsAndLastApplied } from "./cache-transform.ts";
-export { kubeConfigFromString, type KubeConfigOptions, loadKubeConfig } from "./kube-config.ts";
+export { KubeConfig, kubeConfigFromString, type KubeConfigLike, type KubeConfigOptions, loadKubeConfig } from "./kube-config.ts";
 export { type LeaderCallbacks, type LeaderElectionOptions, LeaderElector } from "./leader-election.ts";
 export { KubeLeaseLock, LEASE_LOCK_PERMISSIONS, type LeaderElectionRecord, type LeaseLock, microTime, type VersionedRecord } from "./lease-lock.ts";
 export { createLogger, DEFAULT_REDACT_PATHS, type Logger, type LoggerOptions, silentLogger } from "./logger.ts";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -37,6 +38,33 @@ describe("createLogger", () => {
     assert.equal(lines.length, 2000, "every line reached standard output before the exit");
     const last = JSON.parse(lines.at(-1)!) as { i: number; msg: string; component: string };
     assert.deepEqual([last.i, last.msg, last.component], [1999, "line", "t"]);
+  });
+
+  it("writes a lone line while the process runs on, though it fills no write buffer", { timeout: 10_000 }, async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `import { createLogger } from ${JSON.stringify(LOGGER)};
+         createLogger().info("alone");
+         setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    try {
+      let text = "";
+      child.stdout.setEncoding("utf8");
+      for await (const chunk of child.stdout) {
+        text += chunk as string;
+        if (text.includes("\n")) break;
+      }
+      assert.equal((JSON.parse(text) as { msg: string }).msg, "alone");
+      assert.equal(child.exitCode, null, "the line came while the process still ran");
+    } finally {
+      child.kill("SIGKILL");
+      if (child.exitCode === null && child.signalCode === null) await once(child, "exit");
+    }
   });
 
   it("redacts secret fields at the top level and one level down", () => {

@@ -27,6 +27,11 @@ export const DEFAULT_REDACT_PATHS: readonly string[] = [
   "secret", "*.secret",
 ];
 
+/** The least a write to standard output carries, unless {@link LOG_FLUSH_MS} passes first, bytes. */
+export const LOG_WRITE_BYTES = 4096;
+/** The longest a line waits to be written, ms. */
+export const LOG_FLUSH_MS = 100;
+
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
   /** `trace`, `debug`, `info`, `warn`, `error`, `fatal` or `silent`. @default "info" */
@@ -56,12 +61,16 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (!allowed.includes(level)) {
     throw new RangeError(`Unknown log level "${level}": use one of ${allowed.join(", ")}`);
   }
-  // JSON lines go to standard output asynchronously: lines logged while a
-  // write is under way leave together in the next one, off the event loop,
-  // instead of one blocking write each; pino flushes what is left on exit.
+  // JSON lines go to standard output asynchronously, gathered into writes of
+  // at least LOG_WRITE_BYTES or every LOG_FLUSH_MS, whichever comes first:
+  // while the operator converges a fleet it logs a few lines per resource, and
+  // a write system call per line cost more CPU than the rest of the logging
+  // (the footprint benchmark, docs/benchmarks.md). pino flushes what is left on exit.
   const destination =
     options.destination ??
-    (options.pretty ? pretty({ colorize: process.stdout.isTTY, sync: true }) : pino.destination({ dest: 1, sync: false }));
+    (options.pretty
+      ? pretty({ colorize: process.stdout.isTTY, sync: true })
+      : pino.destination({ dest: 1, sync: false, minLength: LOG_WRITE_BYTES, periodicFlush: LOG_FLUSH_MS }));
   const config = {
     level,
     base: options.base ?? {},

@@ -20,7 +20,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfigLike } from "./kube-config.ts";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { stripManagedFieldsAndLastApplied } from "./cache-transform.ts";
 import { KubeClient } from "./client.ts";
@@ -59,7 +59,7 @@ export interface ManagerLeaderElection {
 /** Options of a {@link Manager}. */
 export interface ManagerOptions {
   /** The cluster; used to make {@link client} when none is given. */
-  kubeConfig?: KubeConfig;
+  kubeConfig?: KubeConfigLike;
   client?: KubeClient;
   /** Namespaces informers watch by default; all when unset or empty. */
   namespaces?: readonly string[];

@@ -4,17 +4,18 @@
  * connections, `maxConnections`; watches get connections of their own, so a
  * long-running stream never holds a request up), the kubeconfig's credentials
  * as headers (made once when fixed, from a service-account token file once a
- * minute, from exec plugins and other auth providers on every request),
+ * minute, from exec plugins and other auth providers on every request, by
+ * client-node, loaded only for those),
  * `metav1.Status` errors as {@link ApiError}, and client-go's `rest_client_*`
  * metrics.
  *
  * @module
  */
-import { type DispatcherOptions, HttpMethod, type KubeConfig, RequestContext } from "@kubernetes/client-node";
-import type { AgentOptions } from "node:https";
+import { readFile } from "node:fs/promises";
 import type { Registry } from "prom-client";
 import { Agent, type Dispatcher, request } from "undici";
 import { ApiError, type Status } from "./api-error.ts";
+import { clientNodeConfigOf, type KubeConfigLike, needsClientNode, tokenFileOf } from "./kube-config.ts";
 import { counter, defaultRegistry, histogram } from "./metrics.ts";
 
 /** Options of a {@link Transport}. */
@@ -93,19 +94,18 @@ function transportMetrics(registry: Registry) {
 export class Transport {
   /** The API server's URL, without a trailing slash. */
   readonly server: string;
-  readonly #kc: KubeConfig;
+  readonly #kc: KubeConfigLike;
   readonly #host: string;
   readonly #userAgent: string;
   readonly #timeoutMs: number;
   readonly #metrics: ReturnType<typeof transportMetrics>;
   readonly #maxConnections: number;
-  #dispatcherOptions: Promise<DispatcherOptions> | undefined;
   #dispatcher: Promise<Dispatcher> | undefined;
   #streamDispatcher: Promise<Dispatcher> | undefined;
   #staticHeaders: Promise<Record<string, string>> | undefined;
   #tokenFile: { readAt: number; headers: Promise<Record<string, string>> } | undefined;
 
-  constructor(kc: KubeConfig, options: TransportOptions = {}) {
+  constructor(kc: KubeConfigLike, options: TransportOptions = {}) {
     const cluster = kc.getCurrentCluster();
     if (cluster === null) throw new Error(`The Kubernetes configuration has no cluster for context "${kc.getCurrentContext()}"`);
     this.#kc = kc;
@@ -124,7 +124,9 @@ export class Transport {
   /** Sends a request and returns its JSON body; a non-2xx answer throws {@link ApiError}. */
   async json<T>(req: TransportRequest): Promise<T> {
     const response = await this.stream(req);
-    const text = await readText(response.body);
+    // undici's body reads itself whole at once, cheaper than iterating its chunks.
+    const body = response.body as StreamingResponse["body"] & { text?: () => Promise<string> };
+    const text = body.text ? await body.text() : await readText(body);
     return (text === "" ? undefined : JSON.parse(text)) as T;
   }
 
@@ -193,24 +195,26 @@ export class Transport {
    * password or client certificate has the same headers for every request:
    * they are made once. A service account's token file (in-cluster) is read
    * again once a minute, as client-go does. An exec plugin or other auth
-   * provider is asked on every request (it caches its own tokens).
+   * provider is asked on every request, through client-node (it caches its
+   * own tokens).
    */
   #authHeaders(): Promise<Record<string, string>> {
     const user = this.#kc.getCurrentUser();
-    if (user?.exec === undefined && user?.authProvider === undefined) {
-      this.#staticHeaders ??= this.#kubeconfigHeaders();
-      return this.#staticHeaders;
-    }
-    const tokenFile = (user.authProvider as { config?: { tokenFile?: unknown } } | undefined)?.config?.tokenFile;
-    if (user.exec === undefined && typeof tokenFile === "string") return this.#tokenFileHeaders();
-    return this.#kubeconfigHeaders();
+    if (needsClientNode(this.#kc)) return this.#clientNodeHeaders();
+    if (tokenFileOf(user) !== undefined) return this.#tokenFileHeaders();
+    this.#staticHeaders ??= Promise.resolve(fixedHeaders(user));
+    return this.#staticHeaders;
   }
 
   /** The headers of a token-file user, made again when a minute old (client-node's reader keeps the token a minute too). */
   #tokenFileHeaders(): Promise<Record<string, string>> {
     const now = performance.now();
     if (this.#tokenFile === undefined || now - this.#tokenFile.readAt > TOKEN_FILE_REFRESH_MS) {
-      const read = { readAt: now, headers: this.#kubeconfigHeaders() };
+      const user = this.#kc.getCurrentUser();
+      const read = {
+        readAt: now,
+        headers: readFile(tokenFileOf(user)!, "utf8").then((token) => ({ ...fixedHeaders(user), authorization: `Bearer ${token}` })),
+      };
       this.#tokenFile = read;
       read.headers.catch(() => {
         if (this.#tokenFile === read) this.#tokenFile = undefined;
@@ -219,10 +223,11 @@ export class Transport {
     return this.#tokenFile.headers;
   }
 
-  /** The headers client-node makes from the kubeconfig (it reads token and certificate files each time). */
-  async #kubeconfigHeaders(): Promise<Record<string, string>> {
+  /** The headers client-node makes for an exec plugin or auth provider (asked each time: it caches its tokens). */
+  async #clientNodeHeaders(): Promise<Record<string, string>> {
+    const kc = await clientNodeConfigOf(this.#kc);
     const options: { headers?: Record<string, unknown>; auth?: string } = {};
-    await this.#kc.applyToHTTPSOptions(options);
+    await kc.applyToHTTPSOptions(options);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(options.headers ?? {})) headers[name.toLowerCase()] = String(value);
     if (options.auth) headers.authorization = `Basic ${Buffer.from(options.auth).toString("base64")}`;
@@ -241,42 +246,75 @@ export class Transport {
     return this.#streamDispatcher;
   }
 
-  /** client-node's dispatcher settings for the kubeconfig's cluster and TLS (files read once), made once. */
-  #getDispatcherOptions(): Promise<DispatcherOptions> {
-    this.#dispatcherOptions ??= (async () => {
-      const tls: AgentOptions = {};
-      await this.#kc.applyToHTTPSOptions(tls);
-      const agentOptions: AgentOptions = {};
-      for (const key of ["ca", "cert", "key", "pfx", "passphrase", "rejectUnauthorized", "servername"] as const) {
-        if (tls[key] !== undefined) Object.assign(agentOptions, { [key]: tls[key] });
-      }
-      return this.#kc.createDispatcherOptions(this.#kc.getCurrentCluster(), agentOptions);
-    })();
-    return this.#dispatcherOptions;
-  }
-
   /**
    * A dispatcher with the kubeconfig's TLS settings and at most `connections`
-   * connections (unbounded when undefined). Proxies keep client-node's own
-   * proxy agent.
+   * connections (unbounded when undefined), with client-node's settings:
+   * TCP keep-alive probes after 30 s, as client-go, and plain HTTP only with
+   * `insecure-skip-tls-verify`. Proxies keep client-node's own agent; with an
+   * exec plugin or auth provider the TLS settings come from client-node (a
+   * plugin may hand out a client certificate).
    */
   async #makeDispatcher(connections: number | undefined): Promise<Dispatcher> {
-    const options = await this.#getDispatcherOptions();
     const limit = connections === undefined ? {} : { connections };
-    switch (options.type) {
-      case "agent":
-        return new Agent({ ...limit, connect: options.connect });
-      case "none":
-        return new Agent({ ...limit, connect: { keepAlive: true, keepAliveInitialDelay: 30_000 } });
-      default: {
+    const cluster = this.#kc.getCurrentCluster();
+    if (needsClientNode(this.#kc)) {
+      const kc = await clientNodeConfigOf(this.#kc);
+      if (cluster?.proxyUrl) {
+        const { HttpMethod, RequestContext } = await import("@kubernetes/client-node");
         const context = new RequestContext(this.server, HttpMethod.GET);
-        await this.#kc.applySecurityAuthentication(context);
+        await kc.applySecurityAuthentication(context);
         const dispatcher = context.getDispatcher();
-        if (!dispatcher) throw new Error(`client-node made no dispatcher for the ${options.type} of cluster ${this.server}`);
+        if (!dispatcher) throw new Error(`client-node made no dispatcher for the proxy of cluster ${this.server}`);
         return dispatcher;
       }
+      const tls: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean; servername?: string } = {};
+      await kc.applyToHTTPSOptions(tls);
+      const { ca, cert, key, rejectUnauthorized, servername } = tls;
+      return new Agent({ ...limit, connect: { ...defined({ ca, cert, key, rejectUnauthorized, servername }), ...KEEP_ALIVE } });
     }
+    if (cluster?.server.startsWith("http:") && !cluster.skipTLSVerify) {
+      throw new Error(`HTTP protocol is not allowed when skipTLSVerify is not set or false (cluster ${cluster.name}, server ${cluster.server})`);
+    }
+    const user = this.#kc.getCurrentUser();
+    const [ca, cert, key] = await Promise.all([
+      fileOrData(cluster?.caFile, cluster?.caData),
+      fileOrData(user?.certFile, user?.certData),
+      fileOrData(user?.keyFile, user?.keyData),
+    ]);
+    const tls = defined({
+      ca,
+      cert,
+      key,
+      rejectUnauthorized: cluster?.skipTLSVerify ? false : undefined,
+      servername: cluster?.tlsServerName || undefined,
+    });
+    return new Agent({ ...limit, connect: { ...tls, ...KEEP_ALIVE } });
   }
+}
+
+/** TCP keep-alive as client-node sets it (30 s, as client-go; undici's 60 s can race cloud load balancers' idle timeouts). */
+const KEEP_ALIVE = { keepAlive: true, keepAliveInitialDelay: 30_000 } as const;
+
+/** The headers a user's fixed credentials make: a bearer token, a user name and password, impersonation. */
+function fixedHeaders(user: ReturnType<KubeConfigLike["getCurrentUser"]>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (user?.impersonateUser) headers["impersonate-user"] = user.impersonateUser;
+  if (user?.token) headers.authorization = `Bearer ${user.token}`;
+  // As client-node: a user name and password win over a token.
+  if (user?.username) headers.authorization = `Basic ${Buffer.from(`${user.username}:${user.password ?? ""}`).toString("base64")}`;
+  return headers;
+}
+
+/** A file's bytes, else base64 data decoded, else undefined (client-node's `bufferFromFileOrString`). */
+async function fileOrData(file: string | undefined | null, data: string | undefined | null): Promise<Buffer | undefined> {
+  if (file) return readFile(file);
+  if (data) return Buffer.from(data, "base64");
+  return undefined;
+}
+
+/** `options` without its undefined entries. */
+function defined<T extends Record<string, unknown>>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 async function readText(body: AsyncIterable<Uint8Array | string>): Promise<string> {

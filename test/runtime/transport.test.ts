@@ -7,14 +7,14 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
+import { KubeConfig as ClientNodeKubeConfig } from "@kubernetes/client-node";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { after, before, describe, it } from "node:test";
 import { Registry } from "prom-client";
-import { kubeConfigFromString, Transport } from "../../src/runtime/index.ts";
+import { KubeConfig, kubeConfigFromString, Transport } from "../../src/runtime/index.ts";
 import { makeTestCertificates, type TestCertificates } from "../ironic/certificates.ts";
 
 function kubeconfig(server: string, cluster: string, user: string): string {
@@ -161,7 +161,11 @@ describe("Transport TLS", () => {
     }
   });
 
-  it("in a pod: trusts the service account's CA file and sends its token file's token", async () => {
+  for (const [whose, make] of [
+    ["this client's", () => new KubeConfig()],
+    ["client-node's", () => new ClientNodeKubeConfig()],
+  ] as const) {
+  it(`in a pod (${whose} configuration): trusts the service account's CA file and sends its token file's token`, async () => {
     const root = await mkdtemp(join(tmpdir(), "transport-in-cluster-"));
     const saved = { host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT };
     try {
@@ -172,7 +176,7 @@ describe("Transport TLS", () => {
       await writeFile(join(dir, "namespace"), "bmc-operator-system");
       process.env.KUBERNETES_SERVICE_HOST = "127.0.0.1";
       process.env.KUBERNETES_SERVICE_PORT = new URL(url).port;
-      const kc = new KubeConfig();
+      const kc = make();
       kc.loadFromCluster(root);
       authorizations = [];
       const t = new Transport(kc, { registry: new Registry() });
@@ -189,6 +193,26 @@ describe("Transport TLS", () => {
         else process.env[name] = value;
       }
       await rm(root, { recursive: true, force: true });
+    }
+  });
+  }
+
+  it("asks an exec credential plugin for the token (through client-node, loaded for it)", async () => {
+    authorizations = [];
+    const plugin = [
+      "command: node",
+      `args: ["-e", ${JSON.stringify(`console.log(JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", status: { token: "from-the-plugin" } }))`)}]`,
+      "apiVersion: client.authentication.k8s.io/v1",
+      "interactiveMode: Never",
+    ];
+    const text = kubeconfig(url, `certificate-authority-data: ${b64(certs.ca)}`, `${user()}, exec: { ${plugin.join(", ")} }`);
+    const t = new Transport(kubeConfigFromString(text), { registry: new Registry() });
+    try {
+      const answer = await t.json<{ kind: string }>({ method: "GET", path: "/api/v1/namespaces/default" });
+      assert.equal(answer.kind, "Namespace");
+      assert.deepEqual(authorizations, ["Bearer from-the-plugin"]);
+    } finally {
+      await t.close();
     }
   });
 
