@@ -19,36 +19,33 @@ export class ReceiverMetrics {
   readonly handling: Histogram;
 
   constructor(registry: Registry) {
-    this.received = new Counter({
-      name: "bmc_events_received_total",
-      help: "BMC events received and recorded, by the host's namespace and name, severity and MessageId.",
-      labelNames: ["namespace", "host", "severity", "message_id"] as const,
-      registers: [registry],
-    });
-    this.refused = new Counter({
-      name: "bmc_event_deliveries_refused_total",
-      help: "Deliveries the event receiver refused, by reason (missing_token, invalid_token, malformed, too_large, method_not_allowed, not_found, not_ready).",
-      labelNames: ["reason"] as const,
-      registers: [registry],
-    });
-    this.forwarded = new Counter({
-      name: "bmc_events_forwarded_total",
-      help: "CloudEvents forwarded to namespace sinks, by namespace and result (delivered, failed after retries, dropped from a full queue).",
-      labelNames: ["namespace", "result"] as const,
-      registers: [registry],
-    });
-    this.writes = new Counter({
-      name: "bmc_event_api_writes_total",
-      help: "API writes of the Events that record BMC events, by kind (create, patch) and result (ok, failed).",
-      labelNames: ["kind", "result"] as const,
-      registers: [registry],
-    });
-    this.autoLocated = new Counter({
-      name: "bmc_event_auto_locate_total",
-      help: "BareMetalHostServiceIndicators created by the event receiver to light a failed drive.",
-      labelNames: ["namespace"] as const,
-      registers: [registry],
-    });
+    const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+      new Counter<L>({ name, help, labelNames, registers: [registry] });
+    this.received = counter(
+      "bmc_events_received_total",
+      "BMC events received and recorded, by the host's namespace and name, severity and MessageId.",
+      ["namespace", "host", "severity", "message_id"],
+    );
+    this.refused = counter(
+      "bmc_event_deliveries_refused_total",
+      "Deliveries the event receiver refused, by reason (missing_token, invalid_token, malformed, too_large, method_not_allowed, not_found, not_ready).",
+      ["reason"],
+    );
+    this.forwarded = counter(
+      "bmc_events_forwarded_total",
+      "CloudEvents forwarded to namespace sinks, by namespace and result (delivered, failed after retries, dropped from a full queue).",
+      ["namespace", "result"],
+    );
+    this.writes = counter(
+      "bmc_event_api_writes_total",
+      "API writes of the Events that record BMC events, by kind (create, patch) and result (ok, failed).",
+      ["kind", "result"],
+    );
+    this.autoLocated = counter(
+      "bmc_event_auto_locate_total",
+      "BareMetalHostServiceIndicators created by the event receiver to light a failed drive.",
+      ["namespace"],
+    );
     this.handling = new Histogram({
       name: "bmc_event_delivery_duration_seconds",
       help: "Time from a delivery's arrival to its answer (recording is asynchronous and not included).",
