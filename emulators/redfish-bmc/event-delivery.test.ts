@@ -106,7 +106,7 @@ test("light changes raise ResourceUpdated events; a subscription for Alert only 
   await redfishFetch(info, path, { method: "PATCH", body: { IndicatorLED: "Lit" } });
   bmc.failDrive(drive.storageId, drive.driveId);
   const events = await sink.waitForCount(3);
-  await delay(50);
+  await bmc.deliveriesSettled();
   assert.equal(sink.events.length, 3, "the light change goes to one subscription, the failure to both");
   const byContext = (c: string) => events.filter((e) => e.body.Context === c).map((e) => e.body.Events[0]);
   const all = byContext("all");
@@ -274,8 +274,13 @@ test("a BMC reset loses subscriptions (IDs restart), sessions and light states",
 test("during a reset's downtime every connection is dropped", async () => {
   bmc.reset({ downtimeMs: 300 });
   await assert.rejects(fetch(`${info.url}/redfish/v1/`), TypeError);
-  await delay(350);
-  const up = await fetch(`${info.url}/redfish/v1/`);
+  // Back once the downtime is over: polled, bounded, not slept through.
+  let up: Response | undefined;
+  for (const deadline = Date.now() + 10_000; !up && Date.now() < deadline; ) {
+    up = await fetch(`${info.url}/redfish/v1/`).catch(() => undefined);
+    if (!up) await delay(20);
+  }
+  assert.ok(up, "the BMC did not come back within 10 s of a 300 ms downtime");
   assert.equal(up.status, 200);
   await up.body?.cancel();
 });

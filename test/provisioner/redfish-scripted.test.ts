@@ -295,10 +295,15 @@ describe("redfish provisioner on the wire (scripted BMC)", () => {
 
   it("rejects with the caller's abort reason when the signal aborts mid-request", async () => {
     await fresh();
-    intercept = () => new Promise(() => {});
+    let arrived!: () => void;
+    const atBmc = new Promise<void>((resolve) => (arrived = resolve));
+    intercept = () => {
+      arrived();
+      return new Promise(() => {});
+    };
     const controller = new AbortController();
     const call = provisioner.getIndicator(accessTo(bmc), SYSTEM, controller.signal);
-    await sleep(20);
+    await atBmc; // the request is at the BMC, unanswered
     controller.abort(new Error("reconcile cancelled"));
     await assert.rejects(call, /reconcile cancelled/);
   });
