@@ -76,6 +76,36 @@ describe("createLogger", () => {
     assert.equal(line.bmc.address, "redfish://x");
   });
 
+  it("writes scalars as pino does and still redacts one level down in child bindings, errors and values of every kind", () => {
+    const { chunks, destination } = collected();
+    const child = createLogger({ destination }).child({ controller: "c", bmc: { token: "t0k3n", host: "h" }, port: 443 });
+    const err = Object.assign(new Error("boom"), { headers: { authorization: "Bearer s3cr3t" }, code: 7 });
+    child.warn({ n: 1.5, inf: Infinity, nan: Number.NaN, yes: true, s: 'quote " and\nline', nul: null, big: 10n, err, list: [1, "a"] }, "mixed");
+    const text = chunks.join("");
+    assert.doesNotMatch(text, /t0k3n|s3cr3t/);
+    const line = JSON.parse(text) as Record<string, unknown>;
+    assert.deepEqual(
+      { ...line, time: 0, err: { ...(line.err as object), stack: "" } },
+      {
+        level: 40,
+        time: 0,
+        controller: "c",
+        bmc: { token: "[REDACTED]", host: "h" },
+        port: 443,
+        n: 1.5,
+        inf: null,
+        nan: null,
+        yes: true,
+        s: 'quote " and\nline',
+        nul: null,
+        big: 10,
+        err: { type: "Error", message: "boom", stack: "", headers: "[REDACTED]", code: 7 },
+        list: [1, "a"],
+        msg: "mixed",
+      },
+    );
+  });
+
   it("removes URLs' user information from every line, error messages and stacks included", () => {
     const { chunks, destination } = collected();
     const log = createLogger({ destination, level: "trace" });

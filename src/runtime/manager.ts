@@ -28,6 +28,7 @@ import { type Clock, realClock, sleepUnlessAborted } from "./clock.ts";
 import { Controller, type ControllerOptions } from "./controller.ts";
 import { EventRecorder, type EventRecorderOptions } from "./event-recorder.ts";
 import { type BindAddress, type Check, probe, type RunningEndpoint, serve } from "./http-endpoint.ts";
+import { IdleCollector, type IdleCollectorOptions } from "./idle-collector.ts";
 import { type EventSource, Informer, type InformerOptions } from "./informer.ts";
 import { LeaderElector } from "./leader-election.ts";
 import { KubeLeaseLock } from "./lease-lock.ts";
@@ -80,6 +81,12 @@ export interface ManagerOptions {
   informerDefaults?: Omit<InformerOptions, "namespaces" | "logger" | "registry" | "clock">;
   /** Default options of Event recorders. */
   eventDefaults?: Pick<EventRecorderOptions, "redact" | "qps" | "burst" | "aggregationWindowMs">;
+  /**
+   * One major garbage collection once every controller's queue has been
+   * empty for a while after the heap grew (see {@link IdleCollector});
+   * `false` turns it off. @default on, with the collector's defaults
+   */
+  idleCollection?: false | Pick<IdleCollectorOptions, "intervalMs" | "growthBytes" | "collect" | "heapBytes">;
   /** The metrics registry; a new one with the default process metrics when unset. */
   registry?: Registry;
   logger?: Logger;
@@ -292,6 +299,7 @@ export class Manager {
     };
 
     let election: Promise<void> = Promise.resolve();
+    let idleCollector: IdleCollector | undefined;
     const electionAbort = new AbortController();
     try {
       await this.#startEndpoints();
@@ -321,11 +329,14 @@ export class Manager {
       } else {
         runControllers(new AbortController().signal);
       }
+      idleCollector = this.#idleCollector();
+      idleCollector?.start();
       if (!stop.signal.aborted) await new Promise((resolve) => stop.signal.addEventListener("abort", resolve, { once: true }));
     } catch (error) {
       failure ??= error instanceof Error ? error : new Error(String(error));
     } finally {
       signal.removeEventListener("abort", onAbort);
+      idleCollector?.stop();
       // After a lost lease another leader may already run: do not wait for reconciles (as controller-runtime).
       const lost = failure instanceof LeaderElectionLostError;
       await this.#shutdown(log, controllersAbort, controllersStopped, electionAbort, election, lost ? 0 : undefined);
@@ -361,6 +372,18 @@ export class Manager {
     this.#endpoints = [];
     if (this.#ownsClient) await this.client.close();
     log.info("manager stopped");
+  }
+
+  /** Idle means every controller's queue empty and none reconciling (a standby replica's controllers do not run: idle). */
+  #idleCollector(): IdleCollector | undefined {
+    const options = this.#o.idleCollection;
+    if (options === false) return undefined;
+    return new IdleCollector({
+      ...options,
+      isIdle: () => this.#controllers.every((c) => c.queue.length === 0 && c.activeWorkers === 0),
+      clock: this.#clock,
+      logger: this.logger,
+    });
   }
 
   async #startEndpoints(): Promise<void> {

@@ -144,6 +144,61 @@ describe("Manager against the API emulator", () => {
     }
   });
 
+  it("runs a major garbage collection once its controllers are idle, never while one reconciles", async () => {
+    let reconciling = false;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const collections: { whileReconciling: boolean }[] = [];
+    let checksWhileReconciling = 0;
+    const manager = new Manager({
+      kubeConfig: kubeConfigFromString(cluster.kubeconfig),
+      namespaces: ["work"],
+      metricsAddress: "0",
+      probeAddress: "0",
+      logger: silentLogger,
+      idleCollection: {
+        intervalMs: 20,
+        growthBytes: 0,
+        // Called at every look: counts the looks made while the reconcile is held.
+        heapBytes: () => {
+          if (reconciling) checksWhileReconciling++;
+          return 0;
+        },
+        collect: () => collections.push({ whileReconciling: reconciling }),
+      },
+    });
+    let seen = false;
+    manager.controller({
+      name: "configmaps-idle",
+      for: CONFIG_MAPS,
+      reconcile: async (req) => {
+        if (req.name !== "first" || seen) return;
+        seen = true;
+        reconciling = true;
+        await held;
+        reconciling = false;
+      },
+    });
+    const abort = new AbortController();
+    const done = manager.start(abort.signal);
+    try {
+      await eventually(() => reconciling, "the reconcile of first to start");
+      await eventually(() => checksWhileReconciling >= 3, "the collector to look three times during the reconcile");
+      const before = collections.length;
+      release();
+      await eventually(() => collections.length > before && !reconciling, "a collection after the reconcile finished");
+      assert.deepEqual(
+        collections.filter((c) => c.whileReconciling),
+        [],
+        "no collection while a reconcile ran",
+      );
+    } finally {
+      release();
+      abort.abort();
+      await done;
+    }
+  });
+
   it("caches objects without managedFields and kubectl's last-applied annotation, which the API keeps", async () => {
     const annotations = { [LAST_APPLIED_ANNOTATION]: '{"kind":"ConfigMap"}', note: "kept" };
     await cluster.client.create(CONFIG_MAPS, { metadata: { namespace: "work", name: "annotated", annotations }, data: { a: "1" } }, { fieldManager: "kubectl-client-side-apply" });
