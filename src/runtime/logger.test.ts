@@ -76,6 +76,13 @@ describe("createLogger", () => {
     assert.equal(line.bmc.address, "redfish://x");
   });
 
+  it("redacts an Authorization field as HTTP spells it, not only in lower case", () => {
+    const { chunks, destination } = collected();
+    createLogger({ destination }).info({ Authorization: "Bearer s3cr3t", hook: { Authorization: "Basic s3cr3t" } }, "headers");
+    const text = chunks.join("");
+    assert.ok(!text.includes("s3cr3t"), text);
+  });
+
   it("writes scalars as pino does and still redacts one level down in child bindings, errors and values of every kind", () => {
     const { chunks, destination } = collected();
     const child = createLogger({ destination }).child({ controller: "c", bmc: { token: "t0k3n", host: "h" }, port: 443 });

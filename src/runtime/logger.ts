@@ -20,6 +20,7 @@ export const DEFAULT_REDACT_PATHS: readonly string[] = [
   "password", "*.password",
   "token", "*.token",
   "authorization", "*.authorization",
+  "Authorization", "*.Authorization",
   "headers", "*.headers",
   "httpHeaders", "*.httpHeaders",
   "credentials", "*.credentials",
