@@ -150,10 +150,13 @@ for (const release of ironicReleases()) {
         { method: "PUT", path: indicatorPath(system), status: 204 },
       ]);
 
+      mark = stack.ironicRequests.mark();
       await apply(indicator("rack", chassis, true));
       await lightReady("rack", true);
       assert.equal(emulated().lights().chassis, "Lit");
       assert.equal(emulated().lights().system, "Lit");
+      // Ironic logs a request after answering it: the next mark waits for this switch's lines.
+      await operatorRequestsSince(mark, 2);
 
       mark = stack.ironicRequests.mark();
       await stack.kubectl(["patch", "baremetalhostserviceindicators.metal3.io", "locate", "-n", NS, "--type", "merge", "-p", '{"spec":{"on":false}}']);
@@ -175,16 +178,19 @@ for (const release of ironicReleases()) {
     it("turns a light off when its resource is deleted, before the resource goes", async () => {
       assert.ok(host, "the host was not registered");
       const chassis = `${bmc().chassisUUID}@chassis`;
+      const switchedOn = stack.ironicRequests.mark();
       await apply(indicator("beacon", chassis, true));
       await lightReady("beacon", true);
       assert.equal(emulated().lights().chassis, "Lit");
+      // Ironic logs a request after answering it: the mark waits for the switch's lines.
+      await operatorRequestsSince(switchedOn, 2);
 
       const mark = stack.ironicRequests.mark();
       // kubectl delete waits until the finalizer is released and the resource is gone.
       await stack.kubectl(["delete", "baremetalhostserviceindicators.metal3.io", "beacon", "-n", NS, "--timeout=30s"]);
       assert.equal(emulated().lights().chassis, "Off");
       assert.deepEqual(
-        stack.ironicRequests.since(mark).filter((r) => r.path === indicatorPath(chassis)),
+        (await operatorRequestsSince(mark, 2)).filter((r) => r.path === indicatorPath(chassis)),
         [
           { method: "GET", path: indicatorPath(chassis), status: 200 },
           { method: "PUT", path: indicatorPath(chassis), status: 204 },
