@@ -8,33 +8,9 @@ import { after, before, describe, test } from "node:test";
 import { startEventSink } from "../event-sink/index.ts";
 import { PROFILE_NAMES, PROFILES, parseProfileList, startBmcFleet } from "./index.ts";
 import type { EmulatedBmcInfo, ProfileName, RunningBmcFleet } from "./index.ts";
-import { redfishFetch } from "./testing.ts";
+import { redfishFetch, walkTree } from "./testing.ts";
 
 /** Every path reachable from the root by `@odata.id` links (fragments dropped), with its response. */
-async function walk(info: EmulatedBmcInfo): Promise<Map<string, { status: number; body: any }>> {
-  const seen = new Map<string, { status: number; body: any }>();
-  const queue = ["/redfish/v1/"];
-  const links = (value: unknown, out: string[]) => {
-    if (Array.isArray(value)) for (const v of value) links(v, out);
-    else if (typeof value === "object" && value !== null) {
-      for (const [k, v] of Object.entries(value)) {
-        if (k === "@odata.id" && typeof v === "string" && !v.includes("#")) out.push(v);
-        else links(v, out);
-      }
-    }
-  };
-  while (queue.length > 0 && seen.size < 300) {
-    const path = queue.shift()!;
-    if (seen.has(path)) continue;
-    const r = await redfishFetch(info, path);
-    seen.set(path, r);
-    const out: string[] = [];
-    links(r.body, out);
-    queue.push(...out.filter((p) => !seen.has(p)));
-  }
-  return seen;
-}
-
 const subscriptionsPath = (_info: EmulatedBmcInfo) => "/redfish/v1/EventService/Subscriptions";
 const messageIds = (body: any): string[] => (body?.error?.["@Message.ExtendedInfo"] ?? []).map((m: any) => m.MessageId);
 
@@ -74,7 +50,7 @@ describe("vendor profiles", () => {
     test(`${name}: every linked resource answers, Ids match paths, UUIDs and light properties as the profile says`, async () => {
       const info = byProfile(name);
       const profile = PROFILES[name];
-      const tree = await walk(info);
+      const tree = await walkTree(info);
       for (const [path, r] of tree) {
         assert.equal(r.status, 200, `${name}: GET ${path}`);
         assert.equal(r.body["@odata.id"], path, `${name}: ${path} @odata.id`);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { startBmcFleet } from "./index.ts";
 import type { EmulatedBmcInfo, RunningBmcFleet } from "./index.ts";
-import { redfishFetch } from "./testing.ts";
+import { redfishFetch, walkTree } from "./testing.ts";
 
 let fleet: RunningBmcFleet;
 let bmc: EmulatedBmcInfo;
@@ -14,31 +14,6 @@ before(async () => {
 after(() => fleet.close());
 
 /** Every resource reachable from the root by `@odata.id` links, as path → body. */
-async function walk(info: EmulatedBmcInfo): Promise<Map<string, any>> {
-  const seen = new Map<string, any>();
-  const queue = ["/redfish/v1/"];
-  const links = (value: unknown, out: string[]) => {
-    if (Array.isArray(value)) for (const v of value) links(v, out);
-    else if (typeof value === "object" && value !== null) {
-      for (const [k, v] of Object.entries(value)) {
-        if (k === "@odata.id" && typeof v === "string" && !v.includes("#")) out.push(v);
-        else links(v, out);
-      }
-    }
-  };
-  while (queue.length > 0 && seen.size < 200) {
-    const path = queue.shift()!;
-    if (seen.has(path)) continue;
-    const r = await redfishFetch(info, path);
-    assert.equal(r.status, 200, `GET ${path}`);
-    seen.set(path, r.body);
-    const out: string[] = [];
-    links(r.body, out);
-    queue.push(...out.filter((p) => !seen.has(p)));
-  }
-  return seen;
-}
-
 describe("resources", () => {
   test("the service root is readable without credentials and has Id, UUID and RedfishVersion", async () => {
     const response = await fetch(`${bmc.url}/redfish/v1/`);
@@ -53,7 +28,9 @@ describe("resources", () => {
   });
 
   test("every resource has @odata.id, @odata.type, Name, and Id unless a collection; Id is the last path segment", async () => {
-    const tree = await walk(bmc);
+    const walked = await walkTree(bmc, 200);
+    for (const [path, r] of walked) assert.equal(r.status, 200, `GET ${path}`);
+    const tree = new Map([...walked].map(([path, r]) => [path, r.body]));
     for (const path of [
       "/redfish/v1/Systems/System.Embedded.1",
       "/redfish/v1/Chassis/System.Embedded.1",

@@ -36,3 +36,34 @@ export async function redfishFetch(
   }
   return { status: response.status, headers: response.headers, body };
 }
+
+/**
+ * Every resource reachable from the service root by `@odata.id` links, read
+ * once each (at most `limit`), with its status and body, in the order found.
+ */
+export async function walkTree(
+  bmc: Pick<EmulatedBmcInfo, "url" | "username" | "password">,
+  limit = 300,
+): Promise<Map<string, { status: number; body: any }>> {
+  const seen = new Map<string, { status: number; body: any }>();
+  const queue = ["/redfish/v1/"];
+  const links = (value: unknown, out: string[]): void => {
+    if (Array.isArray(value)) for (const v of value) links(v, out);
+    else if (typeof value === "object" && value !== null) {
+      for (const [k, v] of Object.entries(value)) {
+        if (k === "@odata.id" && typeof v === "string" && !v.includes("#")) out.push(v);
+        else links(v, out);
+      }
+    }
+  };
+  while (queue.length > 0 && seen.size < limit) {
+    const path = queue.shift()!;
+    if (seen.has(path)) continue;
+    const r = await redfishFetch(bmc, path);
+    seen.set(path, { status: r.status, body: r.body });
+    const out: string[] = [];
+    links(r.body, out);
+    queue.push(...out.filter((p) => !seen.has(p)));
+  }
+  return seen;
+}

@@ -5,12 +5,13 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { BmcCallLimiter } from "../../src/provisioner/limiter.ts";
-import { type HostAccess, ProvisionerError, type ProvisionerErrorKind } from "../../src/provisioner/provisioner.ts";
 import { RedfishProvisioner } from "../../src/provisioner/redfish/redfish-provisioner.ts";
 import { describeConformance } from "./conformance.ts";
 import {
+  accessTo,
   drivesUnderChassis,
   etagOf,
+  expectKind,
   sampleResources,
   type ScriptedBmc,
   type ScriptedBmcOptions,
@@ -22,27 +23,7 @@ const CHASSIS = "5a3c0e1e-0000-4000-8000-0000000000c1@chassis";
 const DISK0 = "RAID1:Disk0@disk";
 const DRIVE0 = "/redfish/v1/Systems/1/Storage/RAID1/Drives/Disk0";
 
-function accessTo(bmc: ScriptedBmc, path = "/redfish/v1/Systems/1"): HostAccess {
-  return {
-    namespace: "default",
-    name: "host-0",
-    address: `${bmc.address}${path}`,
-    disableCertificateVerification: false,
-    username: bmc.username,
-    password: bmc.password,
-  };
-}
 
-async function expectKind(kind: ProvisionerErrorKind, call: Promise<unknown>): Promise<ProvisionerError> {
-  try {
-    await call;
-  } catch (error) {
-    assert.ok(error instanceof ProvisionerError, String(error));
-    assert.equal(error.kind, kind, error.message);
-    return error;
-  }
-  assert.fail(`expected ${kind}`);
-}
 
 for (const style of ["led", "location"] as const) {
   describeConformance(`redfish, scripted BMC with ${style === "led" ? "IndicatorLED" : "LocationIndicatorActive"} only`, async () => {

@@ -4,9 +4,9 @@
 // and suspended subscriptions.
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import { type HostAccess, ProvisionerError, type ProvisionerErrorKind } from "../../src/provisioner/provisioner.ts";
+import type { HostAccess } from "../../src/provisioner/provisioner.ts";
 import { RedfishProvisioner } from "../../src/provisioner/redfish/redfish-provisioner.ts";
-import { sampleResources, type ScriptedBmc, type ScriptedBmcOptions, startScriptedBmc } from "./scripted-bmc.ts";
+import { accessTo, expectKind, sampleResources, type ScriptedBmc, type ScriptedBmcOptions, startScriptedBmc } from "./scripted-bmc.ts";
 
 const started: { bmc: ScriptedBmc; provisioner: RedfishProvisioner }[] = [];
 afterEach(async () => {
@@ -23,27 +23,7 @@ async function start(options: ScriptedBmcOptions): Promise<{ bmc: ScriptedBmc; p
   return { bmc, provisioner, host: accessTo(bmc) };
 }
 
-function accessTo(bmc: ScriptedBmc): HostAccess {
-  return {
-    namespace: "default",
-    name: "host-0",
-    address: `${bmc.address}/redfish/v1/Systems/1`,
-    disableCertificateVerification: false,
-    username: bmc.username,
-    password: bmc.password,
-  };
-}
 
-async function expectKind(kind: ProvisionerErrorKind, call: Promise<unknown>): Promise<ProvisionerError> {
-  try {
-    await call;
-  } catch (error) {
-    assert.ok(error instanceof ProvisionerError, String(error));
-    assert.equal(error.kind, kind, error.message);
-    return error;
-  }
-  assert.fail(`expected ${kind}`);
-}
 
 /** {@link sampleResources} with the system's and chassis's UUIDs removed. */
 function withoutUUIDs(): Record<string, Record<string, unknown>> {

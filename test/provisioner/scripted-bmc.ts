@@ -9,9 +9,11 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { type HostAccess, ProvisionerError, type ProvisionerErrorKind } from "../../src/provisioner/provisioner.ts";
 
 /** One request as the BMC saw it. */
 export interface LoggedRequest {
@@ -262,4 +264,28 @@ export function drivesUnderChassis(
     { "@odata.id": "/redfish/v1/Chassis/1/Drives/Disk1" },
   ];
   return moved;
+}
+
+/** What a provisioner needs to reach `bmc` as host `default/host-0`, at the system `path`. */
+export function accessTo(bmc: ScriptedBmc, path = "/redfish/v1/Systems/1"): HostAccess {
+  return {
+    namespace: "default",
+    name: "host-0",
+    address: `${bmc.address}${path}`,
+    disableCertificateVerification: false,
+    username: bmc.username,
+    password: bmc.password,
+  };
+}
+
+/** Awaits `call`, which must fail with a {@link ProvisionerError} of `kind`; returns the error. */
+export async function expectKind(kind: ProvisionerErrorKind, call: Promise<unknown>): Promise<ProvisionerError> {
+  try {
+    await call;
+  } catch (error) {
+    assert.ok(error instanceof ProvisionerError, String(error));
+    assert.equal(error.kind, kind, error.message);
+    return error;
+  }
+  assert.fail(`expected ${kind}`);
 }
