@@ -253,7 +253,7 @@ export class BMCEventSubscriptionReconciler extends ResourceReconciler<Sub, BMCE
         await this.#markReady(work, status);
         return check.next;
       }
-      await this.#forgetLost(work, status, access, check.suspended === true, ctx);
+      await this.#forgetLost(work, status, check.suspended === true);
       lost = true;
       listing = check.listing;
     }
@@ -310,21 +310,16 @@ export class BMCEventSubscriptionReconciler extends ResourceReconciler<Sub, BMCE
   /**
    * The BMC no longer holds the recorded subscription (a BMC reset?), or has
    * suspended it after failed deliveries: forgets it, to create it again. A
-   * suspended one is deleted first: it sends nothing, so nothing is lost, and
-   * a BMC that holds one subscription per destination (Dell iDRAC), or is
-   * full, would refuse the new one beside it.
+   * suspended one is retired as stale, recorded before anything is sent to
+   * the BMC: it is deleted once the new one is recorded, or first when the BMC
+   * refuses the new one beside it (one subscription per destination, as Dell
+   * iDRAC; or full), so a crash at any instant leaves it on record.
    */
-  async #forgetLost(
-    work: Reconciling<Sub>,
-    status: BMCEventSubscriptionStatus,
-    access: HostAccess,
-    suspended: boolean,
-    ctx: ReconcileContext,
-  ): Promise<void> {
+  async #forgetLost(work: Reconciling<Sub>, status: BMCEventSubscriptionStatus, suspended: boolean): Promise<void> {
     const lost = status.subscriptionID!;
     if (suspended) {
       this.#d.events.event(work.object, suspendedEvent(lost));
-      await this.#d.provisioner.deleteSubscription(access, lost, ctx.signal);
+      status.staleSubscriptionIDs = [...(status.staleSubscriptionIDs ?? []), lost];
     } else {
       this.#d.events.event(work.object, {
         type: "Warning",
@@ -332,9 +327,9 @@ export class BMCEventSubscriptionReconciler extends ResourceReconciler<Sub, BMCE
         action: "CheckSubscription",
         note: `The BMC no longer holds subscription ${lost} with this destination and context (a BMC reset?); creating it again`,
       });
+      // Not kept as stale: it is gone, or its ID now belongs to another subscription.
+      this.#forgetOwner(work.object, [lost]);
     }
-    // Not kept as stale: it is gone, or its ID now belongs to another subscription.
-    this.#forgetOwner(work.object, [lost]);
     delete status.subscriptionID;
     delete status.httpHeadersVersion;
     await work.writeStatus(status);
@@ -771,7 +766,7 @@ function suspendedEvent(id: string): { type: "Warning"; reason: string; action: 
     type: "Warning",
     reason: "SubscriptionSuspended",
     action: "CheckSubscription",
-    note: `The BMC suspended subscription ${id} (after failed deliveries?) and sends it no events; deleting it and creating it again`,
+    note: `The BMC suspended subscription ${id} (after failed deliveries?) and sends it no events; creating it again, then deleting it`,
   };
 }
 

@@ -22,7 +22,7 @@ let proxy: FaultProxy;
 let operator: TestOperatorProcess | undefined;
 
 before(async () => {
-  stack = await startOperatorStack({ bmcs: 10, policies: false });
+  stack = await startOperatorStack({ bmcs: 13, policies: false });
   proxy = await startFaultProxy(stack.api.url);
 });
 after(async () => {
@@ -296,5 +296,73 @@ describe("a BMC reset, after which another resource's new subscription takes a l
       { sub: first, headers: {} },
       { sub: second, headers: {} },
     ]);
+  });
+});
+
+describe("a crash while replacing a subscription the BMC suspended", () => {
+  /** The status write that clears the stale IDs, once the replaced subscriptions are deleted. */
+  function clearingTheStale(ns: string, name: string): HoldRule {
+    return {
+      method: "PATCH",
+      path: statusPath(ns, name),
+      body: (patch: { status?: { staleSubscriptionIDs?: string[] | null } } | undefined) =>
+        !!patch?.status && "staleSubscriptionIDs" in patch.status && !patch.status.staleSubscriptionIDs?.length,
+    };
+  }
+
+  /** The first status write after the suspension: the one that takes the suspended ID off `subscriptionID`. */
+  function retiringTheSuspended(ns: string, name: string): HoldRule {
+    return {
+      method: "PATCH",
+      path: statusPath(ns, name),
+      body: (patch: { status?: { subscriptionID?: string | null } } | undefined) => !!patch?.status && patch.status.subscriptionID === null,
+    };
+  }
+
+  /** A Ready subscription on BMC `index`, then suspended by the BMC; the operator (checking every second) is killed at `rule`. */
+  async function suspendedCrash(ns: string, index: number, rule: (ns: string, name: string) => HoldRule): Promise<string> {
+    await start(["--subscription-check-interval", "1s"]);
+    await setUp(ns, index);
+    await stack.create(BMC_EVENT_SUBSCRIPTIONS, hooked(ns, "events", "worker"));
+    const first = await converged(ns, "events");
+    const suspendedId = first.status!.subscriptionID!;
+    const hold = proxy.hold(rule(ns, "events"));
+    assert.ok(stack.fleet.bmc(index).suspendSubscription(suspendedId));
+    await killAt(hold);
+    return suspendedId;
+  }
+
+  /** After a restart: one Enabled subscription on the BMC, recorded, with the Secret's headers; the suspended one gone. */
+  async function restartedAndReplaced(ns: string, index: number, suspendedId: string): Promise<void> {
+    await start(["--subscription-check-interval", "1s"]);
+    const sub = await waitFor(
+      "the subscription to be replaced and nothing stale left",
+      () => converged(ns, "events"),
+      (s) => s.status?.subscriptionID !== suspendedId,
+    );
+    assertBmcHolds(index, [{ sub, headers: token("token-1") }]);
+    assert.deepEqual(stack.fleet.bmc(index).subscriptions().map((s) => s.state), ["Enabled"]);
+  }
+
+  it("before anything reaches the BMC: the suspended subscription is still there and still recorded", async () => {
+    const ns = "suspended-retire";
+    const suspendedId = await suspendedCrash(ns, 10, retiringTheSuspended);
+    // The suspended ID is retired on record before any BMC call: killed before that record, nothing was sent.
+    assert.deepEqual(onBmc(10).map((s) => s.id), [suspendedId]);
+    await restartedAndReplaced(ns, 10, suspendedId);
+  });
+
+  it("between creating the new subscription and recording its ID", async () => {
+    const ns = "suspended-create";
+    const suspendedId = await suspendedCrash(ns, 11, recordingTheID);
+    assert.equal(onBmc(11).length, 2, "the suspended one and the new one, unrecorded");
+    await restartedAndReplaced(ns, 11, suspendedId);
+  });
+
+  it("between deleting the suspended subscription and clearing it from the record", async () => {
+    const ns = "suspended-delete";
+    const suspendedId = await suspendedCrash(ns, 12, clearingTheStale);
+    assert.deepEqual(stack.fleet.bmc(12).subscriptions().map((s) => s.state), ["Enabled"], "the suspended one was deleted");
+    await restartedAndReplaced(ns, 12, suspendedId);
   });
 });

@@ -122,7 +122,9 @@ describe("hosts and subscriptions on vendors' BMCs", () => {
     );
     assert.deepEqual([...dellLike.subscriptions.keys()], [again.status!.subscriptionID]);
     const calls = dellLike.calls().filter((c) => /^(POST|DELETE) /.test(c));
+    // The suspended one recorded as stale first; the new one refused beside it; so it is deleted, then the new one created.
     assert.deepEqual(calls, [
+      "POST /redfish/v1/EventService/Subscriptions",
       "POST /redfish/v1/EventService/Subscriptions",
       `DELETE /redfish/v1/EventService/Subscriptions/${suspendedId}`,
       "POST /redfish/v1/EventService/Subscriptions",
