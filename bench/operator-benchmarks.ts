@@ -125,6 +125,7 @@ Measures the operator's figures (docs/benchmarks.md) against baselines from the 
   -h, --help              this text
 
 Environment: BENCH_OPERATOR_NODE_ARGS (Node.js flags for the operator's process),
+BENCH_KEEP_WORK_DIR (keep the work directory with the processes' logs),
 BENCH_OPERATOR_WRAPPER (an executable that execs the operator's command line),
 BENCH_COMMIT (the commit to name when running from a copy of a tree).`;
 
@@ -327,5 +328,6 @@ const footprintOnly = only.size === 1 && only.has("footprint");
 if (!footprintOnly) await writeFile(join(outDir, "benchmarks.json"), `${JSON.stringify(results, null, 2)}\n`);
 if (results.footprint.length > 0) await writeFile(join(outDir, "footprint.json"), `${JSON.stringify(results, null, 2)}\n`);
 await writeReport(results, outDir, join(root, "docs"), { operator: !footprintOnly, footprint: results.footprint.length > 0 });
-await rm(dir, { recursive: true, force: true });
+if (process.env.BENCH_KEEP_WORK_DIR) log(`kept the work directory (the processes' logs): ${dir}`);
+else await rm(dir, { recursive: true, force: true });
 log(`done in ${Math.round(results.durationSeconds)} s: ${join(outDir, "benchmarks.md")}${footprintOnly ? ", footprint.json" : ", benchmarks.json, convergence.svg"}`);

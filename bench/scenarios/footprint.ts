@@ -89,11 +89,15 @@ export async function runFootprint(ctx: BenchContext, hosts: number, settleMs: n
       const objects = fleetObjects(NAMESPACE, fleet.bmcs, hosts, FOOTPRINT_SHAPE, sink.url);
       usage.start();
       const t0 = performance.now();
+      // A snapshot in the middle of the burst, of what is live while the fleet converges (diagnosis only).
+      const midBurstMs = Number(process.env.BENCH_FOOTPRINT_MID_BURST_SNAPSHOT_MS ?? 0);
+      const midBurst = snapshotDir && midBurstMs > 0 ? sleep(midBurstMs).then(() => takeHeapSnapshot(operator.pid, snapshotDir)) : undefined;
       await createAll(cluster.client, objects);
       await cluster.tracker.waitFor(
         { host: hosts, indicator: hosts * FOOTPRINT_SHAPE.indicators, subscription: hosts * FOOTPRINT_SHAPE.subscriptions },
         180_000 + resources * 100,
       );
+      if (midBurst) ctx.log(`${label}: heap snapshot in the burst: ${await midBurst}`);
       const convergeMs = Math.max(cluster.tracker.lastReadyAt("indicator"), cluster.tracker.lastReadyAt("subscription")) - t0;
       const windowUsage = usage.stop();
       const converged = operator.usage();
