@@ -20,7 +20,7 @@ import { type CachedKind, measureCachedKinds } from "../lib/cache-footprint.ts";
 import { startCluster } from "../lib/cluster.ts";
 import { createAll, fleetObjects, type HostShape, secretObjects } from "../lib/fleet-objects.ts";
 import { type OperatorStop, startOperatorProcess } from "../lib/operator-process.ts";
-import { sumOf } from "../lib/prometheus-text.ts";
+import { samplesOf, sumOf } from "../lib/prometheus-text.ts";
 import { UsageWindow, type WindowUsage } from "../lib/usage-window.ts";
 import { NAMESPACE } from "./convergence.ts";
 
@@ -60,6 +60,8 @@ export interface FootprintResult {
   bmcRequests: number;
   maxPeakInFlightPerBmc: number;
   eventsDropped: number;
+  /** The operator's API requests by method and reconciles by controller, read from its metrics at convergence. */
+  atConvergence?: { apiRequests: Record<string, number>; reconciles: Record<string, number> };
   stop: OperatorStop;
 }
 
@@ -102,6 +104,8 @@ export async function runFootprint(ctx: BenchContext, hosts: number, settleMs: n
       const windowUsage = usage.stop();
       const converged = operator.usage();
       const bmcStats = await fleet.stats();
+      const atConvergence = countsOf(await operator.metrics());
+      ctx.log(`${label}: at convergence, API requests ${JSON.stringify(atConvergence.apiRequests)}, reconciles ${JSON.stringify(atConvergence.reconciles)}`);
       ctx.log(`${label}: converged in ${Math.round(convergeMs)} ms; settling ${settleMs / 1000} s`);
       await sleep(settleMs);
       const settled = operator.usage();
@@ -124,6 +128,7 @@ export async function runFootprint(ctx: BenchContext, hosts: number, settleMs: n
         bmcRequests: bmcStats.total,
         maxPeakInFlightPerBmc: bmcStats.maxPeakInFlight,
         eventsDropped: sumOf(metrics, "event_recorder_events_total", { result: "dropped" }),
+        atConvergence,
         cachedKinds,
         loadAverage,
         settledHeap: {
@@ -150,6 +155,19 @@ const CACHED_KINDS: { resource: Resource<KubeObject>; labelSelector?: string }[]
   { resource: BMC_EVENT_SUBSCRIPTIONS },
   { resource: SECRETS, labelSelector: SECRET_LABEL_SELECTOR },
 ];
+
+/** The operator's API requests by method and its reconciles by controller, from its `/metrics` text. */
+function countsOf(metrics: string): { apiRequests: Record<string, number>; reconciles: Record<string, number> } {
+  const by = (name: string, label: string) => {
+    const totals: Record<string, number> = {};
+    for (const sample of samplesOf(metrics, name)) {
+      const key = sample.labels[label] ?? "";
+      totals[key] = (totals[key] ?? 0) + sample.value;
+    }
+    return totals;
+  };
+  return { apiRequests: by("rest_client_requests_total", "method"), reconciles: by("controller_runtime_reconcile_total", "controller") };
+}
 
 /** Sends the operator SIGUSR2 (`--heapsnapshot-signal`) and waits until its snapshot file is complete; returns its path. */
 async function takeHeapSnapshot(pid: number, dir: string): Promise<string> {

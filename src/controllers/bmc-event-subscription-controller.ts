@@ -150,8 +150,17 @@ export function sameTarget(sub: BMCEventSubscription, subscription: Subscription
   );
 }
 
+/** Destinations as the WHATWG URL parser writes them, remembered: the duplicate check compares each with its host's others. */
+const normalUrls = new Map<string, string>();
+
 function normalUrl(url: string): string {
-  return URL.canParse(url) ? new URL(url).href : url;
+  let normal = normalUrls.get(url);
+  if (normal === undefined) {
+    normal = URL.canParse(url) ? new URL(url).href : url;
+    if (normalUrls.size >= 4096) normalUrls.delete(normalUrls.keys().next().value!);
+    normalUrls.set(url, normal);
+  }
+  return normal;
 }
 
 /** The resource's destination and context, as one key. */

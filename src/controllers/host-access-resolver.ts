@@ -19,6 +19,8 @@ import type { SecretReader } from "./secret-reader.ts";
 export class HostAccessResolver {
   readonly #secrets: SecretReader;
   readonly #lookUpOnly: boolean;
+  /** The access last made from each host object, with the Secret object it was made from. */
+  readonly #made = new WeakMap<BareMetalHost, { secret: Secret | undefined; access: HostAccess }>();
 
   constructor(secrets: SecretReader, options: { lookUpOnly?: boolean } = {}) {
     this.#secrets = secrets;
@@ -34,7 +36,12 @@ export class HostAccessResolver {
 
   /** The host's access; throws `HostAccessError` when its spec or credentials are incomplete. */
   async forHost(host: BareMetalHost, signal?: AbortSignal): Promise<HostAccess> {
-    if (this.#lookUpOnly) return lookUpAccessFrom(host, await this.credentialsOf(host, signal));
-    return hostAccessFrom(host, await this.credentialsOf(host, signal));
+    const secret = await this.credentialsOf(host, signal);
+    // Cached objects are frozen and replaced when they change: the same two objects make the same access.
+    const made = this.#made.get(host);
+    if (made !== undefined && made.secret === secret) return made.access;
+    const access = this.#lookUpOnly ? lookUpAccessFrom(host, secret) : hostAccessFrom(host, secret);
+    this.#made.set(host, { secret, access });
+    return access;
   }
 }

@@ -24,7 +24,7 @@ import { type Clock, realClock, sleepUnlessAborted, type Timer } from "./clock.t
 import { ChildSignals } from "./child-signals.ts";
 import type { EventSource } from "./informer.ts";
 import { type Logger, silentLogger } from "./logger.ts";
-import { counter, defaultRegistry, gauge, histogram } from "./metrics.ts";
+import { counter, defaultRegistry, gauge, histogram, sampledGauge } from "./metrics.ts";
 import type { Predicate } from "./predicates.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 import { type ReconcileContext, type Reconciler, type Request, type Result, TerminalError } from "./reconcile.ts";
@@ -98,7 +98,7 @@ function controllerMetrics(registry: Registry) {
       help: "Maximum number of concurrent reconciles per controller",
       labelNames,
     }),
-    active: gauge(registry, { name: "controller_runtime_active_workers", help: "Number of currently used workers per controller", labelNames }),
+    active: sampledGauge(registry, { name: "controller_runtime_active_workers", help: "Number of currently used workers per controller", labelNames }),
   };
 }
 
@@ -154,7 +154,7 @@ export class Controller {
     this.queue = new WorkQueue({ name: options.name, rateLimiter: options.rateLimiter, clock: this.#clock, registry });
     for (const result of ["success", "error", "requeue", "requeue_after"]) this.#metrics.total.inc({ ...this.#labels, result }, 0);
     for (const m of [this.#metrics.errors, this.#metrics.terminal, this.#metrics.panics, this.#metrics.timeouts]) m.inc(this.#labels, 0);
-    this.#metrics.active.set(this.#labels, 0);
+    this.#metrics.active.add({ labels: this.#labels, sample: () => this.#active });
   }
 
   /** Reconciles in progress right now. */
@@ -288,7 +288,6 @@ export class Controller {
     };
     const started = this.#clock.now();
     this.#active++;
-    this.#metrics.active.set(this.#labels, this.#active);
     try {
       const result: Result = (await this.#options.reconcile(request, context)) ?? {};
       if (result.requeueAfter !== undefined && result.requeueAfter > 0) {
@@ -323,7 +322,6 @@ export class Controller {
       timer?.cancel();
       child.close();
       this.#active--;
-      this.#metrics.active.set(this.#labels, this.#active);
       this.#metrics.time.observe(this.#labels, (this.#clock.now() - started) / 1000);
     }
   }

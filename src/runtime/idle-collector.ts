@@ -106,7 +106,7 @@ export class IdleCollector {
   }
 }
 
-let gc: (() => void) | undefined;
+let gc: ((options?: { type: "major"; execution: "sync"; flavor: "last-resort" }) => void) | undefined;
 
 /** V8's `gc()`: a full, compacting collection (exposed once, at first use, into a context of its own). */
 function majorCollection(): void {
@@ -119,5 +119,5 @@ function majorCollection(): void {
       gc = runInNewContext("gc") as () => void;
     }
   }
-  gc();
+  gc({ type: "major", execution: "sync", flavor: "last-resort" });
 }

@@ -20,7 +20,7 @@ import type { KubeClient } from "./client.ts";
 import { type Clock, realClock, sleepUnlessAborted, type Timer } from "./clock.ts";
 import type { Logger } from "./logger.ts";
 import { silentLogger } from "./logger.ts";
-import { counter, defaultRegistry, gauge } from "./metrics.ts";
+import { counter, defaultRegistry, sampledGauge } from "./metrics.ts";
 import { type KubeObject, type ObjectRef, objectKey, type Resource, resourceName } from "./resource.ts";
 import { type IndexFunc, Store } from "./store.ts";
 
@@ -81,7 +81,7 @@ function informerMetrics(registry: Registry) {
       help: "Failed list or watch requests of informers, by resource and operation; each is retried.",
       labelNames: ["resource", "operation"] as const,
     }),
-    objects: gauge(registry, {
+    objects: sampledGauge(registry, {
       name: "informer_cached_objects",
       help: "Objects held in the informer cache, by resource.",
       labelNames: ["resource"] as const,
@@ -105,6 +105,8 @@ export class Informer<T extends KubeObject> implements EventSource<T> {
   readonly resource: Resource<T>;
   /** The cache. Its objects are frozen: copy before changing. */
   readonly store = new Store<T>();
+  /** `informer_cached_objects`, read when scraped. */
+  readonly #sizeSource = { labels: {} as { resource: string }, sample: () => this.store.size };
   readonly #client: KubeClient;
   readonly #options: InformerOptions;
   readonly #clock: Clock;
@@ -125,8 +127,10 @@ export class Informer<T extends KubeObject> implements EventSource<T> {
     this.#options = options;
     this.#clock = options.clock ?? realClock;
     this.#label = resourceName(resource);
+    this.#sizeSource.labels.resource = this.#label;
     this.#log = (options.logger ?? silentLogger).child({ informer: this.#label });
     this.#metrics = informerMetrics(options.registry ?? defaultRegistry);
+    this.#metrics.objects.add(this.#sizeSource);
     const namespaces = resource.namespaced ? [...new Set(options.namespaces ?? [])] : [];
     this.#scopes = namespaces.length > 0 ? namespaces : [undefined];
   }
@@ -302,14 +306,12 @@ export class Informer<T extends KubeObject> implements EventSource<T> {
     const key = objectKey(object);
     if (type === "DELETED") {
       const old = this.store.delete(key);
-      this.#metrics.objects.set({ resource: this.#label }, this.store.size);
       if (old !== undefined) this.#notify("delete", object);
       return;
     }
     const old = this.store.get(key);
     if (old !== undefined && old.metadata?.resourceVersion === object.metadata?.resourceVersion) return;
     this.store.set(object);
-    this.#metrics.objects.set({ resource: this.#label }, this.store.size);
     const stored = this.store.get(key)!;
     if (old === undefined) this.#notify("add", stored);
     else this.#notify("update", old, stored);

@@ -52,6 +52,49 @@ export function histogram<L extends string>(registry: Registry, config: Histogra
   return once(registry, config.name, Histogram, () => new Histogram({ ...config, registers: [registry] }));
 }
 
+/** Something a {@link sampledGauge} reads at scrape time. */
+export interface GaugeSource<L extends string> {
+  readonly labels: Partial<Record<L, string>>;
+  /** The value now. */
+  sample(): number;
+}
+
+/** The sources of each sampled gauge, per registry and metric name. */
+const gaugeSources = new WeakMap<Registry, Map<string, Set<GaugeSource<string>>>>();
+
+/**
+ * A gauge read from its sources when scraped, rather than set on every change:
+ * a queue's depth or a cache's size changes on every event, and setting a
+ * prom-client gauge each time (it hashes the labels) costs more than the
+ * change itself. Returns the source set to add to and remove from; a source
+ * removed leaves its last value.
+ */
+export function sampledGauge<L extends string>(registry: Registry, config: Omit<GaugeConfiguration<L>, "collect">): {
+  add(source: GaugeSource<L>): void;
+  delete(source: GaugeSource<L>): void;
+} {
+  let byName = gaugeSources.get(registry);
+  if (byName === undefined) gaugeSources.set(registry, (byName = new Map()));
+  let sources = byName.get(config.name);
+  if (sources === undefined) byName.set(config.name, (sources = new Set()));
+  const live = sources as Set<GaugeSource<L>>;
+  const metric = gauge(registry, {
+    ...config,
+    collect() {
+      for (const source of live) this.set(source.labels, source.sample());
+    },
+  });
+  return {
+    add(source) {
+      live.add(source);
+      metric.set(source.labels, source.sample());
+    },
+    delete(source) {
+      if (live.delete(source)) metric.set(source.labels, source.sample());
+    },
+  };
+}
+
 /**
  * Exponential histogram buckets: `count` buckets from `start`, each `factor`
  * times the previous (Prometheus' `ExponentialBuckets`).

@@ -13,7 +13,7 @@
  */
 import { readFile } from "node:fs/promises";
 import type { Registry } from "prom-client";
-import { Agent, type Dispatcher, request } from "undici";
+import { Agent, type Dispatcher } from "undici";
 import { ApiError, type Status } from "./api-error.ts";
 import { clientNodeConfigOf, type KubeConfigLike, needsClientNode, tokenFileOf } from "./kube-config.ts";
 import { counter, defaultRegistry, histogram } from "./metrics.ts";
@@ -96,6 +96,9 @@ export class Transport {
   readonly server: string;
   readonly #kc: KubeConfigLike;
   readonly #host: string;
+  /** The server's origin, and the path it is served under (`""` at the root). */
+  readonly #origin: string;
+  readonly #basePath: string;
   readonly #userAgent: string;
   readonly #timeoutMs: number;
   readonly #metrics: ReturnType<typeof transportMetrics>;
@@ -110,7 +113,10 @@ export class Transport {
     if (cluster === null) throw new Error(`The Kubernetes configuration has no cluster for context "${kc.getCurrentContext()}"`);
     this.#kc = kc;
     this.server = cluster.server.replace(/\/+$/, "");
-    this.#host = new URL(this.server).host;
+    const url = new URL(this.server);
+    this.#host = url.host;
+    this.#origin = url.origin;
+    this.#basePath = url.pathname.replace(/\/+$/, "");
     this.#userAgent = options.userAgent ?? "bmc-operator";
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
@@ -135,9 +141,15 @@ export class Transport {
    * caller reads (or destroys) the body. A non-2xx answer throws {@link ApiError}.
    */
   async stream(req: TransportRequest): Promise<StreamingResponse> {
-    const url = new URL(this.server + req.path);
-    for (const [name, value] of Object.entries(req.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(name, String(value));
+    // The origin and the path go to the dispatcher as they are: no URL object is parsed per request.
+    let path = this.#basePath + req.path;
+    if (req.query !== undefined) {
+      const params = new URLSearchParams();
+      for (const [name, value] of Object.entries(req.query)) {
+        if (value !== undefined) params.set(name, String(value));
+      }
+      const search = params.toString();
+      if (search !== "") path += `?${search}`;
     }
     const headers: Record<string, string> = {
       ...(await this.#authHeaders()),
@@ -150,31 +162,34 @@ export class Transport {
       headers["content-type"] = req.contentType ?? "application/json";
     }
     const started = performance.now();
-    const observe = (code: string) => {
-      this.#metrics.requests.inc({ code, method: req.method, host: this.#host });
-      this.#metrics.duration.observe({ verb: req.method, host: this.#host }, (performance.now() - started) / 1000);
-    };
     let response: Dispatcher.ResponseData;
     try {
-      response = await request(url, {
+      const dispatcher = await (req.longRunning ? this.#getStreamDispatcher() : this.#getDispatcher());
+      response = await dispatcher.request({
+        origin: this.#origin,
+        path,
         method: req.method,
         headers,
         body,
         signal: req.signal,
-        dispatcher: await (req.longRunning ? this.#getStreamDispatcher() : this.#getDispatcher()),
         headersTimeout: this.#timeoutMs,
         bodyTimeout: req.bodyTimeoutMs ?? this.#timeoutMs,
       });
     } catch (error) {
-      observe("<error>");
+      this.#observe(req.method, "<error>", started);
       throw error;
     }
-    observe(String(response.statusCode));
+    this.#observe(req.method, String(response.statusCode), started);
     if (response.statusCode >= 200 && response.statusCode < 300) {
       return { statusCode: response.statusCode, body: response.body };
     }
     const text = await readText(response.body).catch(() => "");
-    throw new ApiError(req.method, `${url.pathname}${url.search}`, statusFromBody(response.statusCode, text));
+    throw new ApiError(req.method, path, statusFromBody(response.statusCode, text));
+  }
+
+  #observe(method: string, code: string, started: number): void {
+    this.#metrics.requests.inc({ code, method, host: this.#host });
+    this.#metrics.duration.observe({ verb: method, host: this.#host }, (performance.now() - started) / 1000);
   }
 
   /** Closes the connections of this transport. */

@@ -18,5 +18,7 @@ const URL_USERINFO = /([A-Za-z][A-Za-z0-9+.-]*:(?:\/\/|\\\/\\\/))[^\s/?#"'<>\\]*
 
 /** `text` with the user information of every URL in it replaced by {@link USERINFO_REDACTED}. */
 export function redactUrlUserinfo(text: string): string {
+  // Most texts hold no user information at all: no `@`, no regular expression run.
+  if (!text.includes("@")) return text;
   return text.replace(URL_USERINFO, `$1${USERINFO_REDACTED}`);
 }

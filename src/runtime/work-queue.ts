@@ -17,7 +17,7 @@
  */
 import type { Registry } from "prom-client";
 import { type Clock, realClock, type Timer } from "./clock.ts";
-import { counter, defaultRegistry, exponentialBuckets, gauge, histogram } from "./metrics.ts";
+import { counter, defaultRegistry, exponentialBuckets, gauge, histogram, type GaugeSource, sampledGauge } from "./metrics.ts";
 import { defaultControllerRateLimiter, type RateLimiter } from "./rate-limiter.ts";
 
 /** Options of a {@link WorkQueue}. */
@@ -43,7 +43,7 @@ function queueMetrics(registry: Registry) {
   const labelNames = ["name", "controller"] as const;
   const queues = () => liveQueues.get(registry) ?? new Set<WorkQueue>();
   return {
-    depth: gauge(registry, { name: "workqueue_depth", help: "Current depth of workqueue", labelNames }),
+    depth: sampledGauge(registry, { name: "workqueue_depth", help: "Current depth of workqueue", labelNames }),
     adds: counter(registry, { name: "workqueue_adds_total", help: "Total number of adds handled by workqueue", labelNames }),
     queueDuration: histogram(registry, {
       name: "workqueue_queue_duration_seconds",
@@ -105,11 +105,14 @@ export class WorkQueue {
   readonly #addedAt = new Map<string, number>();
   readonly #delayed = new Map<string, Delayed>();
   #waiters: ((key: string | undefined) => void)[] = [];
+  /** `workqueue_depth`, read when scraped. */
+  readonly #depthSource: GaugeSource<"name" | "controller">;
   #drainWaiters: (() => void)[] = [];
   #shuttingDown = false;
 
   constructor(options: WorkQueueOptions) {
     this.labels = { name: options.name, controller: options.name };
+    this.#depthSource = { labels: this.labels, sample: () => this.#queue.length };
     this.#clock = options.clock ?? realClock;
     this.#rateLimiter = options.rateLimiter ?? defaultControllerRateLimiter({ clock: this.#clock });
     this.#registry = options.registry ?? defaultRegistry;
@@ -117,7 +120,7 @@ export class WorkQueue {
     let live = liveQueues.get(this.#registry);
     if (live === undefined) liveQueues.set(this.#registry, (live = new Set()));
     live.add(this);
-    this.#metrics.depth.set(this.labels, 0);
+    this.#metrics.depth.add(this.#depthSource);
   }
 
   /** Keys waiting to be handed out (not counting processing or delayed keys). */
@@ -226,7 +229,7 @@ export class WorkQueue {
     this.#queue = [];
     this.#dirty.clear();
     this.#addedAt.clear();
-    this.#metrics.depth.set(this.labels, 0);
+    this.#metrics.depth.delete(this.#depthSource);
     for (const resolve of this.#waiters.splice(0)) resolve(undefined);
     liveQueues.get(this.#registry)?.delete(this);
   }
@@ -262,7 +265,6 @@ export class WorkQueue {
       return;
     }
     this.#queue.push(key);
-    this.#metrics.depth.set(this.labels, this.#queue.length);
   }
 
   #handOut(key: string): string {
@@ -270,7 +272,6 @@ export class WorkQueue {
     const added = this.#addedAt.get(key) ?? now;
     this.#addedAt.delete(key);
     this.#metrics.queueDuration.observe(this.labels, (now - added) / 1000);
-    this.#metrics.depth.set(this.labels, this.#queue.length);
     this.#dirty.delete(key);
     this.#processing.set(key, now);
     return key;

@@ -70,9 +70,14 @@ export class LightCache {
   }
 }
 
+/** Each target's key, made once: hashing the credentials is the costly part. */
+const hostKeys = new WeakMap<RedfishTarget, string>();
+
 /** The key of what is kept for a host: its address and a hash of its credentials. */
 function hostKey(target: RedfishTarget): string {
-  return `${target.address.display} ${credentialsHash(target.host)}`;
+  let key = hostKeys.get(target);
+  if (key === undefined) hostKeys.set(target, (key = `${target.address.display} ${credentialsHash(target.host)}`));
+  return key;
 }
 
 /** A hash of the host's credentials, to key caches without holding the password. */

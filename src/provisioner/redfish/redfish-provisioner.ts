@@ -63,6 +63,8 @@ export class RedfishProvisioner implements Provisioner {
   readonly name = "redfish";
   readonly #transport: RedfishTransport;
   readonly #lights: HostLights;
+  /** Each host access's target, made once (the address parsed, the Basic credentials encoded). */
+  readonly #targets = new WeakMap<HostAccess, RedfishTarget>();
   readonly #subscriptions: EventSubscriptions;
 
   constructor(options: RedfishProvisionerOptions = {}) {
@@ -112,6 +114,10 @@ export class RedfishProvisioner implements Provisioner {
   }
 
   #target(host: HostAccess, extraSecrets: readonly string[] = []): RedfishTarget {
-    return RedfishTransport.target(host, parseRedfishAddress(host.address), extraSecrets);
+    if (extraSecrets.length > 0) return RedfishTransport.target(host, parseRedfishAddress(host.address), extraSecrets);
+    // A host's access is made once per version of the host and its Secret (HostAccessResolver): so is its target.
+    let target = this.#targets.get(host);
+    if (target === undefined) this.#targets.set(host, (target = RedfishTransport.target(host, parseRedfishAddress(host.address))));
+    return target;
   }
 }
