@@ -66,3 +66,20 @@ export function tryReadProcessUsage(pid: number): ProcessUsage | undefined {
 export function cpuShare(before: ProcessUsage, after: ProcessUsage, wallSeconds: number): number {
   return wallSeconds > 0 ? (after.cpuSeconds - before.cpuSeconds) / wallSeconds : 0;
 }
+
+/**
+ * The resident memory of process `pid` by mapping, from `/proc/<pid>/smaps`,
+ * in bytes, largest first: the `node` binary's pages, `[heap]` (malloc),
+ * `[anonymous]` (V8's heap, WebAssembly memory, thread stacks), libraries.
+ */
+export function residentByMapping(pid: number): { mapping: string; bytes: number }[] {
+  const byMapping = new Map<string, number>();
+  let mapping = "";
+  for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) mapping = head[1] || "[anonymous]";
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) byMapping.set(mapping, (byMapping.get(mapping) ?? 0) + Number(rss[1]) * 1024);
+  }
+  return [...byMapping].map(([name, bytes]) => ({ mapping: name, bytes })).sort((a, b) => b.bytes - a.bytes);
+}

@@ -21,6 +21,7 @@ import { startCluster } from "../lib/cluster.ts";
 import { createAll, fleetObjects, type HostShape, secretObjects } from "../lib/fleet-objects.ts";
 import { type OperatorStop, startOperatorProcess } from "../lib/operator-process.ts";
 import { samplesOf, sumOf } from "../lib/prometheus-text.ts";
+import { residentByMapping } from "../lib/process-usage.ts";
 import { UsageWindow, type WindowUsage } from "../lib/usage-window.ts";
 import { NAMESPACE } from "./convergence.ts";
 
@@ -62,6 +63,8 @@ export interface FootprintResult {
   eventsDropped: number;
   /** The operator's API requests by method and reconciles by controller, read from its metrics at convergence. */
   atConvergence?: { apiRequests: Record<string, number>; reconciles: Record<string, number> };
+  /** The settled operator's largest resident mappings (`/proc/<pid>/smaps`). */
+  settledByMapping?: { mapping: string; bytes: number }[];
   stop: OperatorStop;
 }
 
@@ -109,8 +112,11 @@ export async function runFootprint(ctx: BenchContext, hosts: number, settleMs: n
       ctx.log(`${label}: converged in ${Math.round(convergeMs)} ms; settling ${settleMs / 1000} s`);
       await sleep(settleMs);
       const settled = operator.usage();
+      const settledByMapping = residentByMapping(operator.pid).slice(0, 4);
+      ctx.log(`${label}: settled RSS by mapping ${settledByMapping.map((m) => `${m.mapping.split("/").pop()} ${(m.bytes / 1048576).toFixed(1)} MiB`).join(", ")}`);
       const metrics = await operator.metrics();
       if (!empty || !converged || !settled) throw new Error(`${label}: the operator process (pid ${operator.pid}) is gone`);
+      ctx.log(`${label}: settled V8 heap ${(sumOf(metrics, "nodejs_heap_size_total_bytes") / 1048576).toFixed(1)} MiB, used ${(sumOf(metrics, "nodejs_heap_size_used_bytes") / 1048576).toFixed(1)} MiB`);
       const heapSnapshot = snapshotDir ? await takeHeapSnapshot(operator.pid, snapshotDir) : undefined;
       const cachedKinds = await measureCachedKinds(cluster.client, CACHED_KINDS);
       result = {
@@ -129,6 +135,7 @@ export async function runFootprint(ctx: BenchContext, hosts: number, settleMs: n
         maxPeakInFlightPerBmc: bmcStats.maxPeakInFlight,
         eventsDropped: sumOf(metrics, "event_recorder_events_total", { result: "dropped" }),
         atConvergence,
+        settledByMapping,
         cachedKinds,
         loadAverage,
         settledHeap: {

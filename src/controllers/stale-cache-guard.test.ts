@@ -79,6 +79,19 @@ describe("StaleCacheGuard", () => {
     assert.equal(guard.caughtUp.update!(at("7"), at("8")), false, "nobody waits any more");
   });
 
+  it("sweeps the writes older than the fallback delay, so it does not hold one per object ever written", () => {
+    const c = clock();
+    const guard = new StaleCacheGuard(c.now);
+    guard.wrote(at("1", "old"), at("2", "old"));
+    c.advance(STALE_CACHE_FALLBACK_MS - 1_000);
+    guard.wrote(at("1", "new"), at("2", "new"));
+    c.advance(2_000);
+    assert.equal(guard.size, 2);
+    guard.sweep();
+    assert.equal(guard.size, 1, "the write older than the fallback delay is forgotten");
+    assert.equal(guard.isStale(at("1", "new")), true, "the recent one still guards");
+  });
+
   it("forgets a deleted object, and whether a reconcile waited for it", () => {
     const guard = new StaleCacheGuard();
     guard.wrote(at("11"), at("12"));

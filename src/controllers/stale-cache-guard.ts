@@ -38,6 +38,7 @@ export class StaleCacheGuard {
   /** Keys whose reconcile found the cache behind, put off until it catches up. */
   readonly #waiting = new Set<string>();
   readonly #now: () => number;
+  #sweepTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** @param now a monotonic clock in ms (tests pass their own). */
   constructor(now: () => number = () => performance.now()) {
@@ -62,6 +63,36 @@ export class StaleCacheGuard {
     entry.versions.add(version);
     entry.at = this.#now();
     this.#superseded.set(key, entry);
+    this.#scheduleSweep();
+  }
+
+  /** Objects it holds versions of. */
+  get size(): number {
+    return this.#superseded.size;
+  }
+
+  /**
+   * Forgets the writes older than {@link STALE_CACHE_FALLBACK_MS}, which
+   * {@link isStale} no longer waits for: the reconcile after a write's watch
+   * event is mostly filtered out (it changes no spec), so without this the
+   * guard would hold an entry for every object this process ever wrote.
+   */
+  sweep(): void {
+    const now = this.#now();
+    for (const [key, entry] of this.#superseded) {
+      if (now - entry.at > STALE_CACHE_FALLBACK_MS) this.forget(key);
+    }
+  }
+
+  /** A sweep once the writes of now are old enough, again while any are left; the timer never keeps the process up. */
+  #scheduleSweep(): void {
+    if (this.#sweepTimer !== undefined) return;
+    this.#sweepTimer = setTimeout(() => {
+      this.#sweepTimer = undefined;
+      this.sweep();
+      if (this.#superseded.size > 0) this.#scheduleSweep();
+    }, STALE_CACHE_FALLBACK_MS + 1);
+    this.#sweepTimer.unref();
   }
 
   /**

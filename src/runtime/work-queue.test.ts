@@ -64,6 +64,54 @@ describe("WorkQueue", () => {
     assert.equal(queue.length, 1, "the later delays were dropped");
   });
 
+  it("delivers thousands of delayed keys in time order through one timer, outdated delays skipped", async () => {
+    const { queue, clock } = newQueue();
+    // A shuffled set of delays; every third key is then added now, its delay outdated.
+    const delays = Array.from({ length: 3000 }, (_, i) => ({ key: `k${i}`, ms: 1 + ((i * 7919) % 3000) * 10 }));
+    for (const { key, ms } of delays) queue.addAfter(key, ms);
+    assert.equal(clock.pendingTimers, 1, "one timer serves every delayed key");
+    const now = new Set(delays.filter((_, i) => i % 3 === 0).map((d) => d.key));
+    for (const key of now) queue.add(key);
+    const delivered: string[] = [];
+    for (let i = 0; i < now.size; i++) delivered.push((await queue.get())!);
+    for (const key of delivered) queue.done(key);
+    // Each remaining key arrives once, when its time comes, in the order of the times.
+    const expected = delays.filter((d) => !now.has(d.key)).sort((a, b) => a.ms - b.ms || Number(a.key.slice(1)) - Number(b.key.slice(1)));
+    let elapsed = 0;
+    for (const { key, ms } of expected) {
+      if (ms > elapsed) {
+        await clock.advance(ms - elapsed - 1);
+        assert.equal(queue.length, 0, `${key} is not due before ${ms} ms`);
+        await clock.advance(1);
+        elapsed = ms;
+      }
+      assert.equal(await queue.get(), key);
+      queue.done(key);
+    }
+    await clock.advance(60_000);
+    assert.equal(queue.length, 0, "no outdated delay came back");
+    assert.equal(clock.pendingTimers, 0);
+
+    // Churn: thousands of delays outdated by adds (the heap is rebuilt on the way); the last delay still holds.
+    for (let i = 0; i < 5000; i++) {
+      queue.addAfter("churn", 1000 + i);
+      queue.add("churn");
+      queue.done((await queue.get())!);
+    }
+    queue.addAfter("other", 2000);
+    queue.addAfter("churn", 500);
+    await clock.advance(499);
+    assert.equal(queue.length, 0);
+    await clock.advance(1);
+    assert.equal(await queue.get(), "churn");
+    queue.done("churn");
+    await clock.advance(1500);
+    assert.equal(await queue.get(), "other");
+    queue.done("other");
+    await clock.advance(10_000);
+    assert.equal(queue.length, 0);
+  });
+
   it("drops a pending delay when the key is added now, as controller-runtime's priority queue", async () => {
     const { queue, clock } = newQueue();
     queue.addAfter("a", 1000);

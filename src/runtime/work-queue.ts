@@ -31,9 +31,10 @@ export interface WorkQueueOptions {
   registry?: Registry;
 }
 
-interface Delayed {
+/** A delayed add: `key` is due at `at`; outdated once `#delayed` holds another time for it (or none). */
+interface Due {
+  key: string;
   at: number;
-  timer: Timer;
 }
 
 /** Every live queue per registry, for the gauges computed at scrape time. */
@@ -103,7 +104,15 @@ export class WorkQueue {
   readonly #processing = new Map<string, number>();
   /** When each waiting key was added, for `workqueue_queue_duration_seconds`. */
   readonly #addedAt = new Map<string, number>();
-  readonly #delayed = new Map<string, Delayed>();
+  /**
+   * Delayed keys and when each is due. One timer serves them all, armed for the
+   * earliest of `#due` (a binary min-heap by time): thousands of requeues an hour
+   * apart then cost a map entry and a heap slot each, not a Node.js timer each.
+   */
+  readonly #delayed = new Map<string, number>();
+  #due: Due[] = [];
+  #timer: Timer | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
   #waiters: ((key: string | undefined) => void)[] = [];
   /** `workqueue_depth`, read when scraped. */
   readonly #depthSource: GaugeSource<"name" | "controller">;
@@ -139,11 +148,8 @@ export class WorkQueue {
    */
   add(key: string): void {
     if (this.#shuttingDown) return;
-    const pending = this.#delayed.get(key);
-    if (pending !== undefined) {
-      pending.timer.cancel();
-      this.#delayed.delete(key);
-    }
+    // Its slot in the heap is outdated now, and skipped when it comes due.
+    this.#delayed.delete(key);
     if (this.#dirty.has(key)) return;
     this.#metrics.adds.inc(this.labels);
     this.#dirty.add(key);
@@ -165,15 +171,45 @@ export class WorkQueue {
     }
     const at = this.#clock.now() + ms;
     const pending = this.#delayed.get(key);
-    if (pending !== undefined) {
-      if (pending.at <= at) return;
-      pending.timer.cancel();
+    if (pending !== undefined && pending <= at) return;
+    this.#delayed.set(key, at);
+    // Outdated slots are dropped when they come due; rebuilt when they outnumber the live ones.
+    if (this.#due.length >= 2 * this.#delayed.size + 1024) {
+      this.#due = [];
+      for (const [k, t] of this.#delayed) pushDue(this.#due, { key: k, at: t });
+    } else {
+      pushDue(this.#due, { key, at });
     }
-    const timer = this.#clock.setTimer(() => {
+    this.#arm();
+  }
+
+  /** Arms the one timer for the earliest due key, unless it is armed for that time or earlier. */
+  #arm(): void {
+    const next = this.#due[0];
+    if (next === undefined) {
+      this.#timer?.cancel();
+      this.#timer = undefined;
+      this.#timerAt = Number.POSITIVE_INFINITY;
+      return;
+    }
+    if (this.#timer !== undefined && this.#timerAt <= next.at) return;
+    this.#timer?.cancel();
+    this.#timerAt = next.at;
+    this.#timer = this.#clock.setTimer(() => this.#fire(), Math.max(1, Math.ceil(next.at - this.#clock.now())));
+  }
+
+  /** Adds every key due by now, then arms the timer for the next. */
+  #fire(): void {
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    const now = this.#clock.now();
+    while (this.#due.length > 0 && this.#due[0]!.at <= now) {
+      const { key, at } = popDue(this.#due);
+      if (this.#delayed.get(key) !== at) continue;
       this.#delayed.delete(key);
       this.add(key);
-    }, ms);
-    this.#delayed.set(key, { at, timer });
+    }
+    this.#arm();
   }
 
   /** Queues `key` after the delay the rate limiter gives it (one more failure). */
@@ -224,8 +260,10 @@ export class WorkQueue {
   shutDown(): void {
     if (this.#shuttingDown) return;
     this.#shuttingDown = true;
-    for (const { timer } of this.#delayed.values()) timer.cancel();
+    this.#timer?.cancel();
+    this.#timer = undefined;
     this.#delayed.clear();
+    this.#due = [];
     this.#queue = [];
     this.#dirty.clear();
     this.#addedAt.clear();
@@ -276,4 +314,35 @@ export class WorkQueue {
     this.#processing.set(key, now);
     return key;
   }
+}
+
+/** Adds `due` to the min-heap `heap` (by time). */
+function pushDue(heap: Due[], due: Due): void {
+  let i = heap.push(due) - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (heap[parent]!.at <= due.at) break;
+    heap[i] = heap[parent]!;
+    i = parent;
+  }
+  heap[i] = due;
+}
+
+/** Takes the earliest entry off the non-empty min-heap `heap`. */
+function popDue(heap: Due[]): Due {
+  const top = heap[0]!;
+  const last = heap.pop()!;
+  if (heap.length === 0) return top;
+  let i = 0;
+  for (;;) {
+    const left = 2 * i + 1;
+    if (left >= heap.length) break;
+    const right = left + 1;
+    const child = right < heap.length && heap[right]!.at < heap[left]!.at ? right : left;
+    if (heap[child]!.at >= last.at) break;
+    heap[i] = heap[child]!;
+    i = child;
+  }
+  heap[i] = last;
+  return top;
 }

@@ -27,6 +27,7 @@ export class LightCache {
   readonly #hosts = new Map<string, HostCache>();
   readonly #maxHosts: number;
   readonly #readingMaxAgeMs: number;
+  #sweepTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(maxHosts: number, readingMaxAgeMs: number) {
     this.#maxHosts = maxHosts;
@@ -42,7 +43,38 @@ export class LightCache {
       this.#hosts.set(key, cache);
       trimOldest(this.#hosts, this.#maxHosts);
     }
+    this.#scheduleSweep();
     return cache;
+  }
+
+  /** Readings held now, over every host. */
+  get readings(): number {
+    let count = 0;
+    for (const cache of this.#hosts.values()) count += cache.readings.size;
+    return count;
+  }
+
+  /**
+   * Drops the readings too old to PATCH against: a reading is a whole System or
+   * Chassis body, kilobytes each, and after a burst of registrations a
+   * thousand hosts' readings would otherwise stay until each host is asked again.
+   */
+  sweep(): void {
+    const oldest = performance.now() - this.#readingMaxAgeMs;
+    for (const cache of this.#hosts.values()) {
+      for (const [path, reading] of cache.readings) if (reading.at < oldest) cache.readings.delete(path);
+    }
+  }
+
+  /** A sweep once the readings of now are too old, again while any are left; the timer never keeps the process up. */
+  #scheduleSweep(): void {
+    if (this.#sweepTimer !== undefined) return;
+    this.#sweepTimer = setTimeout(() => {
+      this.#sweepTimer = undefined;
+      this.sweep();
+      if (this.readings > 0) this.#scheduleSweep();
+    }, this.#readingMaxAgeMs + 1);
+    this.#sweepTimer.unref();
   }
 
   /** Forgets everything about the host: its paths are to be read again. */
