@@ -43,8 +43,8 @@ COPY src ./src
 COPY --chown=65532:65532 compile-cache ./compile-cache
 ENV NODE_COMPILE_CACHE=/app/compile-cache
 USER 65532:65532
-# --help loads every module the operator runs (all its imports are static), then exits 0 and
-# writes the cache.
+# --help loads every module the operator runs (all its imports are static, but for client-node's,
+# loaded only for exec plugins and the like), then exits 0 and writes the cache.
 RUN ["node", "--liftoff-only", "src/cli/operator.ts", "--help"]
 # --liftoff-only: WebAssembly (the type stripper at start, undici's HTTP parser) stays in V8's
 # baseline compiler instead of being recompiled by its optimizing one, whose code and

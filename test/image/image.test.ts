@@ -146,6 +146,20 @@ describe("the container image", { skip: unavailable }, () => {
     assert.ok(accepted > 50, `only ${accepted} modules of src/ had their code cache accepted`);
   });
 
+  it("never loads the type stripper (swc as WebAssembly), which the compile cache replaces", async () => {
+    const { stdout } = await run("podman", ["image", "inspect", TAG, "--format", "{{json .Config.Entrypoint}}"]);
+    const [node, ...flags] = JSON.parse(stdout) as string[];
+    const script = flags.pop()!;
+    // Node.js's own modules loaded in the process, listed as it exits; a module preloaded with --import adds no V8 flag.
+    const report = `process.on("exit", () => console.error("loaded " + JSON.stringify(process.moduleLoadList.filter((m) => m.includes("amaro")))))`;
+    const { stderr } = await run(
+      "podman",
+      ["run", "--rm", ...options, ...HARDENED, "--entrypoint", node!, TAG, ...flags, "--import", `data:text/javascript,${report}`, script, "--help"],
+      { timeout: 60_000 },
+    );
+    assert.match(stderr, /^loaded \[\]$/m, "the type stripper (Node.js's internal/deps/amaro) was loaded");
+  });
+
   it("starts without the compile cache as a user other than the one that wrote it (OpenShift's arbitrary user IDs)", async () => {
     const { stdout, stderr } = await run(
       "podman",
