@@ -10,8 +10,8 @@
 #    (stripped), the shared libraries `ldd` lists for it, and /etc/passwd and /etc/group naming
 #    user 65532. No shell, no package manager.
 # 2. The build context, in .tools/image/: package.json, src/ without tests or test stand-ins, an
-#    empty compile-cache/ for the Dockerfile's warm-up, and
-#    node_modules from `npm ci --omit=dev --ignore-scripts`, run here on the host and kept while
+#    empty compile-cache/ for the cache the Dockerfile writes, and node_modules from
+#    `npm ci --omit=dev --ignore-scripts`, run here on the host and kept while
 #    package-lock.json does not change. npm runs on the host, not in a build step, so the
 #    registry's settings (npmrc, a proxy's CA) are never inside a build container or a layer.
 # 3. `podman build` of the Dockerfile with NODE_IMAGE set to the base.
