@@ -12,8 +12,9 @@
 # `node` on the PATH works as well, e.g. `--base node:24-bookworm-slim`.
 #
 # Only the operator goes in: src/ (the emulators, the `npm start` harness in
-# embedded/, tests and benchmarks live outside it) and the packages it imports
-# at run time, which are exactly package.json's `dependencies`.
+# embedded/, tests and benchmarks live outside it), the packages it imports at
+# run time, which are exactly package.json's `dependencies`, and Node.js's
+# compile cache of both, written by the build.
 # src/cli/runtime-image.test.ts checks what this relies on; test/image/ builds
 # and runs the image.
 ARG NODE_IMAGE=localhost/bmc-operator-node:24
@@ -30,7 +31,23 @@ ENV NODE_ENV=production \
 COPY package.json ./
 COPY node_modules ./node_modules
 COPY src ./src
+# Node.js's compile cache, written here once so that no start strips types or compiles from
+# scratch: with it the operator reads the stripped sources and V8's code caches, never loads the
+# type stripper (swc compiled to WebAssembly), and an idle operator holds 9 to 10 MiB less
+# (docs/benchmarks.md, The compile cache in the image). Node.js keeps it in a subdirectory named
+# by its version, the V8 flags and the user ID, so the warm-up below runs as the ENTRYPOINT's
+# user with the ENTRYPOINT's flags (src/cli/runtime-image.test.ts holds them equal). At run time
+# the directory is only read, so a read-only root filesystem is fine; another user ID cannot
+# create its subdirectory there and starts without the cache. The directory must exist, owned by
+# that user, before the warm-up (Node.js writes no cache where it cannot make the directory, and
+# the base has no shell to make one): it is copied, empty, from the build context, where
+# scripts/build-image.sh makes it.
+COPY --chown=65532:65532 compile-cache ./compile-cache
+ENV NODE_COMPILE_CACHE=/app/compile-cache
 USER 65532:65532
+# --help loads every module the operator runs (all its imports are static, but for client-node's,
+# loaded only for exec plugins and the like), then exits 0 and writes the cache.
+RUN ["node", "--liftoff-only", "src/cli/operator.ts", "--help"]
 # --liftoff-only: WebAssembly (the type stripper at start, undici's HTTP parser) stays in V8's
 # baseline compiler instead of being recompiled by its optimizing one, whose code and
 # compile-time memory cost about 15 MiB of resident memory (docs/benchmarks.md).

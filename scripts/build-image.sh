@@ -9,8 +9,9 @@
 #    image from scratch holding only the Node.js binary of the pinned `node` dev dependency
 #    (stripped), the shared libraries `ldd` lists for it, and /etc/passwd and /etc/group naming
 #    user 65532. No shell, no package manager.
-# 2. The build context, in .tools/image/: package.json, src/ without tests or test stand-ins, and
-#    node_modules from `npm ci --omit=dev --ignore-scripts`, run here on the host and kept while
+# 2. The build context, in .tools/image/: package.json, src/ without tests or test stand-ins, an
+#    empty compile-cache/ for the cache the Dockerfile writes, and node_modules from
+#    `npm ci --omit=dev --ignore-scripts`, run here on the host and kept while
 #    package-lock.json does not change. npm runs on the host, not in a build step, so the
 #    registry's settings (npmrc, a proxy's CA) are never inside a build container or a layer.
 # 3. `podman build` of the Dockerfile with NODE_IMAGE set to the base.
@@ -96,8 +97,10 @@ if [[ ! -f $context/.dependencies-$lock_hash ]]; then
   find "$context/node_modules" -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' -o -name '*.md' \) -delete
   touch "$context/.dependencies-$lock_hash"
 fi
-rm -rf "$context/src"
+rm -rf "$context/src" "$context/compile-cache"
 cp package.json "$context/"
+# The compile cache's directory, empty: the Dockerfile copies it owned by the user that fills it.
+mkdir "$context/compile-cache"
 cp Dockerfile .dockerignore "$context/"
 # src/ without the tests and the stand-ins tests build on (src/**/testing/); the operator loads only .ts files.
 mkdir -p "$context/src"

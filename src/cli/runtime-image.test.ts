@@ -86,13 +86,53 @@ describe("the operator's container image", () => {
     const copies = dockerfile.match(/^COPY .*$/gm) ?? [];
     assert.deepEqual(
       copies,
-      ["COPY package.json ./", "COPY node_modules ./node_modules", "COPY src ./src"],
-      "the image takes package.json, the production node_modules and src/, nothing else",
+      ["COPY package.json ./", "COPY node_modules ./node_modules", "COPY src ./src", "COPY --chown=65532:65532 compile-cache ./compile-cache"],
+      "the image takes package.json, the production node_modules and src/, and an empty directory for the compile cache, nothing else",
     );
     const manager = parseAllDocuments(readFileSync(join(root, "config", "manager", "manager.yaml"), "utf8"))
       .map((doc) => doc.toJS() as { kind?: string; spec?: { template: { spec: { containers: { command?: string[] }[] } } } })
       .find((doc) => doc.kind === "Deployment");
     assert.deepEqual(manager?.spec?.template.spec.containers[0]?.command, JSON.parse(entrypoint));
+  });
+});
+
+describe("the image's compile cache", () => {
+  const dockerfile = readFileSync(join(root, "Dockerfile"), "utf8");
+  const lines = dockerfile.split("\n");
+  const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1] ?? "null") as string[];
+  const warmUpAt = lines.findIndex((line) => line.startsWith("RUN ["));
+  const warmUp = JSON.parse(lines[warmUpAt]?.slice(4) ?? "null") as string[] | null;
+  /** The last USER line before line `at`. */
+  const userAt = (at: number) => lines.slice(0, at).findLast((line) => line.startsWith("USER "))?.slice(5);
+
+  it("is written at build time by the ENTRYPOINT's command with its Node.js flags, so the operator reads that cache", () => {
+    // Node.js keys the cache by its V8 flags: other flags at build time would make a cache nothing reads.
+    assert.ok(warmUp, "the Dockerfile has no RUN in exec form (the base has no shell) that writes the compile cache");
+    assert.deepEqual(warmUp, [...entrypoint, "--help"], `the warm-up ${lines[warmUpAt]} must be the ENTRYPOINT ${JSON.stringify(entrypoint)} with --help`);
+    const copiedSrc = lines.indexOf("COPY src ./src");
+    assert.ok(copiedSrc >= 0 && copiedSrc < warmUpAt, "the warm-up must run after src/ is copied, or it caches nothing of it");
+    assert.equal(lines.filter((line) => line.startsWith("RUN ")).length, 1, "one RUN only: the warm-up");
+  });
+
+  it("is written by the user the image and the Deployments run as, into a directory that user owns", () => {
+    // Node.js keys the cache by the user ID too, and cannot write into a directory it cannot create.
+    const user = userAt(lines.length);
+    assert.equal(userAt(warmUpAt), user, "the warm-up must run as the image's USER");
+    const directory = /^ENV NODE_COMPILE_CACHE=(\S+)$/m.exec(dockerfile)?.[1];
+    assert.ok(directory, "the Dockerfile sets no NODE_COMPILE_CACHE");
+    const workdir = /^WORKDIR (\S+)$/m.exec(dockerfile)?.[1];
+    const copied = lines.find((line) => line.startsWith("COPY --chown=") && `${workdir}/${line.split(" ").at(-1)!.replace(/^\.\//, "")}` === directory);
+    assert.equal(copied?.split(" ")[1], `--chown=${user}`, `${directory} must be copied owned by ${user}`);
+    const uid = Number(user?.split(":")[0]);
+    for (const manifest of [join(root, "config", "manager", "manager.yaml"), join(root, "config", "metal3", "manager.yaml")]) {
+      const deployment = parseAllDocuments(readFileSync(manifest, "utf8"))
+        .map((doc) => doc.toJS() as { kind?: string; spec?: { template: { spec: { securityContext?: { runAsUser?: number } } } } })
+        .find((doc) => doc.kind === "Deployment");
+      assert.equal(deployment?.spec?.template.spec.securityContext?.runAsUser, uid, `${relative(root, manifest)} must run as the user that wrote the cache`);
+    }
+    // The chart's template is not YAML until rendered; its pod runs as a fixed user.
+    const chart = readFileSync(join(root, "charts", "bmc-operator", "templates", "deployment.yaml"), "utf8");
+    assert.deepEqual([...chart.matchAll(/runAsUser: (\S+)/g)].map((match) => match[1]), [String(uid)], "the chart must run as the user that wrote the cache");
   });
 });
 

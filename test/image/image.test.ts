@@ -4,7 +4,8 @@
  * against the API emulator and an emulated BMC on 127.0.0.1 (host network) as
  * user 65532 on a read-only root filesystem with every capability dropped:
  * probes and metrics answer, a light is switched on the BMC, and SIGTERM
- * stops it with exit code 0.
+ * stops it with exit code 0. It starts from the compile cache the build
+ * wrote, and as another user (without that cache) too.
  *
  * Skipped, with the reason, where podman cannot run (not installed: `bash
  * scripts/install-container-tools.sh`; not root); on CI (CI=true) that fails.
@@ -50,8 +51,10 @@ async function runOptions(): Promise<string[]> {
   return ["--runtime", "runc", "--ulimit", `nofile=${nofile}:${nofile}`, "--ulimit", "nproc=32768:32768"];
 }
 
+/** A read-only root filesystem, no capabilities, no privilege escalation. */
+const LOCKED_DOWN = ["--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges"];
 /** The hardened way a Deployment runs the container. */
-const HARDENED = ["--user", "65532:65532", "--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges"];
+const HARDENED = ["--user", "65532:65532", ...LOCKED_DOWN];
 
 describe("the container image", { skip: unavailable }, () => {
   let stack: OperatorStack;
@@ -108,7 +111,7 @@ describe("the container image", { skip: unavailable }, () => {
     assert.equal(found.uid, 65532);
     assert.equal(found.tests, 0, "no tests in the image");
     assert.ok(found.operator);
-    assert.deepEqual(found.top.sort(), ["node_modules", "package.json", "src"]);
+    assert.deepEqual(found.top.sort(), ["compile-cache", "node_modules", "package.json", "src"]);
     for (const dev of ["typescript", "eslint", "ajv", "yaml", "@aws-cdk", "node"]) {
       assert.ok(!found.packages.includes(dev), `the dev dependency ${dev} is in the image`);
     }
@@ -121,6 +124,52 @@ describe("the container image", { skip: unavailable }, () => {
     const { stdout } = await run("podman", ["run", "--rm", ...options, ...HARDENED, TAG, "--help"], { timeout: 60_000 });
     assert.match(stdout, /^Usage: bmc-operator \[options\]/);
     assert.match(stdout, /--kubeconfig/);
+  });
+
+  it("starts from the compile cache the build wrote, on a read-only root filesystem", async () => {
+    // Node.js reports every cache lookup on stderr with NODE_DEBUG_NATIVE=COMPILE_CACHE.
+    const { stdout, stderr } = await run("podman", ["run", "--rm", ...options, ...HARDENED, "--env", "NODE_DEBUG_NATIVE=COMPILE_CACHE", TAG, "--help"], {
+      timeout: 60_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    assert.match(stdout, /^Usage: bmc-operator \[options\]/);
+    const lines = stderr.split("\n");
+    // The stripped source, so the type stripper is never loaded, and V8's code cache of each module of src/.
+    assert.ok(
+      lines.includes("[compile cache] retrieving transpile cache for StrippedTypeScript file:///app/src/cli/operator.ts...success"),
+      `operator.ts was not read from the compile cache:\n${stderr.slice(0, 3000)}`,
+    );
+    const ours = lines.filter((line) => line.includes(" file:///app/src/"));
+    const misses = ours.filter((line) => /no transpile cache for|V8 code cache for .* was (?!accepted)/.test(line));
+    assert.deepEqual(misses, [], "modules of src/ missing from the compile cache");
+    const accepted = ours.filter((line) => / was accepted, /.test(line)).length;
+    assert.ok(accepted > 50, `only ${accepted} modules of src/ had their code cache accepted`);
+  });
+
+  it("never loads the type stripper (swc as WebAssembly), which the compile cache replaces", async () => {
+    const { stdout } = await run("podman", ["image", "inspect", TAG, "--format", "{{json .Config.Entrypoint}}"]);
+    const [node, ...flags] = JSON.parse(stdout) as string[];
+    const script = flags.pop()!;
+    // Node.js's own modules loaded in the process, listed as it exits; a module preloaded with --import adds no V8 flag.
+    const report = `process.on("exit", () => console.error("loaded " + JSON.stringify(process.moduleLoadList.filter((m) => m.includes("amaro")))))`;
+    const { stderr } = await run(
+      "podman",
+      ["run", "--rm", ...options, ...HARDENED, "--entrypoint", node!, TAG, ...flags, "--import", `data:text/javascript,${report}`, script, "--help"],
+      { timeout: 60_000 },
+    );
+    assert.match(stderr, /^loaded \[\]$/m, "the type stripper (Node.js's internal/deps/amaro) was loaded");
+  });
+
+  it("starts without the compile cache as a user other than the one that wrote it (OpenShift's arbitrary user IDs)", async () => {
+    const { stdout, stderr } = await run(
+      "podman",
+      ["run", "--rm", ...options, "--user", "1000680000:0", ...LOCKED_DOWN, "--env", "NODE_DEBUG_NATIVE=COMPILE_CACHE", TAG, "--help"],
+      { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
+    );
+    assert.match(stdout, /^Usage: bmc-operator \[options\]/);
+    // Its cache would be a subdirectory of its own, which it cannot create on the read-only filesystem.
+    assert.match(stderr, /Cannot create cache directory/);
+    assert.doesNotMatch(stderr, /retrieving transpile cache/);
   });
 
   it("serves probes and metrics, switches a light on the BMC, and exits 0 on SIGTERM", async () => {
