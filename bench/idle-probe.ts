@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { startCluster } from "./lib/cluster.ts";
 import { startOperatorProcess } from "./lib/operator-process.ts";
 import { residentByMapping } from "./lib/process-usage.ts";
+import { samplesOf, sumOf } from "./lib/prometheus-text.ts";
 
 const runs = Number(process.argv[2] ?? 3);
 const dir = await mkdtemp(join(tmpdir(), "bmc-operator-idle-"));
@@ -22,11 +23,17 @@ try {
   for (let run = 0; run < runs; run++) {
     const operator = await startOperatorProcess({ kubeconfigPath: cluster.api.kubeconfigPath, logPath: join(dir, `operator-${run}.log`) });
     const atReady = operator.usage();
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await new Promise((resolve) => setTimeout(resolve, Number(process.env.IDLE_PROBE_WAIT_MS ?? 3_000)));
     const later = operator.usage();
     const byMapping = residentByMapping(operator.pid);
+    const metrics = await operator.metrics();
+    const heap = (space: string) => samplesOf(metrics, "nodejs_heap_space_size_used_bytes").find((s) => s.labels.space === space)?.value;
+    const committed = (space: string) => samplesOf(metrics, "nodejs_heap_space_size_total_bytes").find((s) => s.labels.space === space)?.value;
     const mib = (bytes: number | undefined) => `${((bytes ?? 0) / 1048576).toFixed(1)} MiB`;
     console.log(`run ${run + 1}: RSS at ready ${mib(atReady?.rssBytes)}, 3 s later ${mib(later?.rssBytes)}, peak ${mib(later?.peakRssBytes)}, CPU ${later?.cpuSeconds.toFixed(2)} s`);
+    console.log(
+      `  V8 heap ${mib(sumOf(metrics, "nodejs_heap_size_total_bytes"))} (used ${mib(sumOf(metrics, "nodejs_heap_size_used_bytes"))}; new space ${mib(committed("new"))} committed, ${mib(heap("new"))} used; old space ${mib(committed("old"))}, code ${mib(committed("code"))}), external ${mib(sumOf(metrics, "nodejs_external_memory_bytes"))}`,
+    );
     for (const { mapping, bytes } of byMapping.slice(0, 6)) console.log(`  ${mib(bytes).padStart(10)}  ${mapping}`);
     await operator.stop();
   }

@@ -20,12 +20,7 @@ import {
   withRules,
 } from "./meta.ts";
 
-/** The finalizer that keeps an indicator resource until its light is off. */
-export const SERVICE_INDICATOR_FINALIZER = "baremetalhostserviceindicator.metal3.io";
-
-/** The components an indicator ID can name (`<name>@<component>`), as Ironic names them. */
-export const INDICATOR_COMPONENTS = ["system", "chassis", "disk"] as const;
-export type IndicatorComponent = (typeof INDICATOR_COMPONENTS)[number];
+export { INDICATOR_COMPONENTS, type IndicatorComponent, SERVICE_INDICATOR_FINALIZER } from "./names.ts";
 
 /** A reference to the BareMetalHost the light belongs to. */
 export const HostReferenceSchema = Type.Object(

@@ -21,8 +21,7 @@ import {
   withRules,
 } from "./meta.ts";
 
-/** The finalizer that keeps a subscription until its BMC subscription is gone. */
-export const BMC_EVENT_SUBSCRIPTION_FINALIZER = "bmceventsubscription.metal3.io";
+export { BMC_EVENT_SUBSCRIPTION_FINALIZER } from "./names.ts";
 
 /** Longest `spec.context` accepted, in bytes of UTF-8; Redfish BMCs store it verbatim. */
 export const MAX_CONTEXT_LENGTH = 256;

@@ -7,14 +7,9 @@
 import type { TSchema } from "@sinclair/typebox";
 import { GROUP, type KindDefinition, VERSION } from "./meta.ts";
 
-/**
- * The label every CRD of bmc-operator carries, so the operator (`--mode auto`)
- * can tell a BareMetalHost CRD it installed from the Metal3
- * baremetal-operator's, which has the same group, version and names.
- */
-export const OWN_CRD_LABEL = "bmc-operator.metal3.io/crd";
-/** Annotation every generated CRD carries, naming its source (older installs carry only this). */
-export const GENERATED_FROM_ANNOTATION = "bmc-operator.metal3.io/generated-from";
+import { GENERATED_FROM_ANNOTATION, OWN_CRD_LABEL } from "./names.ts";
+
+export { GENERATED_FROM_ANNOTATION, OWN_CRD_LABEL } from "./names.ts";
 
 /** An OpenAPI v3 schema as a CRD holds it (plain JSON, no TypeBox symbols). */
 export type OpenAPISchema = { [key: string]: unknown };

@@ -17,8 +17,7 @@ import { type Static, Type } from "@sinclair/typebox";
 import { HostIndicatorSchema } from "./baremetalhost.ts";
 import { AGE_COLUMN, ERROR_COLUMN, column, ErrorMessage, defineKind, type KindDefinition, type KubernetesObject, Timestamp } from "./meta.ts";
 
-/** Set (to any new value) on a HostIndicators object to have its host's lights read again. */
-export const REFRESH_INDICATORS_ANNOTATION = "bmc-operator.metal3.io/refresh-inventory";
+export { REFRESH_INDICATORS_ANNOTATION } from "./names.ts";
 
 /** Desired state of {@link HostIndicators}: nothing, the object's name is its host's. */
 export const HostIndicatorsSpecSchema = Type.Object(

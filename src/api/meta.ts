@@ -11,12 +11,9 @@
 import type { V1ObjectMeta } from "@kubernetes/client-node";
 import { type SchemaOptions, type Static, type TSchema, type TUnsafe, Type, type TProperties } from "@sinclair/typebox";
 
-/** The API group of every kind served by bmc-operator. */
-export const GROUP = "metal3.io";
-/** The one served and stored version. */
-export const VERSION = "v1alpha1";
-/** `apiVersion` of every object of this API. */
-export const API_VERSION = `${GROUP}/${VERSION}`;
+import type { API_VERSION } from "./names.ts";
+
+export { API_VERSION, GROUP, VERSION } from "./names.ts";
 
 /** A DNS-1123 subdomain: the form of most Kubernetes object names. */
 export const DNS1123_SUBDOMAIN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { GENERATED_FROM_ANNOTATION, OWN_CRD_LABEL } from "../api/crd.ts";
+import { GENERATED_FROM_ANNOTATION, OWN_CRD_LABEL } from "../api/names.ts";
 import { defineResource, isForbidden, isNotFound, type KubeClient, type KubeObject, type Permission, permissionOn } from "../runtime/index.ts";
 
 /** The deployments. */

@@ -6,7 +6,7 @@
  * @module
  */
 import type { KubeConfigLike } from "../runtime/kube-config.ts";
-import { Gauge } from "prom-client";
+import { Gauge } from "../runtime/prometheus.ts";
 import { type Operator, setUpOperator } from "../controllers/operator.ts";
 import { createIronicProvisioner, ironicProvisionerOptionsFromEnv } from "../provisioner/ironic/mod.ts";
 import { parseBoolean } from "../provisioner/ironic/options.ts";

@@ -48,7 +48,8 @@
  * @module
  */
 import type { BareMetalHost } from "../api/baremetalhost.ts";
-import { BMC_EVENT_SUBSCRIPTION_FINALIZER, type BMCEventSubscription, type BMCEventSubscriptionStatus } from "../api/bmc-event-subscription.ts";
+import type { BMCEventSubscription, BMCEventSubscriptionStatus } from "../api/bmc-event-subscription.ts";
+import { BMC_EVENT_SUBSCRIPTION_FINALIZER } from "../api/names.ts";
 import type { HostAccess, Provisioner, Subscription } from "../provisioner/provisioner.ts";
 import { ProvisionerError } from "../provisioner/provisioner.ts";
 import { type Controller, EVENT_RECORDER_PERMISSIONS, type EventRecorder, findStatusCondition, hasFinalizer, type Informer, isStatusConditionTrue, type KubeClient, type Manager, objectKey, type Permission, permissionOn, type ReconcileContext, refOf, resourceVersionChanged, type Result, type Secret, TerminalError } from "../runtime/index.ts";

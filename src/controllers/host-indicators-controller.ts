@@ -16,8 +16,8 @@
  */
 import { createHash } from "node:crypto";
 import type { BareMetalHost } from "../api/baremetalhost.ts";
-import { type HostIndicators, type HostIndicatorsStatus, REFRESH_INDICATORS_ANNOTATION } from "../api/host-indicators.ts";
-import { API_VERSION } from "../api/meta.ts";
+import type { HostIndicators, HostIndicatorsStatus } from "../api/host-indicators.ts";
+import { API_VERSION, REFRESH_INDICATORS_ANNOTATION } from "../api/names.ts";
 import type { HostAccess, HostRegistration } from "../provisioner/provisioner.ts";
 import { ProvisionerError } from "../provisioner/provisioner.ts";
 import { type Informer, isAlreadyExists, type Manager, refOf, resourceVersionChanged, isConflict, isNotFound, type KubeClient, objectKey, type Permission, permissionOn, type ReconcileContext, type Request, type Result, rfc3339 } from "../runtime/index.ts";

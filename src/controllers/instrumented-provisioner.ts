@@ -5,7 +5,7 @@
  * @module
  */
 import type { Registry } from "prom-client";
-import { Counter, Histogram } from "prom-client";
+import { Counter, Histogram } from "../runtime/prometheus.ts";
 import { PROVISIONER_OPERATIONS, type Provisioner, ProvisionerError, type ProvisionerOperation } from "../provisioner/provisioner.ts";
 
 /** A provisioner whose every call is counted in `registry`. */

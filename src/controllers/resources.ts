@@ -7,7 +7,7 @@ import type { BareMetalHost } from "../api/baremetalhost.ts";
 import type { BareMetalHostServiceIndicator } from "../api/baremetalhost-service-indicator.ts";
 import type { BMCEventSubscription } from "../api/bmc-event-subscription.ts";
 import type { HostIndicators } from "../api/host-indicators.ts";
-import { GROUP, VERSION } from "../api/meta.ts";
+import { GROUP, VERSION } from "../api/names.ts";
 import { defineResource } from "../runtime/index.ts";
 
 /** `metal3.io/v1alpha1` BareMetalHosts. */

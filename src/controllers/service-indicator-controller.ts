@@ -9,7 +9,8 @@
  * @module
  */
 import type { BareMetalHost, HostIndicator } from "../api/baremetalhost.ts";
-import { type BareMetalHostServiceIndicator, SERVICE_INDICATOR_FINALIZER, type ServiceIndicatorStatus } from "../api/baremetalhost-service-indicator.ts";
+import type { BareMetalHostServiceIndicator, ServiceIndicatorStatus } from "../api/baremetalhost-service-indicator.ts";
+import { SERVICE_INDICATOR_FINALIZER } from "../api/names.ts";
 import { type Provisioner, ProvisionerError } from "../provisioner/provisioner.ts";
 import { type Controller, EVENT_RECORDER_PERMISSIONS, type EventRecorder, findStatusCondition, hasFinalizer, type Informer, isDeleting, isStatusConditionTrue, type KubeClient, type KubeObject, type Manager, objectKey, type Permission, permissionOn, type ReconcileContext, refOf, type Request, resourceVersionChanged, type Result, rfc3339, TerminalError } from "../runtime/index.ts";
 import { messageOf, sanitizeErrorMessage } from "./error-message.ts";

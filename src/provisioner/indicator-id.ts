@@ -15,8 +15,7 @@
  *
  * @module
  */
-import type { IndicatorComponent } from "../api/baremetalhost-service-indicator.ts";
-import { INDICATOR_COMPONENTS } from "../api/baremetalhost-service-indicator.ts";
+import { INDICATOR_COMPONENTS, type IndicatorComponent } from "../api/names.ts";
 import type { HostIndicator } from "../api/baremetalhost.ts";
 
 /** The drive behind a disk light, as listed on the BareMetalHost. */

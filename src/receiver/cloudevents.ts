@@ -11,7 +11,7 @@
  * @module
  */
 import { setTimeout as delay } from "node:timers/promises";
-import { Agent, request } from "undici";
+import { Agent, request } from "../runtime/http-dispatch.ts";
 import { defineResource, type KubeObject, type Logger } from "../runtime/index.ts";
 import type { BmcEventRecord } from "./redfish-event.ts";
 
@@ -159,11 +159,13 @@ export class CloudEventForwarder {
     if (record.origin) headers["ce-subject"] = record.origin;
     headers["ce-time"] = new Date(record.timestamp ?? Date.now()).toISOString();
     try {
-      const response = await request(url, {
+      const target = new URL(url);
+      const response = await request(this.#dispatcher, {
+        origin: target.origin,
+        path: `${target.pathname}${target.search}`,
         method: "POST",
         headers,
         body: JSON.stringify(record.raw),
-        dispatcher: this.#dispatcher,
         signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#o.timeoutMs)]),
         headersTimeout: this.#o.timeoutMs,
         bodyTimeout: this.#o.timeoutMs,

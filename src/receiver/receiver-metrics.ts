@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { Counter, Histogram, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
+import { Counter, Histogram } from "../runtime/prometheus.ts";
 
 /** Why a delivery was refused: the `reason` label of `bmc_event_deliveries_refused_total`. */
 export type RefusedReason = "missing_token" | "invalid_token" | "malformed" | "too_large" | "method_not_allowed" | "not_found" | "not_ready";

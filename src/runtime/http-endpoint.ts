@@ -4,7 +4,12 @@
  *
  * @module
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+
+// Not `import … from "node:http"`: its ES module facade reads every export, and
+// the WebSocket ones load Node.js's own copy of undici, zlib and worker_threads
+// (about 12 MiB of resident memory, docs/benchmarks.md).
+const { createServer } = process.getBuiltinModule("node:http");
 import type { AddressInfo } from "node:net";
 
 /** A named check; it throws (or rejects) when unhealthy. */

@@ -42,28 +42,47 @@ describe("IdleCollector", () => {
     collector.stop();
   });
 
-  it("does not collect while idle when the heap did not grow by growthBytes", async () => {
+  it("collects once at the first idle stretch after start-up, whatever the growth: start-up is a burst too", async () => {
+    const { clock, state, collector } = setUp();
+    collector.start();
+    await clock.advance(5_000);
+    assert.equal(state.collected, 0, "busy: no collection");
+    state.idle = true;
+    await clock.advance(2_000);
+    assert.equal(state.collected, 1, "the heap did not grow, yet the first idle stretch collects");
+    await clock.advance(60_000);
+    assert.equal(state.collected, 1, "then only after growth");
+    collector.stop();
+  });
+
+  it("does not collect while idle when the heap did not grow by growthBytes since the last collection", async () => {
     const { clock, state, collector } = setUp();
     state.idle = true;
     collector.start();
+    await clock.advance(2_000);
+    assert.equal(state.collected, 1, "the start-up collection");
     state.heap += 31 * MIB;
     await clock.advance(60_000);
-    assert.equal(state.collected, 0);
+    assert.equal(state.collected, 1);
     state.heap += 1 * MIB;
     await clock.advance(2_000);
-    assert.equal(state.collected, 1);
+    assert.equal(state.collected, 2);
     collector.stop();
   });
 
   it("counts growth from the smallest heap seen, when V8 shrank it itself", async () => {
     const { clock, state, collector } = setUp();
+    state.idle = true;
     collector.start();
+    await clock.advance(2_000);
+    assert.equal(state.collected, 1, "the start-up collection, to 60 MiB");
+    state.idle = false;
     state.heap = 50 * MIB;
     await clock.advance(1_000);
-    state.heap = 90 * MIB;
+    state.heap = 84 * MIB;
     state.idle = true;
     await clock.advance(2_000);
-    assert.equal(state.collected, 1, "grew 40 MiB from 50, not from the 100 MiB at start");
+    assert.equal(state.collected, 2, "grew 34 MiB from 50, not 24 from the 60 MiB after the collection");
     collector.stop();
   });
 

@@ -92,7 +92,8 @@ export class IdleCollector {
     const heap = this.#heapBytes();
     // V8 may shrink the heap itself; growth counts from the smallest size seen since.
     this.#baseline = Math.min(this.#baseline, heap);
-    if (idle && this.#wasIdle && heap - this.#baseline >= this.#growthBytes) {
+    // Start-up is a burst too (the code loaded, the caches listed): the first idle period collects whatever the growth.
+    if (idle && this.#wasIdle && (this.#collections === 0 || heap - this.#baseline >= this.#growthBytes)) {
       const started = performance.now();
       this.#collect();
       this.#baseline = this.#heapBytes();

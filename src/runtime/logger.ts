@@ -5,8 +5,9 @@
  *
  * @module
  */
+import { createRequire } from "node:module";
 import { type DestinationStream, type Level, type Logger, pino } from "pino";
-import pretty from "pino-pretty";
+import type PinoPretty from "pino-pretty";
 import { redactUrlUserinfo } from "./url-userinfo.ts";
 
 export type { Logger } from "pino";
@@ -70,7 +71,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const destination =
     options.destination ??
     (options.pretty
-      ? pretty({ colorize: process.stdout.isTTY, sync: true })
+      ? prettyStream()
       : pino.destination({ dest: 1, sync: false, minLength: LOG_WRITE_BYTES, periodicFlush: LOG_FLUSH_MS }));
   const config = {
     level,
@@ -82,6 +83,15 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const logger = pino(config, destination);
   skipRedactionOfScalars(logger);
   return logger;
+}
+
+/**
+ * pino-pretty's stream, loaded only when asked for: it and its dependencies
+ * are 40 modules that a Deployment, which logs JSON, never needs.
+ */
+function prettyStream(): DestinationStream {
+  const pretty = createRequire(import.meta.url)("pino-pretty") as typeof PinoPretty;
+  return pretty({ colorize: process.stdout.isTTY, sync: true });
 }
 
 type Stringifier = (value: unknown, ...rest: unknown[]) => string | undefined;

@@ -21,7 +21,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { KubeConfigLike } from "./kube-config.ts";
-import { collectDefaultMetrics, Registry } from "prom-client";
+import { collectDefaultMetrics, Registry } from "./prometheus.ts";
 import { stripManagedFieldsAndLastApplied } from "./cache-transform.ts";
 import { KubeClient } from "./client.ts";
 import { type Clock, realClock, sleepUnlessAborted } from "./clock.ts";
@@ -152,7 +152,7 @@ export class Manager {
       this.registry = options.registry;
     } else {
       this.registry = new Registry();
-      collectDefaultMetrics({ register: this.registry });
+      collectDefaultMetrics(this.registry);
     }
     this.#ownsClient = options.client === undefined;
     this.client = options.client ?? new KubeClient(options.kubeConfig!, { registry: this.registry });

@@ -6,16 +6,8 @@
  *
  * @module
  */
-import {
-  Counter,
-  type CounterConfiguration,
-  Gauge,
-  type GaugeConfiguration,
-  Histogram,
-  type HistogramConfiguration,
-  type Metric,
-  Registry,
-} from "prom-client";
+import type { CounterConfiguration, GaugeConfiguration, HistogramConfiguration, Metric } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "./prometheus.ts";
 
 /**
  * The registry used by components created without one. Managers use their

@@ -13,8 +13,9 @@
  */
 import { readFile } from "node:fs/promises";
 import type { Registry } from "prom-client";
-import { Agent, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import { ApiError, type Status } from "./api-error.ts";
+import { Agent, request } from "./http-dispatch.ts";
 import { clientNodeConfigOf, type KubeConfigLike, needsClientNode, tokenFileOf } from "./kube-config.ts";
 import { counter, defaultRegistry, histogram } from "./metrics.ts";
 
@@ -165,7 +166,7 @@ export class Transport {
     let response: Dispatcher.ResponseData;
     try {
       const dispatcher = await (req.longRunning ? this.#getStreamDispatcher() : this.#getDispatcher());
-      response = await dispatcher.request({
+      response = await request(dispatcher, {
         origin: this.#origin,
         path,
         method: req.method,

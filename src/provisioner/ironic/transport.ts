@@ -7,9 +7,12 @@
  *
  * @module
  */
-import { Agent as HttpAgent, type IncomingHttpHeaders, request as httpRequest } from "node:http";
+import type { Agent as HttpAgentType, IncomingHttpHeaders } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { IronicError } from "./errors.ts";
+
+// Not `import … from "node:http"`, whose ES module facade loads Node.js's own undici (see src/runtime/http-endpoint.ts).
+const { Agent: HttpAgent, request: httpRequest } = process.getBuiltinModule("node:http");
 
 /** How to reach Ironic. Holds secrets (password, key): never log it whole. */
 export interface IronicConnection {
@@ -63,7 +66,7 @@ export class IronicTransport {
   readonly baseUrl: URL;
   readonly timeoutMs: number;
   readonly #authorization: string | undefined;
-  readonly #agent: HttpAgent;
+  readonly #agent: HttpAgentType;
   readonly #https: boolean;
   /** The endpoint's path, without a trailing `/`: empty, or a prefix such as `/baremetal`. */
   readonly #prefix: string;

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Agent, request } from "undici";
+import { Agent, request } from "../../runtime/http-dispatch.ts";
 import type { BmcCallLimiter } from "../limiter.ts";
 import { type HostAccess, ProvisionerError, type ProvisionerErrorKind } from "../provisioner.ts";
 import { redactSecrets, secretsOf } from "../redact.ts";
@@ -137,11 +137,12 @@ export class RedfishTransport {
     try {
       // undici's own connect, headers and body timers, not an AbortSignal.timeout
       // combined with the caller's signal: two signals and a timer fewer per request.
-      const response = await request(`${address.origin}${req.path}`, {
+      const response = await request(this.#agent(address, host.disableCertificateVerification), {
+        origin: address.origin,
+        path: req.path,
         method: req.method,
         headers,
         body,
-        dispatcher: this.#agent(address, host.disableCertificateVerification),
         headersTimeout: this.#timeoutMs,
         bodyTimeout: this.#timeoutMs,
         ...(signal === undefined ? {} : { signal }),
