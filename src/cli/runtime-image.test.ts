@@ -43,6 +43,11 @@ function importGraph(entry: string): { files: Set<string>; packages: Map<string,
       const name = packageName(specifier);
       if (name) packages.set(name, relative(root, file));
     }
+    // Packages loaded with `createRequire` (a module of a package, or one loaded only when asked for).
+    for (const [, specifier] of readFileSync(file, "utf8").matchAll(/(?:\brequire|createRequire\([^)]*\))\(\s*[`"']([^`"'$]+)/g)) {
+      const name = packageName(specifier!);
+      if (name) packages.set(name, relative(root, file));
+    }
   }
   return { files, packages };
 }
