@@ -66,17 +66,18 @@ export function renderFootprint(r: BenchResults): string {
       "(1, 5, 15 min; other work shares the machine, so CPU *time*, not wall time, is the figure to compare). Raw numbers: [footprint.json](footprint.json).",
     "",
     "The operator process's resident memory (`VmRSS`, peak `VmHWM`) and CPU time (`utime + stime`) from `/proc/<pid>`, the process started as the " +
-      "Deployment starts it (the Node.js flags of the image's `ENTRYPOINT`, which the Deployments' `command` repeats, and the memory settings " +
-      "of its `ENV`, read from the `Dockerfile`; no memory limit, so V8 sizes its heap from the machine's memory). A resource is a BareMetalHost, a " +
+      "Deployment starts it (the Node.js flags of the image's `ENTRYPOINT`, which the Deployments' `command` repeats, the memory settings " +
+      "of its `ENV`, and a compile cache written as the image's build writes it, all read from the `Dockerfile`; no memory limit, so V8 sizes its heap from the machine's memory). A resource is a BareMetalHost, a " +
       "BareMetalHostServiceIndicator or a BMCEventSubscription; the fleet has ten per host (the host, an indicator on each of its 4 lights, " +
       "5 subscriptions), one emulated BMC per host, all created at once against the Kubernetes API emulator. *Empty* is with the caches synced and " +
-      `no resource yet; *settled* after ${runs[0]?.settleSeconds ?? 0} s of idle after convergence; *peak* the highest RSS of the process's life.`,
+      `no resource yet, once idle (after the idle collection that follows start-up; *at ready*, the moment the caches had synced); *settled* after ${runs[0]?.settleSeconds ?? 0} s of idle after convergence; *peak* the highest RSS of the process's life.`,
     "",
     table(
       [
         ">Resources",
         ">Hosts",
         ">RSS empty",
+        ">RSS at ready",
         ">Peak RSS",
         ">RSS at convergence",
         ">RSS settled",
@@ -90,6 +91,7 @@ export function renderFootprint(r: BenchResults): string {
         f.resources,
         f.hosts,
         mib(f.rssEmptyBytes),
+        f.rssAtReadyBytes === undefined ? "—" : mib(f.rssAtReadyBytes),
         mib(f.peakRssBytes),
         mib(f.rssConvergedBytes),
         mib(f.rssSettledBytes),

@@ -16,6 +16,9 @@ import { killOnExit } from "./child-processes.ts";
 import { deploymentCompileCache, deploymentRuntime } from "./deployment-runtime.ts";
 import { type ProcessUsage, tryReadProcessUsage } from "./process-usage.ts";
 
+/** The log message of an idle collection (src/runtime/idle-collector.ts). */
+const IDLE_COLLECTION_LINE = "idle: ran a major garbage collection";
+
 const OPERATOR_CLI = fileURLToPath(new URL("../../src/cli/operator.ts", import.meta.url));
 
 /** How to start the operator. */
@@ -51,6 +54,8 @@ export interface OperatorProcess {
   readyAt: number;
   /** Memory and CPU time now; undefined once it has exited. */
   usage(): ProcessUsage | undefined;
+  /** The idle collections it has logged so far (src/runtime/idle-collector.ts). */
+  idleCollections(): number;
   /** The `/metrics` text. */
   metrics(): Promise<string>;
   /**
@@ -120,11 +125,13 @@ export async function startOperatorProcess(options: OperatorProcessOptions): Pro
   const log = createWriteStream(options.logPath, { flags: "a" });
   child.stderr.pipe(log, { end: false });
   let tail = "";
+  let idleCollections = 0;
   const endpoints = new Promise<{ metrics: string; probes: string }>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout });
     lines.on("line", (line) => {
       log.write(`${line}\n`);
       tail = (tail + line + "\n").slice(-4000);
+      if (line.includes(IDLE_COLLECTION_LINE)) idleCollections++;
       if (!line.includes('"starting manager"')) return;
       try {
         const entry = JSON.parse(line) as { metrics?: string; probes?: string };
@@ -174,6 +181,7 @@ export async function startOperatorProcess(options: OperatorProcessOptions): Pro
     startedAt,
     readyAt,
     usage: () => tryReadProcessUsage(pid),
+    idleCollections: () => idleCollections,
     async metrics() {
       const response = await fetch(`${found.metrics}/metrics`, { signal: AbortSignal.timeout(10_000) });
       if (!response.ok) throw new Error(`GET ${found.metrics}/metrics: HTTP ${response.status}`);

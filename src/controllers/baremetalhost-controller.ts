@@ -10,7 +10,7 @@
  */
 import type { BareMetalHost, BareMetalHostStatus } from "../api/baremetalhost.ts";
 import type { HostRegistration, Provisioner } from "../provisioner/provisioner.ts";
-import { annotationsChanged, type Controller, EVENT_RECORDER_PERMISSIONS, type EventRecorder, findStatusCondition, type Informer, type KubeClient, type Manager, objectKey, type Permission, permissionOn, type ReconcileContext, refOf, resourceVersionChanged, type Result, type Secret } from "../runtime/index.ts";
+import { annotationsChanged, type Controller, EVENT_RECORDER_PERMISSIONS, type EventRecorder, findStatusCondition, type Informer, type KubeClient, type Manager, objectKey, type Permission, permissionOn, type ReconcileContext, refOf, contentChanged, type Result, type Secret } from "../runtime/index.ts";
 import { hostAccessFrom } from "./host-access.ts";
 import type { HostAccessResolver } from "./host-access-resolver.ts";
 import { type Reconciling, ResourceReconciler } from "./resource-reconciler.ts";
@@ -151,7 +151,7 @@ export function setUpBareMetalHostController(
         .filter((host) => !(current && reconciler.hasRead(host, secret)))
         .map(refOf);
     },
-    predicates: [resourceVersionChanged],
+    predicates: [contentChanged],
   });
   return { reconciler, controller };
 }

@@ -52,7 +52,7 @@ import type { BMCEventSubscription, BMCEventSubscriptionStatus } from "../api/bm
 import { BMC_EVENT_SUBSCRIPTION_FINALIZER } from "../api/names.ts";
 import type { HostAccess, Provisioner, Subscription } from "../provisioner/provisioner.ts";
 import { ProvisionerError } from "../provisioner/provisioner.ts";
-import { type Controller, EVENT_RECORDER_PERMISSIONS, type EventRecorder, findStatusCondition, hasFinalizer, type Informer, isStatusConditionTrue, type KubeClient, type Manager, objectKey, type Permission, permissionOn, type ReconcileContext, refOf, resourceVersionChanged, type Result, type Secret, TerminalError } from "../runtime/index.ts";
+import { type Controller, EVENT_RECORDER_PERMISSIONS, type EventRecorder, findStatusCondition, hasFinalizer, type Informer, isStatusConditionTrue, type KubeClient, type Manager, objectKey, type Permission, permissionOn, type ReconcileContext, refOf, contentChanged, type Result, type Secret, TerminalError } from "../runtime/index.ts";
 import { messageOf, sanitizeErrorMessage } from "./error-message.ts";
 import { HostAccessError } from "./host-access.ts";
 import type { HostAccessResolver } from "./host-access-resolver.ts";
@@ -739,11 +739,11 @@ export function setUpBMCEventSubscriptionController(
     .controller(manager, "bmceventsubscription", deps.workers)
     .watch(deps.hosts, {
       map: (host) => subscriptions.byIndex(SUBSCRIPTIONS_BY_HOST, objectKey(host)).map(refOf),
-      predicates: [resourceVersionChanged],
+      predicates: [contentChanged],
     })
     .watch(deps.secretCache, {
       map: (secret) => subscriptions.byIndex(SUBSCRIPTIONS_BY_SECRET, objectKey(secret)).map(refOf),
-      predicates: [resourceVersionChanged],
+      predicates: [contentChanged],
     })
     .watch(subscriptions, {
       map: (gone) => sameTargetSubscriptions(subscriptions, gone).map(refOf),

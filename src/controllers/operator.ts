@@ -17,7 +17,7 @@ import type { BareMetalHostServiceIndicator } from "../api/baremetalhost-service
 import type { BMCEventSubscription } from "../api/bmc-event-subscription.ts";
 import type { HostIndicators } from "../api/host-indicators.ts";
 import type { HostRegistration, Provisioner } from "../provisioner/provisioner.ts";
-import { type Informer, type Manager, objectKey, refOf, resourceVersionChanged, SECRETS, TerminalError } from "../runtime/index.ts";
+import { type Informer, type Manager, objectKey, refOf, contentChanged, SECRETS, TerminalError } from "../runtime/index.ts";
 import { setUpBareMetalHostController } from "./baremetalhost-controller.ts";
 import { type ExtraHeaders, setUpBMCEventSubscriptionController } from "./bmc-event-subscription-controller.ts";
 import { HostAccessResolver } from "./host-access-resolver.ts";
@@ -142,7 +142,7 @@ function setUpMetal3Mode(manager: Manager, options: OperatorOptions): Operator {
     },
   });
   // A published (or changed) light list requeues the indicators of its host.
-  controller.watch(published, { map: (object) => indicatorsOfHost(indicators, object), predicates: [resourceVersionChanged] });
+  controller.watch(published, { map: (object) => indicatorsOfHost(indicators, object), predicates: [contentChanged] });
   return { hosts, indicators, hostIndicators: published, provisioner };
 }
 

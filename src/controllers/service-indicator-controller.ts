@@ -12,7 +12,7 @@ import type { BareMetalHost, HostIndicator } from "../api/baremetalhost.ts";
 import type { BareMetalHostServiceIndicator, ServiceIndicatorStatus } from "../api/baremetalhost-service-indicator.ts";
 import { SERVICE_INDICATOR_FINALIZER } from "../api/names.ts";
 import { type Provisioner, ProvisionerError } from "../provisioner/provisioner.ts";
-import { type Controller, EVENT_RECORDER_PERMISSIONS, type EventRecorder, findStatusCondition, hasFinalizer, type Informer, isDeleting, isStatusConditionTrue, type KubeClient, type KubeObject, type Manager, objectKey, type Permission, permissionOn, type ReconcileContext, refOf, type Request, resourceVersionChanged, type Result, rfc3339, TerminalError } from "../runtime/index.ts";
+import { type Controller, EVENT_RECORDER_PERMISSIONS, type EventRecorder, findStatusCondition, hasFinalizer, type Informer, isDeleting, isStatusConditionTrue, type KubeClient, type KubeObject, type Manager, objectKey, type Permission, permissionOn, type ReconcileContext, refOf, type Request, contentChanged, type Result, rfc3339, TerminalError } from "../runtime/index.ts";
 import { messageOf, sanitizeErrorMessage } from "./error-message.ts";
 import type { HostAccessResolver } from "./host-access-resolver.ts";
 import { setReady } from "./ready-condition.ts";
@@ -271,7 +271,7 @@ export function setUpServiceIndicatorController(
     .controller(manager, "baremetalhostserviceindicator", deps.workers)
     .watch(deps.hosts, {
       map: (host) => indicatorsOfHost(indicators, host),
-      predicates: [resourceVersionChanged],
+      predicates: [contentChanged],
     })
     .watch(indicators, {
       map: (indicator) => indicators.byIndex(INDICATORS_BY_LIGHT, indicatorLightKey(indicator)).map(refOf),

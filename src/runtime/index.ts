@@ -64,6 +64,7 @@ export {
   labelsChanged,
   or,
   type Predicate,
+  contentChanged,
   resourceVersionChanged,
 } from "./predicates.ts";
 export {

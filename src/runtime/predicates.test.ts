@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { and, annotationsChanged, deletionChanged, deletionStarted, finalizerRemoved, generationChanged, or, type Predicate, resourceVersionChanged } from "./predicates.ts";
+import { and, annotationsChanged, contentChanged, deletionChanged, deletionStarted, finalizerRemoved, generationChanged, or, type Predicate, resourceVersionChanged } from "./predicates.ts";
 import type { KubeObject } from "./resource.ts";
 
 type Meta = NonNullable<KubeObject["metadata"]>;
@@ -16,6 +16,24 @@ describe("predicates", () => {
   it("resourceVersionChanged skips resyncs", () => {
     assert.equal(update(resourceVersionChanged, { resourceVersion: "5" }, { resourceVersion: "5" }), false);
     assert.equal(update(resourceVersionChanged, { resourceVersion: "5" }, { resourceVersion: "6" }), true);
+  });
+
+  it("contentChanged passes what other controllers can read, not the object's bookkeeping or a finalizer added", () => {
+    const host = (metadata: Partial<Meta>, status: Record<string, unknown> = { operationalStatus: "OK" }): KubeObject =>
+      ({ metadata: { namespace: "fleet", name: "worker-0", generation: 1, resourceVersion: "5", ...metadata }, spec: { online: true }, status }) as KubeObject;
+    const p = (old: KubeObject, now: KubeObject) => contentChanged.update!(old, now);
+    assert.equal(p(host({}), host({ resourceVersion: "6", finalizers: ["metal3.io/bmc-operator"] })), false, "its controller's finalizer added");
+    assert.equal(p(host({}), host({ resourceVersion: "6", managedFields: [] })), false, "managed fields");
+    assert.equal(p(host({}), host({})), false, "a resync");
+    assert.equal(p(host({ finalizers: ["a"] }), host({ resourceVersion: "6" })), true, "a finalizer taken off");
+    assert.equal(p(host({}), host({ resourceVersion: "6" }, { operationalStatus: "error" })), true, "the status");
+    assert.equal(p(host({}), host({ resourceVersion: "6", generation: 2 })), true, "the spec's generation");
+    assert.equal(p(host({}), host({ resourceVersion: "6", labels: { a: "b" } })), true, "labels");
+    assert.equal(p(host({}), host({ resourceVersion: "6", annotations: { a: "b" } })), true, "annotations");
+    assert.equal(p(host({}), host({ resourceVersion: "6", deletionTimestamp: new Date("2026-12-03T06:00:00Z") })), true, "deletion");
+    const secret = (data: Record<string, string>, labels?: Record<string, string>): KubeObject =>
+      ({ metadata: { namespace: "fleet", name: "creds", resourceVersion: "1", ...(labels ? { labels } : {}) }, data }) as KubeObject;
+    assert.equal(p(secret({ password: "YQ==" }), secret({ password: "Yg==" })), true, "a Secret's data");
   });
 
   it("deletionStarted passes the update that sets deletionTimestamp, and nothing else", () => {

@@ -68,6 +68,28 @@ export const finalizerRemoved: Predicate = {
   },
 };
 
+/**
+ * Passes updates that change what other objects' controllers can read of
+ * this one: anything but its bookkeeping — `resourceVersion`,
+ * `managedFields` and a finalizer added (a controller's own write; one
+ * taken off passes). A host's finalizer write then wakes none of the
+ * indicators and subscriptions that watch the host, while its status, spec,
+ * labels, annotations and deletion do.
+ */
+export const contentChanged: Predicate = {
+  update: (old, object) => {
+    if (finalizerRemoved.update!(old, object)) return true;
+    const { metadata: oldMeta, ...oldContent } = old;
+    const { metadata: newMeta, ...newContent } = object;
+    return !isDeepStrictEqual(oldContent, newContent) || !isDeepStrictEqual(withoutBookkeeping(oldMeta), withoutBookkeeping(newMeta));
+  },
+};
+
+function withoutBookkeeping(metadata: KubeObject["metadata"]): Record<string, unknown> {
+  const { resourceVersion: _version, managedFields: _fields, finalizers: _finalizers, ...rest } = metadata ?? {};
+  return rest;
+}
+
 /** Passes an event when any of the predicates does. */
 export function or<T extends KubeObject>(...predicates: Predicate<T>[]): Predicate<T> {
   return {
