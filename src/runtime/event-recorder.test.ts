@@ -10,6 +10,7 @@ class FakeSink {
   created: KubeEvent[] = [];
   patches: { name: string; body: unknown }[] = [];
   fail: Error | undefined;
+  patchFail: Error | undefined;
   pending: (() => void) | undefined;
   hold = false;
 
@@ -23,6 +24,7 @@ class FakeSink {
       },
       patch: (_r: unknown, ref: { name: string }, body: unknown) => {
         if (this.fail) return Promise.reject(this.fail);
+        if (this.patchFail) return Promise.reject(this.patchFail);
         this.patches.push({ name: ref.name, body: structuredClone(body) });
         return Promise.resolve({});
       },
@@ -87,6 +89,25 @@ describe("EventRecorder", () => {
     await recorder.flush();
     assert.equal(fake.created.length, 3, "after the window a new Event starts");
     assert.match(await registry.metrics(), /event_recorder_events_total\{controller="metal3.io\/test",result="aggregated"\} 2/);
+  });
+
+  it("creates an aggregated Event again, as first recorded, when it expired before its series was patched", async () => {
+    const { fake, recorder, clock } = setup();
+    const warn = { type: "Warning", reason: "SubscriptionFailed", action: "CreateSubscription", note: "BMC answered 503" } as const;
+    recorder.event(sub, warn);
+    await recorder.flush();
+    const first = fake.created[0]!;
+    await clock.advance(1000);
+    // The API server dropped the Event meanwhile (its TTL): the patch of the series finds nothing.
+    fake.patchFail = new ApiError("PATCH", "/events", { code: 404, reason: "NotFound" });
+    recorder.event(sub, warn);
+    await recorder.flush();
+    assert.equal(fake.created.length, 2);
+    const again = fake.created[1]!;
+    assert.equal(again.metadata!.name, first.metadata!.name, "the series' name");
+    assert.equal(again.eventTime, first.eventTime, "first seen when it was first recorded");
+    assert.deepEqual({ ...again, metadata: undefined, series: undefined }, { ...first, metadata: undefined, series: undefined });
+    assert.deepEqual(again.series, { count: 2, lastObservedTime: new Date(clock.now()).toISOString().replace("Z", "000Z") });
   });
 
   it("remembers at most maxSeries series, forgetting the least recently seen", async () => {

@@ -80,7 +80,12 @@ export interface EventRecorderOptions {
 interface Series {
   namespace: string;
   name: string;
-  event: KubeEvent;
+  /**
+   * The Event as last recorded, held only while a write of the series is
+   * queued: a series remembered for aggregation is then a few numbers and
+   * names, not the whole Event (about 700 bytes apiece).
+   */
+  body: KubeEvent | undefined;
   count: number;
   lastObserved: number;
   firstSeen: number;
@@ -198,6 +203,21 @@ export class EventRecorder {
       .digest("base64");
     this.#sweep(now);
     const existing = this.#series.get(key);
+    const namespace = regarding.metadata?.namespace || "default";
+    const event = (objectName: string, firstSeen: number): KubeEvent => ({
+      apiVersion: "events.k8s.io/v1",
+      kind: "Event",
+      metadata: { namespace, name: objectName },
+      eventTime: microTime(firstSeen),
+      reportingController: this.#o.reportingController,
+      reportingInstance: this.#o.reportingInstance,
+      action: info.action,
+      reason: info.reason,
+      regarding: ref,
+      ...(related ? { related } : {}),
+      ...(note ? { note } : {}),
+      type: info.type,
+    });
     if (existing !== undefined && now - existing.lastObserved <= this.#o.aggregationWindowMs) {
       // Most recently seen last: the map's order is the LRU order.
       this.#series.delete(key);
@@ -207,26 +227,14 @@ export class EventRecorder {
       this.#count("aggregated");
       if (!existing.writeQueued) {
         existing.writeQueued = true;
+        // Kept for the write, should the Event have expired meanwhile and need creating again.
+        existing.body = event(existing.name, existing.firstSeen);
         this.#enqueue(() => this.#write(existing));
       }
       return;
     }
-    const namespace = regarding.metadata?.namespace || "default";
-    const event: KubeEvent = {
-      apiVersion: "events.k8s.io/v1",
-      kind: "Event",
-      metadata: { namespace, name: eventName(name, now) },
-      eventTime: microTime(now),
-      reportingController: this.#o.reportingController,
-      reportingInstance: this.#o.reportingInstance,
-      action: info.action,
-      reason: info.reason,
-      regarding: ref,
-      ...(related ? { related } : {}),
-      ...(note ? { note } : {}),
-      type: info.type,
-    };
-    const series: Series = { namespace, name: event.metadata!.name!, event, count: 1, lastObserved: now, firstSeen: now, written: false, writeQueued: true };
+    const created = event(eventName(name, now), now);
+    const series: Series = { namespace, name: created.metadata!.name!, body: created, count: 1, lastObserved: now, firstSeen: now, written: false, writeQueued: true };
     this.#series.delete(key);
     this.#series.set(key, series);
     // The least recently seen series goes (a write it has queued still runs: the task holds it).
@@ -237,6 +245,8 @@ export class EventRecorder {
   /** Creates the Event, or patches its series; whatever the counts are when the write runs. */
   async #write(series: Series): Promise<void> {
     series.writeQueued = false;
+    const event = series.body!;
+    series.body = undefined;
     const seriesField = series.count > 1 ? { count: series.count, lastObservedTime: microTime(series.lastObserved) } : undefined;
     try {
       if (series.written) {
@@ -248,20 +258,20 @@ export class EventRecorder {
           // The Event expired meanwhile: write it again below.
         }
       }
-      const body = () => ({ ...series.event, metadata: { namespace: series.namespace, name: series.name }, ...(seriesField ? { series: seriesField } : {}) });
+      const body = () => ({ ...event, metadata: { namespace: series.namespace, name: series.name }, ...(seriesField ? { series: seriesField } : {}) });
       try {
         await this.#o.sink.create(EVENTS, body());
       } catch (error) {
         if (!isAlreadyExists(error)) throw error;
         // Another recorder took the name in the same instant: take a new one.
-        series.name = eventName(series.event.regarding.name ?? "event", this.#o.clock.now());
+        series.name = eventName(event.regarding.name ?? "event", this.#o.clock.now());
         await this.#o.sink.create(EVENTS, body());
       }
       series.written = true;
       this.#count("created");
     } catch (error) {
       this.#count("failed");
-      this.#log.warn({ err: error, event: `${series.namespace}/${series.name}`, reason: series.event.reason }, "could not write event");
+      this.#log.warn({ err: error, event: `${series.namespace}/${series.name}`, reason: event.reason }, "could not write event");
     }
   }
 

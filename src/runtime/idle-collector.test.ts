@@ -86,6 +86,22 @@ describe("IdleCollector", () => {
     collector.stop();
   });
 
+  it("waits for growth in proportion to the heap it left: a quarter of it, when that is more than growthBytes", async () => {
+    const { clock, state, collector } = setUp({ growthBytes: 16 * MIB });
+    state.live = 200 * MIB;
+    state.idle = true;
+    collector.start();
+    await clock.advance(2_000);
+    assert.equal(state.collected, 1, "the start-up collection, to 200 MiB");
+    state.heap += 40 * MIB;
+    await clock.advance(10_000);
+    assert.equal(state.collected, 1, "40 MiB is less than a quarter of 200");
+    state.heap += 10 * MIB;
+    await clock.advance(2_000);
+    assert.equal(state.collected, 2, "50 MiB is a quarter");
+    collector.stop();
+  });
+
   it("waits for a new idle stretch after work in between", async () => {
     const { clock, state, collector } = setUp();
     collector.start();

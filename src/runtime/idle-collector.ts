@@ -9,9 +9,11 @@
  * the heap and release its free pages (491 → 214 MiB settled in the footprint
  * benchmark, docs/benchmarks.md).
  *
- * It collects at most once per check and only after the heap grew by
- * `growthBytes` since the last collection, so an idle operator, or one with a
- * steady trickle of work, is not collected over and over.
+ * It collects at most once per check: at the first idle stretch after start-up
+ * (start-up is a burst too), then only after the heap grew by `growthBytes`
+ * or by `growthRatio` of its size after the last collection, whichever is
+ * more, so an idle operator, or one with a steady trickle of work (the Events
+ * of a burst are written for minutes after it), is not collected over and over.
  *
  * @module
  */
@@ -26,8 +28,10 @@ export interface IdleCollectorOptions {
   isIdle: () => boolean;
   /** How often to look, in ms; idle at two looks in a row counts as idle. @default 5_000 */
   intervalMs?: number;
-  /** How much the heap must have grown since the last collection to collect again, in bytes. @default 32 MiB */
+  /** The least the heap must have grown since the last collection to collect again, in bytes. @default 16 MiB */
   growthBytes?: number;
+  /** The least the heap must have grown since the last collection, as a share of its size after it. @default 0.25 */
+  growthRatio?: number;
   /** The heap's size now. @default V8's `total_heap_size` */
   heapBytes?: () => number;
   /** Runs a major collection. @default V8's `gc()` */
@@ -41,6 +45,9 @@ export class IdleCollector {
   readonly #isIdle: () => boolean;
   readonly #intervalMs: number;
   readonly #growthBytes: number;
+  readonly #growthRatio: number;
+  /** The heap's size right after the last collection. */
+  #collected = 0;
   readonly #heapBytes: () => number;
   readonly #collect: () => void;
   readonly #clock: Clock;
@@ -53,7 +60,9 @@ export class IdleCollector {
   constructor(options: IdleCollectorOptions) {
     this.#isIdle = options.isIdle;
     this.#intervalMs = options.intervalMs ?? 5_000;
-    this.#growthBytes = options.growthBytes ?? 32 * 1024 * 1024;
+    this.#growthBytes = options.growthBytes ?? 16 * 1024 * 1024;
+    this.#growthRatio = options.growthRatio ?? 0.25;
+    if (!(this.#growthRatio >= 0)) throw new RangeError(`IdleCollector growthRatio must not be negative, got ${this.#growthRatio}`);
     if (!(this.#intervalMs > 0)) throw new RangeError(`IdleCollector intervalMs must be positive, got ${this.#intervalMs}`);
     if (!(this.#growthBytes >= 0)) throw new RangeError(`IdleCollector growthBytes must not be negative, got ${this.#growthBytes}`);
     this.#heapBytes = options.heapBytes ?? (() => getHeapStatistics().total_heap_size);
@@ -93,10 +102,12 @@ export class IdleCollector {
     // V8 may shrink the heap itself; growth counts from the smallest size seen since.
     this.#baseline = Math.min(this.#baseline, heap);
     // Start-up is a burst too (the code loaded, the caches listed): the first idle period collects whatever the growth.
-    if (idle && this.#wasIdle && (this.#collections === 0 || heap - this.#baseline >= this.#growthBytes)) {
+    const growth = Math.max(this.#growthBytes, this.#growthRatio * this.#collected);
+    if (idle && this.#wasIdle && (this.#collections === 0 || heap - this.#baseline >= growth)) {
       const started = performance.now();
       this.#collect();
       this.#baseline = this.#heapBytes();
+      this.#collected = this.#baseline;
       this.#collections++;
       this.#log.info(
         { heapBefore: heap, heapAfter: this.#baseline, ms: Math.round(performance.now() - started) },

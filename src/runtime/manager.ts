@@ -86,7 +86,7 @@ export interface ManagerOptions {
    * empty for a while after the heap grew (see {@link IdleCollector});
    * `false` turns it off. @default on, with the collector's defaults
    */
-  idleCollection?: false | Pick<IdleCollectorOptions, "intervalMs" | "growthBytes" | "collect" | "heapBytes">;
+  idleCollection?: false | Pick<IdleCollectorOptions, "intervalMs" | "growthBytes" | "growthRatio" | "collect" | "heapBytes">;
   /** The metrics registry; a new one with the default process metrics when unset. */
   registry?: Registry;
   logger?: Logger;
