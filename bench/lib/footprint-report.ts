@@ -70,7 +70,9 @@ export function renderFootprint(r: BenchResults): string {
       "of its `ENV`, and a compile cache written as the image's build writes it, all read from the `Dockerfile`; no memory limit, so V8 sizes its heap from the machine's memory). A resource is a BareMetalHost, a " +
       "BareMetalHostServiceIndicator or a BMCEventSubscription; the fleet has ten per host (the host, an indicator on each of its 4 lights, " +
       "5 subscriptions), one emulated BMC per host, all created at once against the Kubernetes API emulator. *Empty* is with the caches synced and " +
-      `no resource yet, once idle (after the idle collection that follows start-up; *at ready*, the moment the caches had synced); *settled* after ${runs[0]?.settleSeconds ?? 0} s of idle after convergence; *peak* the highest RSS of the process's life.`,
+      `no resource yet, once idle (after the idle collection that follows start-up; *at ready*, the moment the caches had synced); *settled* after ${runs[0]?.settleSeconds ?? 0} s of idle after convergence; *peak* the highest RSS of the process's life; ` +
+      "*speed probe*, how long this machine took for a fixed piece of JavaScript just before the burst (`bench/lib/speed-probe.ts`; lower is faster): " +
+      "the machine's speed drifts, and CPU times are comparable only between runs with similar probes.",
     "",
     table(
       [
@@ -86,6 +88,7 @@ export function renderFootprint(r: BenchResults): string {
         ">Converged in",
         ">CPU while settling",
         ">Load average at start",
+        ">Speed probe",
       ],
       runs.map((f) => [
         f.resources,
@@ -100,6 +103,7 @@ export function renderFootprint(r: BenchResults): string {
         duration(f.convergeMs),
         `${f.cpuSecondsSettle.toFixed(2)} s`,
         f.loadAverage ? f.loadAverage[0]!.toFixed(2) : "—",
+        f.speedProbeMs === undefined ? "—" : `${f.speedProbeMs.toFixed(0)} ms`,
       ]),
     ),
     "",

@@ -22,6 +22,7 @@ import { createAll, fleetObjects, type HostShape, secretObjects } from "../lib/f
 import { type OperatorStop, startOperatorProcess } from "../lib/operator-process.ts";
 import { samplesOf, sumOf } from "../lib/prometheus-text.ts";
 import { residentByMapping } from "../lib/process-usage.ts";
+import { speedProbeMs } from "../lib/speed-probe.ts";
 import { UsageWindow, type WindowUsage } from "../lib/usage-window.ts";
 import { NAMESPACE } from "./convergence.ts";
 
@@ -65,6 +66,8 @@ export interface FootprintResult {
   eventsDropped: number;
   /** The operator's API requests by method and reconciles by controller, read from its metrics at convergence. */
   atConvergence?: { apiRequests: Record<string, number>; reconciles: Record<string, number> };
+  /** The machine's speed before the burst (`bench/lib/speed-probe.ts`), ms; lower is faster. */
+  speedProbeMs?: number;
   /** The settled operator's largest resident mappings (`/proc/<pid>/smaps`). */
   settledByMapping?: { mapping: string; bytes: number }[];
   stop: OperatorStop;
@@ -98,6 +101,7 @@ export async function runFootprint(ctx: BenchContext, hosts: number, settleMs: n
       await fleet.resetStats();
       const usage = new UsageWindow({ operator: operator.pid, apiEmulator: cluster.api.pid, bmcEmulator: fleet.pid, benchmark: process.pid });
       const objects = fleetObjects(NAMESPACE, fleet.bmcs, hosts, FOOTPRINT_SHAPE, sink.url);
+      const speedProbe = speedProbeMs();
       usage.start();
       const t0 = performance.now();
       // A snapshot in the middle of the burst, of what is live while the fleet converges (diagnosis only).
@@ -143,6 +147,7 @@ export async function runFootprint(ctx: BenchContext, hosts: number, settleMs: n
         eventsDropped: sumOf(metrics, "event_recorder_events_total", { result: "dropped" }),
         atConvergence,
         settledByMapping,
+        speedProbeMs: speedProbe,
         cachedKinds,
         loadAverage,
         settledHeap: {
