@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { MinHeap } from "../runtime/min-heap.ts";
 
 /** How many calls the limiter lets run, and whom it tells about them. */
 export interface BmcCallLimiterOptions {
@@ -78,7 +79,7 @@ export class BmcCallLimiter {
   readonly #observer: BmcCallLimiterObserver | undefined;
   readonly #keys = new Map<string, KeyState>();
   /** Keys with room and a waiter, ordered by their first waiter's arrival. */
-  readonly #ready: HeapEntry[] = [];
+  readonly #ready = new MinHeap<HeapEntry>((entry) => entry.seq);
   #seq = 0;
   #inFlight = 0;
   #waiting = 0;
@@ -164,7 +165,7 @@ export class BmcCallLimiter {
     const first = this.#firstWaiter(state);
     if (first === undefined) return;
     state.inHeap = true;
-    this.#push({ key, seq: first.seq });
+    this.#ready.push({ key, seq: first.seq });
   }
 
   /** The key's first waiter that was not cancelled, dropping cancelled ones from the front. */
@@ -190,8 +191,8 @@ export class BmcCallLimiter {
 
   /** Starts waiting calls while there is global room, oldest eligible first. */
   #dispatch(): void {
-    while (this.#inFlight < this.global && this.#ready.length > 0) {
-      const entry = this.#pop();
+    while (this.#inFlight < this.global && this.#ready.size > 0) {
+      const entry = this.#ready.pop()!;
       const state = this.#keys.get(entry.key);
       if (state === undefined) continue;
       state.inHeap = false;
@@ -204,7 +205,7 @@ export class BmcCallLimiter {
       if (waiter.seq !== entry.seq) {
         // The entry's waiter was cancelled; re-order the key by its new first waiter.
         state.inHeap = true;
-        this.#push({ key: entry.key, seq: waiter.seq });
+        this.#ready.push({ key: entry.key, seq: waiter.seq });
         continue;
       }
       state.head++;
@@ -237,39 +238,5 @@ export class BmcCallLimiter {
 
   #changed(): void {
     this.#observer?.changed?.(this.#inFlight, this.#waiting);
-  }
-
-  // A binary min-heap on `seq`.
-  #push(entry: HeapEntry): void {
-    const heap = this.#ready;
-    heap.push(entry);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (heap[parent]!.seq <= entry.seq) break;
-      heap[i] = heap[parent]!;
-      i = parent;
-    }
-    heap[i] = entry;
-  }
-
-  #pop(): HeapEntry {
-    const heap = this.#ready;
-    const top = heap[0]!;
-    const last = heap.pop()!;
-    if (heap.length > 0) {
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        if (left >= heap.length) break;
-        const right = left + 1;
-        const child = right < heap.length && heap[right]!.seq < heap[left]!.seq ? right : left;
-        if (heap[child]!.seq >= last.seq) break;
-        heap[i] = heap[child]!;
-        i = child;
-      }
-      heap[i] = last;
-    }
-    return top;
   }
 }

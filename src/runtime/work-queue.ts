@@ -17,6 +17,7 @@
  */
 import type { Registry } from "prom-client";
 import { type Clock, realClock, type Timer } from "./clock.ts";
+import { MinHeap } from "./min-heap.ts";
 import { counter, defaultRegistry, exponentialBuckets, gauge, histogram, type GaugeSource, sampledGauge } from "./metrics.ts";
 import { defaultControllerRateLimiter, type RateLimiter } from "./rate-limiter.ts";
 
@@ -110,7 +111,7 @@ export class WorkQueue {
    * apart then cost a map entry and a heap slot each, not a Node.js timer each.
    */
   readonly #delayed = new Map<string, number>();
-  #due: Due[] = [];
+  readonly #due = new MinHeap<Due>((due) => due.at);
   #timer: Timer | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #waiters: ((key: string | undefined) => void)[] = [];
@@ -174,18 +175,18 @@ export class WorkQueue {
     if (pending !== undefined && pending <= at) return;
     this.#delayed.set(key, at);
     // Outdated slots are dropped when they come due; rebuilt when they outnumber the live ones.
-    if (this.#due.length >= 2 * this.#delayed.size + 1024) {
-      this.#due = [];
-      for (const [k, t] of this.#delayed) pushDue(this.#due, { key: k, at: t });
+    if (this.#due.size >= 2 * this.#delayed.size + 1024) {
+      this.#due.clear();
+      for (const [k, t] of this.#delayed) this.#due.push({ key: k, at: t });
     } else {
-      pushDue(this.#due, { key, at });
+      this.#due.push({ key, at });
     }
     this.#arm();
   }
 
   /** Arms the one timer for the earliest due key, unless it is armed for that time or earlier. */
   #arm(): void {
-    const next = this.#due[0];
+    const next = this.#due.peek();
     if (next === undefined) {
       this.#timer?.cancel();
       this.#timer = undefined;
@@ -203,8 +204,8 @@ export class WorkQueue {
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
     const now = this.#clock.now();
-    while (this.#due.length > 0 && this.#due[0]!.at <= now) {
-      const { key, at } = popDue(this.#due);
+    for (let next = this.#due.peek(); next !== undefined && next.at <= now; next = this.#due.peek()) {
+      const { key, at } = this.#due.pop()!;
       if (this.#delayed.get(key) !== at) continue;
       this.#delayed.delete(key);
       this.add(key);
@@ -263,7 +264,7 @@ export class WorkQueue {
     this.#timer?.cancel();
     this.#timer = undefined;
     this.#delayed.clear();
-    this.#due = [];
+    this.#due.clear();
     this.#queue = [];
     this.#dirty.clear();
     this.#addedAt.clear();
@@ -316,33 +317,3 @@ export class WorkQueue {
   }
 }
 
-/** Adds `due` to the min-heap `heap` (by time). */
-function pushDue(heap: Due[], due: Due): void {
-  let i = heap.push(due) - 1;
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    if (heap[parent]!.at <= due.at) break;
-    heap[i] = heap[parent]!;
-    i = parent;
-  }
-  heap[i] = due;
-}
-
-/** Takes the earliest entry off the non-empty min-heap `heap`. */
-function popDue(heap: Due[]): Due {
-  const top = heap[0]!;
-  const last = heap.pop()!;
-  if (heap.length === 0) return top;
-  let i = 0;
-  for (;;) {
-    const left = 2 * i + 1;
-    if (left >= heap.length) break;
-    const right = left + 1;
-    const child = right < heap.length && heap[right]!.at < heap[left]!.at ? right : left;
-    if (heap[child]!.at >= last.at) break;
-    heap[i] = heap[child]!;
-    i = child;
-  }
-  heap[i] = last;
-  return top;
-}
