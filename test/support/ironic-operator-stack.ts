@@ -34,7 +34,11 @@ import { type IronicRelease, type IronicReleaseName, type IronicServer, startIro
 import { ensureKubectl } from "./kubectl.ts";
 import { type OperatorStack, type OperatorStackOptions, startOperatorStack, waitFor } from "./operator-stack.ts";
 
-/** Options of {@link startIronicOperatorStack}. */
+/**
+ * Options of {@link startIronicOperatorStack}. `tls` defaults to true here
+ * (kubectl sends a bearer token only over TLS); `tls: false` puts the API on
+ * plain HTTP, for the fault proxy of the crash tests.
+ */
 export interface IronicOperatorStackOptions extends OperatorStackOptions {
   /** Which Ironic to start (see {@link startIronic}). */
   release?: IronicRelease | IronicReleaseName;
@@ -61,6 +65,8 @@ export interface IronicOperatorStack extends Pick<OperatorStack, "api" | "fleet"
   ironicClient: IronicClient;
   /** The requests Ironic's API served, from its log. */
   ironicRequests: IronicRequestLog;
+  /** The `--ironic-auth-dir` the operator is started with (empty: Ironic runs noauth). */
+  ironicAuthDir: string;
   /** The running operator, if started. */
   operator?: RunningOperator;
   /** Starts the operator with `--provisioner ironic --ironic-endpoint <ironic.url>`. */
@@ -139,7 +145,7 @@ async function perController(registry: Registry, name: string): Promise<Map<stri
 /** Starts the API emulator, the BMC fleet, the event sink and Ironic; start the operator with `startOperator`. */
 export async function startIronicOperatorStack(options: IronicOperatorStackOptions = {}): Promise<IronicOperatorStack> {
   const { release, ...stackOptions } = options;
-  const started = await Promise.allSettled([startOperatorStack({ ...stackOptions, tls: true }), startIronic({ ...(release ? { release } : {}) }), ensureKubectl(), mkdtemp(join(tmpdir(), "bmc-operator-e2e-"))]);
+  const started = await Promise.allSettled([startOperatorStack({ tls: true, ...stackOptions }), startIronic({ ...(release ? { release } : {}) }), ensureKubectl(), mkdtemp(join(tmpdir(), "bmc-operator-e2e-"))]);
   const [baseResult, ironicResult, kubectlResult, dirResult] = started;
   if (baseResult.status === "rejected" || ironicResult.status === "rejected" || kubectlResult.status === "rejected" || dirResult.status === "rejected") {
     if (baseResult.status === "fulfilled") await baseResult.value.close();
@@ -176,6 +182,7 @@ export async function startIronicOperatorStack(options: IronicOperatorStackOptio
     ironic,
     ironicClient,
     ironicRequests: new IronicRequestLog(ironic.logPath),
+    ironicAuthDir: authDir,
     async startOperator(run = {}) {
       if (running) throw new Error("the operator is already running");
       const settings = parseOperatorArgs([

@@ -35,7 +35,7 @@ export interface TestOperatorProcess extends OperatorProcess {
 
 /** Starts the operator process and waits until its caches have synced. */
 export async function startOperatorProcess(
-  stack: OperatorStack,
+  stack: Pick<OperatorStack, "api">,
   options: OperatorProcessRunOptions = {},
 ): Promise<TestOperatorProcess> {
   const dir = await mkdtemp(join(tmpdir(), "bmc-operator-process-"));
