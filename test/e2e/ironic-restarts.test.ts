@@ -219,7 +219,7 @@ for (const release of ironicReleases()) {
       const bmc = stack.fleet.bmc(2);
       const lights = [`${info.systemUUID}@system`, `${info.chassisUUID}@chassis`];
       bmc.resetStats();
-      const mark = stack.ironicRequests.mark();
+      const mark = await stack.ironicRequests.mark();
       const creations: Promise<unknown>[] = [];
       for (let i = 0; i < 24; i++) {
         creations.push(stack.create(SERVICE_INDICATORS, indicatorObject(ns, `light-${i}`, "host-c", lights[i % lights.length]!, true)));
@@ -239,7 +239,7 @@ for (const release of ironicReleases()) {
       assert.equal(bmc.subscriptions().length, 8);
       // Through Ironic too: one creation per subscription, and never a node found locked by a call of our own.
       // (Only this host's node: an earlier test's resources may still be converging on theirs.)
-      const requests = stack.ironicRequests.since(mark).filter((r) => r.path.startsWith(`/v1/nodes/${node}/`));
+      const requests = (await stack.ironicRequests.since(mark)).filter((r) => r.path.startsWith(`/v1/nodes/${node}/`));
       assert.equal(requests.filter((r) => r.method === "POST" && r.path.endsWith("?method=create_subscription")).length, 8);
       assert.deepEqual(requests.filter((r) => r.status === 409), []);
       assert.equal(bmc.lights().system, "Lit");
@@ -256,7 +256,7 @@ for (const release of ironicReleases()) {
       await subscribed(ns, "events");
 
       await stack.stopOperator();
-      const mark = stack.ironicRequests.mark();
+      const mark = await stack.ironicRequests.mark();
       stack.fleet.resetStats();
       await stack.startOperator();
       await stack.settled();
@@ -268,7 +268,7 @@ for (const release of ironicReleases()) {
       ])).reduce((sum, list) => sum + list.items.length, 0);
       assert.ok(objects >= 3, `only ${objects} objects to reconcile`);
       assert.equal(await stack.metricSum("bmc_operator_provisioner_calls_total"), 0);
-      assert.deepEqual(stack.ironicRequests.since(mark), []);
+      assert.deepEqual(await stack.ironicRequests.since(mark), []);
       assert.equal(stack.fleet.stats().total, 0, JSON.stringify(stack.fleet.stats()));
     });
   });

@@ -51,7 +51,7 @@ import {
   SECRETS,
 } from "../../src/runtime/index.ts";
 import { ironicReleases, ironicSkipReason, type IronicServer, startIronic } from "../support/ironic.ts";
-import { IronicRequestLog } from "../support/ironic-operator-stack.ts";
+import { IronicRequestLog } from "../support/ironic-request-log.ts";
 import { ensureKubectl } from "../support/kubectl.ts";
 import { installOperatorRbac, waitFor } from "../support/operator-stack.ts";
 
@@ -310,7 +310,7 @@ for (const release of ironicReleases()) {
         startIronic({ release }),
         ensureKubectl(),
       ]);
-      ironicLog = new IronicRequestLog(ironic.logPath);
+      ironicLog = new IronicRequestLog(ironic);
       await writeFile(join(dir, "kubeconfig"), api.kubeconfig, { mode: 0o600 });
       client = new KubeClient(kubeConfigFromString(api.kubeconfig));
       // BMO's CRDs as a Metal3 cluster has them, then ours from config/metal3.
@@ -393,7 +393,7 @@ for (const release of ironicReleases()) {
       const shown = await kubectl(["get", "hostindicators", HOSTS[1].name, "-n", NS, "-o", "jsonpath={range .status.indicators[*]}{.id}{\"\\n\"}{end}"]);
       assert.ok(shown.includes(`${fleet.bmcs[1]!.systemUUID}@system`), shown);
       // Only reads: no node enrolled, changed or moved. The only other requests are the test's own enrolments.
-      const writes = ironicSince(0)
+      const writes = (await ironicSince(0))
         .filter((r) => r.method !== "GET")
         .map((r) => `${r.method} ${r.path.replace(/[0-9a-f-]{36}/, "<node>")}`)
         .sort();
@@ -412,19 +412,19 @@ for (const release of ironicReleases()) {
         const bmc = fleet.bmcs[host.bmc]!;
         const system = `${bmc.systemUUID}@system`;
         const path = `/v1/nodes/${nodes.get(host.name)}/management/indicators/${system}`;
-        let mark = ironicLog.mark();
+        let mark = await ironicLog.mark();
         await client.create(SERVICE_INDICATORS, indicator(`${host.name}-locate`, host.name, system, true));
         await lightReady(`${host.name}-locate`, true);
         assert.equal(fleet.bmc(host.bmc).lights().system, "Lit", host.name);
-        assert.deepEqual(ironicSince(mark), [
+        assert.deepEqual(await ironicSince(mark), [
           { method: "GET", path, status: 200 },
           { method: "PUT", path, status: 204 },
         ]);
-        mark = ironicLog.mark();
+        mark = await ironicLog.mark();
         await client.patch(SERVICE_INDICATORS, { namespace: NS, name: `${host.name}-locate` }, { spec: { on: false } }, { type: "merge" });
         await lightReady(`${host.name}-locate`, false);
         assert.equal(fleet.bmc(host.bmc).lights().system, "Off", host.name);
-        assert.deepEqual(ironicSince(mark), [
+        assert.deepEqual(await ironicSince(mark), [
           { method: "GET", path, status: 200 },
           { method: "PUT", path, status: 204 },
         ]);
@@ -459,7 +459,7 @@ for (const release of ironicReleases()) {
       assert.match(list.status?.errorMessage ?? "", new RegExp(`Ironic has no node "${NS}~${name}"`));
       assert.equal(list.status?.indicators, undefined);
       assert.ok(
-        ironicSince(0).some((r) => r.method === "GET" && r.path === `/v1/nodes/${NS}~${name}` && r.status === 404),
+        (await ironicSince(0)).some((r) => r.method === "GET" && r.path === `/v1/nodes/${NS}~${name}` && r.status === 404),
         "the node was looked up by its name",
       );
       await client.create(SERVICE_INDICATORS, indicator("waiting", name, "abc@system", true));
@@ -484,7 +484,7 @@ for (const release of ironicReleases()) {
 
     it("BMO's periodic full-status rewrites cost no Ironic request and no API write", async () => {
       await idle();
-      const mark = ironicLog.mark();
+      const mark = await ironicLog.mark();
       const before = { lists: await reconcileTotal("hostindicators"), indicators: await reconcileTotal("baremetalhostserviceindicator") };
       const writesBefore = { ours: writesTo("metal3.io/hostindicators"), indicators: writesTo("metal3.io/baremetalhostserviceindicators") };
       for (const host of HOSTS) await bmoWriteStatus(host, 1);
@@ -495,7 +495,7 @@ for (const release of ironicReleases()) {
         indicators: (await reconcileTotal("baremetalhostserviceindicator")) - before.indicators,
       }), (seen) => seen.lists >= 2 * HOSTS.length && seen.indicators >= 1);
       await idle();
-      assert.deepEqual(ironicSince(mark), []);
+      assert.deepEqual(await ironicSince(mark), []);
       assert.equal(writesTo("metal3.io/hostindicators"), writesBefore.ours);
       assert.equal(writesTo("metal3.io/baremetalhostserviceindicators"), writesBefore.indicators);
     });
@@ -504,7 +504,7 @@ for (const release of ironicReleases()) {
       const host = HOSTS[0];
       const node = nodes.get(host.name)!;
       const first = await client.get(HOST_INDICATORS, { namespace: NS, name: host.name });
-      let mark = ironicLog.mark();
+      let mark = await ironicLog.mark();
       // A drive swapped: BMO's next inspection writes another serial number.
       await bmoWriteStatus(host, 3, (status) => {
         status.hardware.storage[0]!.serialNumber = "SWAPPED-1";
@@ -512,14 +512,14 @@ for (const release of ironicReleases()) {
       const refreshed = await published(host.name, (o) => o.status?.fingerprint !== first.status?.fingerprint, "read again after the drive swap");
       assert.equal(refreshed.status?.nodeID, node);
       assert.deepEqual(
-        ironicSince(mark).map((r) => `${r.method} ${r.path}`),
+        (await ironicSince(mark)).map((r) => `${r.method} ${r.path}`),
         [`GET /v1/nodes/${node}`, `GET /v1/nodes/${node}/management/indicators`],
       );
-      mark = ironicLog.mark();
+      mark = await ironicLog.mark();
       await kubectl(["annotate", "hostindicators", host.name, "-n", NS, `${REFRESH_INDICATORS_ANNOTATION}=now`]);
       await published(host.name, (o) => o.status?.fingerprint !== refreshed.status?.fingerprint, "read again when asked");
       assert.deepEqual(
-        ironicSince(mark).map((r) => `${r.method} ${r.path}`),
+        (await ironicSince(mark)).map((r) => `${r.method} ${r.path}`),
         [`GET /v1/nodes/${node}`, `GET /v1/nodes/${node}/management/indicators`],
       );
     });
@@ -527,7 +527,7 @@ for (const release of ironicReleases()) {
     it("a restart costs no Ironic request and no write of a light list", async () => {
       await idle();
       await stopOperator!();
-      const mark = ironicLog.mark();
+      const mark = await ironicLog.mark();
       const writes = writesTo("metal3.io/hostindicators");
       await start();
       const hosts = (await client.list(BARE_METAL_HOSTS, { namespace: NS })).items.length;
@@ -535,7 +535,7 @@ for (const release of ironicReleases()) {
       await waitFor("the restarted operator to reconcile every host", () => reconcileTotal("hostindicators"), (n) => n >= hosts);
       await waitFor("the restarted operator to reconcile every indicator", () => reconcileTotal("baremetalhostserviceindicator"), (n) => n >= indicators);
       await idle();
-      assert.deepEqual(ironicSince(mark), []);
+      assert.deepEqual(await ironicSince(mark), []);
       assert.equal(writesTo("metal3.io/hostindicators"), writes);
     });
 

@@ -13,16 +13,15 @@
  * after(() => stack.close());
  * await stack.startOperator();
  * await stack.kubectl(["apply", "-f", "-"], JSON.stringify(manifest));
- * const mark = stack.ironicRequests.mark();
+ * const mark = await stack.ironicRequests.mark();
  * // …
- * stack.ironicRequests.since(mark); // [{ method: "PUT", path: "/v1/nodes/…/management/indicators/…", status: 204 }]
+ * await stack.ironicRequests.since(mark); // [{ method: "PUT", path: "/v1/nodes/…/management/indicators/…", status: 204 }]
  * ```
  *
  * @module
  */
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { openSync, readSync, closeSync, fstatSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Registry } from "prom-client";
@@ -32,6 +31,7 @@ import { IronicClient } from "../../src/provisioner/ironic/client.ts";
 import { createLogger, kubeConfigFromString } from "../../src/runtime/index.ts";
 import { type IronicRelease, type IronicReleaseName, type IronicServer, startIronic } from "./ironic.ts";
 import { ensureKubectl } from "./kubectl.ts";
+import { IronicRequestLog } from "./ironic-request-log.ts";
 import { type OperatorStack, type OperatorStackOptions, startOperatorStack, waitFor } from "./operator-stack.ts";
 
 /**
@@ -50,20 +50,12 @@ export interface IronicOperatorRunOptions {
   args?: string[];
 }
 
-/** One request Ironic's API served, as its log records it. */
-export interface IronicRequest {
-  method: string;
-  /** The path with its query: `/v1/nodes/…/vendor_passthru?method=create_subscription`. */
-  path: string;
-  status: number;
-}
-
 /** The stack. The pieces of {@link OperatorStack} are shared; its Redfish operator is never started. */
 export interface IronicOperatorStack extends Pick<OperatorStack, "api" | "fleet" | "sink" | "client" | "namespace" | "createHost" | "create"> {
   ironic: IronicServer;
   /** A client of its own, for the test's look-ups in Ironic. */
   ironicClient: IronicClient;
-  /** The requests Ironic's API served, from its log. */
+  /** The requests Ironic's API served, from its log (each read waits for every answered request's line). */
   ironicRequests: IronicRequestLog;
   /** The `--ironic-auth-dir` the operator is started with (empty: Ironic runs noauth). */
   ironicAuthDir: string;
@@ -87,48 +79,6 @@ export interface IronicOperatorStack extends Pick<OperatorStack, "api" | "fleet"
   /** The sum of every series of a metric of the running operator (0 when it has none). */
   metricSum(name: string): Promise<number>;
   close(): Promise<void>;
-}
-
-/** The lines `eventlet.wsgi.server` writes for each request Ironic's API serves. */
-const REQUEST_LINE = /eventlet\.wsgi\.server .*"(GET|HEAD|POST|PUT|PATCH|DELETE) (\S+) HTTP\/1\.[01]" status: (\d+)/;
-
-/** Reads the requests Ironic's API served from its log, which it writes as it answers each one. */
-export class IronicRequestLog {
-  readonly #path: string;
-
-  constructor(logPath: string) {
-    this.#path = logPath;
-  }
-
-  /** A mark for {@link since}: the log's size now. */
-  mark(): number {
-    const fd = openSync(this.#path, "r");
-    try {
-      return fstatSync(fd).size;
-    } finally {
-      closeSync(fd);
-    }
-  }
-
-  /** The requests logged after `mark`, oldest first. */
-  since(mark: number): IronicRequest[] {
-    const fd = openSync(this.#path, "r");
-    let text: string;
-    try {
-      const size = fstatSync(fd).size;
-      const buffer = Buffer.alloc(Math.max(0, size - mark));
-      readSync(fd, buffer, 0, buffer.length, mark);
-      text = buffer.toString("utf8");
-    } finally {
-      closeSync(fd);
-    }
-    const requests: IronicRequest[] = [];
-    for (const line of text.split("\n")) {
-      const match = REQUEST_LINE.exec(line);
-      if (match) requests.push({ method: match[1]!, path: match[2]!, status: Number(match[3]) });
-    }
-    return requests;
-  }
 }
 
 /** Sums a metric's values per `controller` label (or `name`, else ""), from a registry's JSON. */
@@ -181,7 +131,7 @@ export async function startIronicOperatorStack(options: IronicOperatorStackOptio
     create: (resource, object) => base.create(resource, object),
     ironic,
     ironicClient,
-    ironicRequests: new IronicRequestLog(ironic.logPath),
+    ironicRequests: new IronicRequestLog(ironic),
     ironicAuthDir: authDir,
     async startOperator(run = {}) {
       if (running) throw new Error("the operator is already running");
