@@ -19,6 +19,7 @@ import {
   type LightLocation,
   locateLight,
   type Reading,
+  readingOf,
   readInventory,
   systemLightId,
 } from "./inventory.ts";
@@ -109,7 +110,7 @@ export class HostLights {
       answered?.delete(path);
       const response = known?.response ?? (await this.#transport.send(target, { method: "GET", path, operation: op }, signal));
       if (response.status === 200 && isObject(response.body)) {
-        readings.set(path, { body: response.body, etag: response.etag, at: known?.at ?? performance.now() });
+        readings.set(path, readingOf(response.body, response.etag, known?.at ?? performance.now()));
       }
       return response;
     };
@@ -165,7 +166,7 @@ export class HostLights {
           for (const light of [found.light, ...found.others]) {
             const answer = answered.get(light.path)!;
             cache.located.set(light.indicator.id, light);
-            cache.readings.set(light.path, { body: answer.response.body, etag: answer.response.etag, at: answer.at });
+            cache.readings.set(light.path, readingOf(answer.response.body, answer.response.etag, answer.at));
           }
           return { cache, light: found.light, fresh: cache.readings.get(found.light.path)! };
         }
@@ -218,7 +219,7 @@ export class HostLights {
           "resource; register the host again to list its lights",
       );
     }
-    const reading: Reading = { body: response.body, etag: response.etag, at: performance.now() };
+    const reading = readingOf(response.body, response.etag, performance.now());
     cache.readings.set(path, reading);
     return reading;
   }

@@ -31,16 +31,22 @@ import {
   systemIndicatorId,
 } from "../indicator-id.ts";
 import { ProvisionerError } from "../provisioner.ts";
-import { lightProperties, switchableStates } from "./light.ts";
+import { lightMembers, lightProperties, switchableStates } from "./light.ts";
 import { isObject, linkOf, links, pathKey, stringOf } from "./redfish-json.ts";
 import { kindForStatus, type RedfishResponse, type RedfishTarget, type RedfishTransport } from "./transport.ts";
 
-/** A resource as last read: its body and ETag, and when. */
+/** A resource as last read: its light's members and ETag, and when. */
 export interface Reading {
+  /** What {@link lightMembers} keeps of the body: enough to read and switch the light. */
   body: Record<string, unknown>;
   etag: string | undefined;
   /** `performance.now()` when it was read. */
   at: number;
+}
+
+/** A reading of a resource's body: its light's members (see {@link lightMembers}), its ETag, and when. */
+export function readingOf(body: unknown, etag: string | undefined, at: number): Reading {
+  return { body: lightMembers(body), etag, at };
 }
 
 /** Where a light lives on the BMC. */

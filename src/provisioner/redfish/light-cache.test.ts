@@ -37,3 +37,26 @@ describe("LightCache", () => {
     assert.equal(cache.host(RedfishTransport.target({ ...host }, parseRedfishAddress(host.address))).readings.size, 1);
   });
 });
+
+describe("LightCache readings", () => {
+  it("keeps only the members that read and switch the light, not the whole body", () => {
+    const cache = new LightCache(10, 30_000);
+    const entry = cache.host(target);
+    const body = {
+      "@odata.id": "/redfish/v1/Chassis/1",
+      "@odata.type": "#Chassis.v1_14_0.Chassis",
+      Id: "1",
+      Manufacturer: "Dell Inc.",
+      IndicatorLED: "Blinking",
+      Links: { ComputerSystems: [{ "@odata.id": "/redfish/v1/Systems/1" }] },
+      Oem: { Dell: { big: "x".repeat(4096) } },
+    };
+    cache.remember(entry, "/redfish/v1/Chassis/1", { status: 200, body, etag: '"e1"', location: undefined }, body);
+    assert.deepEqual(entry.readings.get("/redfish/v1/Chassis/1")?.body, {
+      "@odata.type": "#Chassis.v1_14_0.Chassis",
+      Manufacturer: "Dell Inc.",
+      IndicatorLED: "Blinking",
+    });
+    assert.equal(entry.readings.get("/redfish/v1/Chassis/1")?.etag, '"e1"');
+  });
+});

@@ -1,7 +1,7 @@
 /**
  * What the Redfish provisioner keeps of each host between calls: the host's
  * inventory once read, the lights found one by one before it was, and the
- * last reading (body and ETag) of each light, so a toggle after a read is one
+ * last reading (the light's members of the body, and the ETag) of each light, so a toggle after a read is one
  * PATCH. Keyed by the address and a hash of the credentials, so a caller with
  * other credentials learns nothing from it; bounded, oldest dropped first.
  *
@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import type { HostAccess } from "../provisioner.ts";
-import type { HostInventory, LightLocation, Reading } from "./inventory.ts";
+import { type HostInventory, type LightLocation, type Reading, readingOf } from "./inventory.ts";
 import type { RedfishResponse, RedfishTarget } from "./transport.ts";
 import { isObject } from "./redfish-json.ts";
 
@@ -55,9 +55,9 @@ export class LightCache {
   }
 
   /**
-   * Drops the readings too old to PATCH against: a reading is a whole System or
-   * Chassis body, kilobytes each, and after a burst of registrations a
-   * thousand hosts' readings would otherwise stay until each host is asked again.
+   * Drops the readings too old to PATCH against: after a burst of
+   * registrations a thousand hosts' readings would otherwise stay until each
+   * host is asked again.
    */
   sweep(): void {
     const oldest = performance.now() - this.#readingMaxAgeMs;
@@ -98,7 +98,7 @@ export class LightCache {
     // A 200 may carry the resource, or only a message (iDRAC's @Message.ExtendedInfo, iLO's error
     // envelope, Supermicro's Success object): then the resource is what was read, patched.
     const body = isObject(response.body) && ("@odata.id" in response.body || "Id" in response.body) ? response.body : patched;
-    cache.readings.set(path, { body, etag: response.etag, at: performance.now() });
+    cache.readings.set(path, readingOf(body, response.etag, performance.now()));
   }
 }
 

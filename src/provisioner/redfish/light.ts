@@ -34,6 +34,21 @@ const LED_TO_STATE: Record<string, IndicatorState> = {
   Unknown: "unknown",
 };
 
+/** The members of a resource that {@link readLight} and {@link lightPatch} look at. */
+const LIGHT_MEMBERS = ["LocationIndicatorActive", "IndicatorLED", "@odata.type", "Manufacturer"] as const;
+
+/**
+ * The members of a resource that say what its light is and how to switch it,
+ * and nothing else: what a reading keeps of a System or Chassis body, which
+ * is kilobytes (a thousand hosts' registrations kept 5 MiB of them).
+ */
+export function lightMembers(resource: unknown): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  if (typeof resource !== "object" || resource === null) return kept;
+  for (const member of LIGHT_MEMBERS) if (member in resource) kept[member] = (resource as Record<string, unknown>)[member];
+  return kept;
+}
+
 /** The light properties of a resource, or `undefined` when it has no light. */
 export function lightProperties(resource: Record<string, unknown>): LightProperties | undefined {
   const locationIndicatorActive =
