@@ -254,6 +254,33 @@ describe("Controller", () => {
     await stop();
   });
 
+  it("reconciles once for an event two watches of one source both name, with a worker idle", async () => {
+    // The controller's own objects, and a map over the same source to the others of a group (as the
+    // indicators of one light): an add names the new object through both.
+    const calls: string[] = [];
+    const source = new ManualSource<KubeObject & { spec?: { group: string } }>();
+    const controller = new Controller({ name: "two", clock: new FakeClock(), registry: new Registry(), reconcile: (r) => void calls.push(r.name) });
+    const groupOf = (o: KubeObject & { spec?: { group: string } }) => o.spec?.group;
+    const known: (KubeObject & { spec?: { group: string } })[] = [];
+    controller.watch(source);
+    controller.watch(source, { map: (o) => known.filter((k) => groupOf(k) === groupOf(o)).map((k) => ({ namespace: "ns", name: k.metadata!.name! })), predicates: [{ update: () => false }] });
+    const abort = new AbortController();
+    const running = controller.start(abort.signal);
+    await settle(); // the workers wait for keys
+    const a = { ...obj("a"), spec: { group: "g" } };
+    known.push(a);
+    source.add(a);
+    await settle();
+    assert.deepEqual(calls, ["a"]);
+    const b = { ...obj("b"), spec: { group: "g" } };
+    known.push(b);
+    source.add(b);
+    await settle();
+    assert.deepEqual(calls.sort(), ["a", "a", "b"]);
+    abort.abort();
+    await running;
+  });
+
   it("waits for the caches before reconciling, and fails start when they do not sync in time", async () => {
     const clock = new FakeClock();
     const source = new ManualSource<KubeObject>(false);

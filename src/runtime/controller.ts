@@ -188,7 +188,15 @@ export class Controller {
   async start(signal: AbortSignal): Promise<void> {
     if (this.#started) throw new Error(`Controller "${this.name}" was already started`);
     this.#started = true;
-    const detach = this.#watches.map(({ source, options }) => source.addEventHandler(this.#handlerFor(options)));
+    // One handler per source: watches of the same source (the controller's own objects, and a map
+    // over them) see each event together, so a key they both name is enqueued once.
+    const bySource = new Map<Watch["source"], Watch["options"][]>();
+    for (const { source, options } of this.#watches) {
+      const list = bySource.get(source);
+      if (list) list.push(options);
+      else bySource.set(source, [options]);
+    }
+    const detach = [...bySource].map(([source, options]) => source.addEventHandler(this.#handlerFor(options)));
     try {
       await this.#waitForSources(signal);
       if (signal.aborted) return;
@@ -223,26 +231,38 @@ export class Controller {
     }
   }
 
-  #handlerFor<T extends KubeObject>(options: WatchOptions<T>) {
-    const predicates = options.predicates ?? [];
-    const map = options.map ?? ((object: T) => [refOf(object)]);
-    // Each key once per event: an update maps both the old and the new object, mostly to the
-    // same keys, and a key handed to an idle worker at the first add would be marked for a
-    // second, needless reconcile at the next.
-    const enqueue = (objects: T[]) => {
-      const keys = new Set<string>();
-      for (const object of objects) for (const request of map(object)) keys.add(keyOf(request));
+  #handlerFor<T extends KubeObject>(watches: WatchOptions<T>[]) {
+    const prepared = watches.map((options) => ({ predicates: options.predicates ?? [], map: options.map, hasMap: options.map !== undefined }));
+    // Each key once per event, over every watch of the source: an update maps both the old and
+    // the new object, mostly to the same keys, and two watches of one source often name the same
+    // key; a key handed to an idle worker at the first add would be marked for a second, needless
+    // reconcile at the next.
+    const enqueue = (keys: Set<string>) => {
       for (const key of keys) this.queue.add(key);
+    };
+    const collect = (keys: Set<string>, map: ((object: T) => Request[]) | undefined, objects: T[]) => {
+      for (const object of objects) {
+        if (map === undefined) keys.add(keyOf(refOf(object)));
+        else for (const request of map(object)) keys.add(keyOf(request));
+      }
     };
     return {
       add: (object: T) => {
-        if (predicates.every((p) => p.add?.(object) ?? true)) enqueue([object]);
+        const keys = new Set<string>();
+        for (const w of prepared) if (w.predicates.every((p) => p.add?.(object) ?? true)) collect(keys, w.map, [object]);
+        enqueue(keys);
       },
       update: (old: T, object: T) => {
-        if (predicates.every((p) => p.update?.(old, object) ?? true)) enqueue(options.map ? [old, object] : [object]);
+        const keys = new Set<string>();
+        for (const w of prepared) {
+          if (w.predicates.every((p) => p.update?.(old, object) ?? true)) collect(keys, w.map, w.hasMap ? [old, object] : [object]);
+        }
+        enqueue(keys);
       },
       delete: (object: T) => {
-        if (predicates.every((p) => p.delete?.(object) ?? true)) enqueue([object]);
+        const keys = new Set<string>();
+        for (const w of prepared) if (w.predicates.every((p) => p.delete?.(object) ?? true)) collect(keys, w.map, [object]);
+        enqueue(keys);
       },
     };
   }
