@@ -117,6 +117,10 @@ describe("a full BMC through Ironic", () => {
       subscriptionLimitRefusal(new IronicError("http", 500, request, fullBmcFault(503, "Base.1.8.EventSubscriptionLimitExceeded", BMCWEB_LIMIT))),
       `the BMC answered HTTP 503: Base.1.8.EventSubscriptionLimitExceeded: ${BMCWEB_LIMIT.slice(0, -1)}`,
     );
+    // Older bmcweb's 403, as Ironic 29.0.5 quotes it after sushy's second try (which would otherwise read as Unauthorized).
+    const old = new IronicError("http", 500, request, fullBmcFault(403, "Base.1.4.0.EventSubscriptionLimitExceeded", BMCWEB_LIMIT));
+    assert.equal(subscriptionLimitRefusal(old), `the BMC answered HTTP 403: Base.1.4.0.EventSubscriptionLimitExceeded: ${BMCWEB_LIMIT.slice(0, -1)}`);
+    assert.equal(ironicErrorKind(old, false), "Unauthorized");
   });
 
   it("is recognised when the BMC says it only in the extended information", () => {
