@@ -222,19 +222,21 @@ describe("a full BMC through Ironic", () => {
       });
     }
 
-    it("says its limit without a number when the BMC's subscriptions cannot be read", async () => {
-      held = undefined;
+    it("says its limit without a number when the BMC's subscriptions cannot be read, or none are listed", async () => {
       createFault = fullBmcFault(400, "Base.1.8.CreateLimitReachedForResource", CREATE_LIMIT);
       const provisioner = new IronicProvisioner({ client: { endpoint, retry: { initialDelayMs: 1, maxDelayMs: 2 } } });
       try {
-        const error = await provisioner
-          .createSubscription(host, { destination: "http://127.0.0.1:9/a", context: "", httpHeaders: {} })
-          .then(
-            () => assert.fail("the create succeeded"),
-            (e: unknown) => e,
-          );
-        assert.ok(error instanceof ProvisionerError && error.kind === "SubscriptionLimit", String(error));
-        assert.match(error.message, /the BMC already holds as many subscriptions as it can and refuses another/);
+        for (const listed of [undefined, 0]) {
+          held = listed;
+          const error = await provisioner
+            .createSubscription(host, { destination: "http://127.0.0.1:9/a", context: "", httpHeaders: {} })
+            .then(
+              () => assert.fail("the create succeeded"),
+              (e: unknown) => e,
+            );
+          assert.ok(error instanceof ProvisionerError && error.kind === "SubscriptionLimit", String(error));
+          assert.match(error.message, /the BMC already holds as many subscriptions as it can and refuses another/, `listed: ${listed}`);
+        }
       } finally {
         provisioner.close();
       }

@@ -239,8 +239,8 @@ export class IronicProvisioner implements Provisioner {
           return { id: created.id, destination: created.destination, context: created.context };
         } catch (error) {
           const refusal = error instanceof IronicError ? subscriptionLimitRefusal(error) : undefined;
-          if (refusal === undefined) throw error;
-          throw await this.#subscriptionLimit(host, error as IronicError, refusal, signal);
+          if (refusal === undefined || !(error instanceof IronicError)) throw error;
+          throw await this.#subscriptionLimit(host, error, refusal, signal);
         }
       },
       secrets,
@@ -278,14 +278,15 @@ export class IronicProvisioner implements Provisioner {
   /**
    * The error for a create the BMC refused because it is full, naming the
    * limit: the number of subscriptions the BMC holds, read with one more
-   * `get_all_subscriptions` (left out when that read fails too).
+   * `get_all_subscriptions` (left out when that read fails too, or lists
+   * none, which cannot be the limit).
    */
   async #subscriptionLimit(host: HostAccess, error: IronicError, refusal: string, signal?: AbortSignal): Promise<ProvisionerError> {
     const held = await this.#onNode(host, signal, (node) => this.client.listSubscriptionIds(node, { signal })).then(
       (ids) => ids.length,
       () => undefined,
     );
-    const holds = held === undefined ? "as many subscriptions as it can" : `its limit of ${held} subscriptions`;
+    const holds = held === undefined || held === 0 ? "as many subscriptions as it can" : `its limit of ${held} subscriptions`;
     return new ProvisionerError(
       "SubscriptionLimit",
       `host ${host.namespace}/${host.name}: cannot create subscription: the BMC already holds ${holds} and ` +
