@@ -82,6 +82,12 @@ export interface ConformanceTarget {
   httpsDestinationsOnly?: boolean;
   /** The BMC holds one subscription per destination (Dell iDRAC): the cases give each its own. */
   oneSubscriptionPerDestination?: boolean;
+  /**
+   * The most subscriptions the BMC holds, small enough for the full-BMC case
+   * to fill it (and at least 2, for the cases that hold two at once); without
+   * it that case is skipped with the reason.
+   */
+  subscriptionLimit?: number;
   /** Stops whatever setup started. */
   close(): Promise<void>;
 }
@@ -303,6 +309,47 @@ export const conformanceCases: ConformanceCase[] = [
       assert.ok(listed.some((s) => s.id === b.id));
       assert.equal(await provisioner.deleteSubscription(host, a.id), "deleted");
       assert.equal(await provisioner.deleteSubscription(host, b.id), "deleted");
+    },
+  },
+  {
+    name: "a create on a full BMC is SubscriptionLimit, naming the limit, without the header values, and creates nothing",
+    async run(target, skip) {
+      const limit = target.subscriptionLimit;
+      if (limit === undefined) {
+        skip("the target gives no subscription limit small enough to fill");
+        return;
+      }
+      const { provisioner, host } = target;
+      // Registered first, so the case passes run alone (Ironic has no node for a host until then).
+      await provisioner.registerHost(host);
+      const held = (await provisioner.listSubscriptions(host)).length;
+      assert.ok(held < limit, `the BMC already holds ${held} subscriptions before the case, at most ${limit}`);
+      const filled: string[] = [];
+      try {
+        for (let i = held; i < limit; i++) {
+          const request = { destination: destinationFor(target, `full-${i}`), context: `full-${i}`, httpHeaders: {} };
+          filled.push((await provisioner.createSubscription(host, request)).id);
+        }
+        const error = await expectKind("SubscriptionLimit", () =>
+          provisioner.createSubscription(host, {
+            destination: destinationFor(target, "one-too-many"),
+            context: "one-too-many",
+            httpHeaders: { Authorization: HEADER_SECRET },
+          }),
+        );
+        assert.ok(error.message.includes(`its limit of ${limit} subscriptions`), `the message does not name the limit ${limit}: ${error.message}`);
+        assertNoSecrets(error, host);
+        const listed = await provisioner.listSubscriptions(host);
+        assert.equal(listed.length, limit);
+        assert.ok(!listed.some((s) => s.context === "one-too-many"), "the refused subscription is listed");
+        if (target.bmc?.subscriptions) {
+          const onBmc = await target.bmc.subscriptions();
+          assert.equal(onBmc.length, limit, "the BMC does not hold exactly its limit");
+          assert.ok(!onBmc.some((s) => s.context === "one-too-many"), "the BMC holds the refused subscription");
+        }
+      } finally {
+        for (const id of filled) await provisioner.deleteSubscription(host, id);
+      }
     },
   },
   {

@@ -23,6 +23,9 @@ const NEEDS_DISK_LIGHT = [
   "switching one light leaves the others alone",
 ];
 
+/** The BMC's subscription limit: small, for the full-BMC case to fill it through Ironic. */
+const SUBSCRIPTION_LIMIT = 3;
+
 function accessTo(info: EmulatedBmcInfo, name: string, systemPath = info.systemPath): HostAccess {
   return {
     namespace: "conformance",
@@ -42,7 +45,7 @@ for (const release of ironicReleases()) {
     const diskLights = release.listsDiskLights;
 
     before(async () => {
-      [ironic, fleet] = await Promise.all([startIronic({ release }), startBmcFleet({ count: 1 })]);
+      [ironic, fleet] = await Promise.all([startIronic({ release }), startBmcFleet({ count: 1, maxSubscriptions: SUBSCRIPTION_LIMIT })]);
       const info = fleet.bmcs[0]!;
       const bmc = fleet.bmc(0);
       const provisioner = new IronicProvisioner({
@@ -73,6 +76,7 @@ for (const release of ironicReleases()) {
           ),
         },
         bmc: emulatedBmcView(bmc),
+        subscriptionLimit: SUBSCRIPTION_LIMIT,
         close: async () => {
           provisioner.close();
           await Promise.resolve();

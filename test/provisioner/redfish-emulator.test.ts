@@ -33,7 +33,8 @@ function indicatorIds(info: EmulatedBmcInfo): string[] {
 }
 
 describeConformance("redfish, BMC emulator", async () => {
-  const fleet = await startBmcFleet({ count: 1 });
+  // A small limit, for the full-BMC case to fill.
+  const fleet = await startBmcFleet({ count: 1, maxSubscriptions: 3 });
   const info = fleet.bmcs[0]!;
   const bmc = fleet.bmc(0);
   const provisioner = new RedfishProvisioner();
@@ -52,6 +53,7 @@ describeConformance("redfish, BMC emulator", async () => {
       ),
     },
     bmc: emulatedBmcView(bmc),
+    subscriptionLimit: 3,
     close: async () => {
       await provisioner.close();
       await fleet.close();

@@ -6,9 +6,12 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { type HostAccess, ProvisionerError } from "../provisioner.ts";
 import { IronicError } from "./errors.ts";
-import { hostIndicator, ironicErrorKind, ironicNodeName } from "./provisioner.ts";
+import { hostIndicator, IronicProvisioner, ironicErrorKind, ironicNodeName, subscriptionLimitRefusal } from "./provisioner.ts";
 
 const node = "1a3f24af-efc7-4c76-8300-b80238090c4b";
 
@@ -79,5 +82,164 @@ describe("Ironic provisioner mapping", () => {
     for (const [error, indicatorCall, kind] of cases) {
       assert.equal(ironicErrorKind(error, indicatorCall), kind, error.message);
     }
+  });
+});
+
+/**
+ * Ironic's answer to `create_subscription` on a full BMC, as real Ironic gives
+ * it (21.4.4 with sushy 4.3.3 and 29.0.5 with sushy 5.5.0 answer the same):
+ * 500, and the BMC's answer quoted in the `faultstring`, after an echo of the
+ * payload with the header values. `bmcAnswer` is what the BMC emulator sends
+ * (the generic profile's 400 `CreateLimitReachedForResource`, OpenBMC's 503
+ * `EventSubscriptionLimitExceeded`).
+ */
+function fullBmcFault(code: number, messageId: string, message: string, headerValue = "Bearer s3cret"): string {
+  const info = `[{'@odata.type': '#Message.v1_1_1.Message', 'MessageId': '${messageId}', 'Message': '${message}', 'MessageArgs': [], 'Severity': 'Critical', 'MessageSeverity': 'Critical', 'Resolution': 'Either delete resources and resubmit the request if the operation failed or do not resubmit the request.'}]`;
+  return (
+    `Redfish exception occurred. Error: Failed to create subscription on node ${node}. Subscription payload: ` +
+    `{'Destination': 'http://127.0.0.1:9/a2', 'Protocol': 'Redfish', 'Context': 'c2', 'EventTypes': ['Alert'], 'HttpHeaders': [{'Authorization': '${headerValue}'}]}. ` +
+    `Error: HTTP POST http://127.0.0.1:38339/redfish/v1/EventService/Subscriptions returned code ${code}. ${messageId}: ${message} Extended information: ${info}`
+  );
+}
+
+const CREATE_LIMIT = "The create operation failed because the resource has reached the limit of possible resources: at most 1 event subscriptions.";
+const BMCWEB_LIMIT = "The event subscription failed due to the number of simultaneous subscriptions exceeding the limit of the implementation.";
+
+describe("a full BMC through Ironic", () => {
+  const request = "POST /v1/nodes/x/vendor_passthru?method=create_subscription";
+
+  it("is recognised in Ironic's 500 quoting the BMC's 400 CreateLimitReachedForResource or 503 EventSubscriptionLimitExceeded", () => {
+    assert.equal(
+      subscriptionLimitRefusal(new IronicError("http", 500, request, fullBmcFault(400, "Base.1.8.CreateLimitReachedForResource", CREATE_LIMIT))),
+      `the BMC answered HTTP 400: Base.1.8.CreateLimitReachedForResource: ${CREATE_LIMIT.slice(0, -1)}`,
+    );
+    assert.equal(
+      subscriptionLimitRefusal(new IronicError("http", 500, request, fullBmcFault(503, "Base.1.8.EventSubscriptionLimitExceeded", BMCWEB_LIMIT))),
+      `the BMC answered HTTP 503: Base.1.8.EventSubscriptionLimitExceeded: ${BMCWEB_LIMIT.slice(0, -1)}`,
+    );
+    // Older bmcweb's 403, as Ironic 29.0.5 quotes it after sushy's second try (which would otherwise read as Unauthorized).
+    const old = new IronicError("http", 500, request, fullBmcFault(403, "Base.1.4.0.EventSubscriptionLimitExceeded", BMCWEB_LIMIT));
+    assert.equal(subscriptionLimitRefusal(old), `the BMC answered HTTP 403: Base.1.4.0.EventSubscriptionLimitExceeded: ${BMCWEB_LIMIT.slice(0, -1)}`);
+    assert.equal(ironicErrorKind(old, false), "Unauthorized");
+  });
+
+  it("is recognised when the BMC says it only in the extended information", () => {
+    const fault = fullBmcFault(400, "Base.1.8.CreateLimitReachedForResource", CREATE_LIMIT).replace(
+      `returned code 400. Base.1.8.CreateLimitReachedForResource: ${CREATE_LIMIT}`,
+      "returned code 400. Base.1.8.GeneralError: A general error has occurred.",
+    );
+    assert.equal(
+      subscriptionLimitRefusal(new IronicError("http", 500, request, fault)),
+      "the BMC answered HTTP 400: Base.1.8.GeneralError: A general error has occurred",
+    );
+  });
+
+  it("is not another refusal, a limit of another collection, or Ironic's own failure", () => {
+    const refusals = [
+      new IronicError("http", 500, request, fullBmcFault(400, "Base.1.8.PropertyUnknown", "The property EventTypes is not in the list of valid properties for the resource.")),
+      new IronicError(
+        "http",
+        500,
+        request,
+        fullBmcFault(400, "Base.1.8.CreateLimitReachedForResource", CREATE_LIMIT).replace("/EventService/Subscriptions ", "/SessionService/Sessions "),
+      ),
+      new IronicError("http", 503, request, "No free conductor workers available"),
+      new IronicError("timeout", 0, request, "no answer within 30000 ms"),
+    ];
+    for (const error of refusals) assert.equal(subscriptionLimitRefusal(error), undefined, error.message);
+  });
+
+  describe("from the provisioner, against a scripted Ironic on 127.0.0.1", () => {
+    let server: Server;
+    let endpoint: string;
+    /** How many subscriptions `get_all_subscriptions` lists; `undefined`: it fails, as for an unreachable BMC. */
+    let held: number | undefined = 0;
+    let createFault = "";
+    const host: HostAccess = {
+      namespace: "ns",
+      name: "h",
+      provisioningID: node,
+      address: "redfish+http://127.0.0.1:1/redfish/v1/Systems/1",
+      disableCertificateVerification: false,
+      username: "admin",
+      password: "bmc-pass-7c1e",
+    };
+
+    before(async () => {
+      server = createServer((req, res) => {
+        req.resume();
+        req.on("end", () => {
+          const json = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
+            res.writeHead(status, { "Content-Type": "application/json", ...headers });
+            res.end(JSON.stringify(body));
+          };
+          if (req.url === "/v1") {
+            json(200, { id: "v1" }, { "X-OpenStack-Ironic-API-Minimum-Version": "1.1", "X-OpenStack-Ironic-API-Maximum-Version": "1.82" });
+          } else if (req.url?.endsWith("method=create_subscription")) {
+            json(500, { error_message: JSON.stringify({ faultcode: "Server", faultstring: createFault, debuginfo: null }) });
+          } else if (req.url?.endsWith("method=get_all_subscriptions") && held !== undefined) {
+            json(200, { Members: Array.from({ length: held }, (_, i) => ({ "@odata.id": `/redfish/v1/EventService/Subscriptions/${i + 1}` })) });
+          } else {
+            json(404, { error_message: JSON.stringify({ faultcode: "Client", faultstring: `Node ${node} could not be found.`, debuginfo: null }) });
+          }
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    after(async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    for (const [code, messageId, message] of [
+      [400, "Base.1.8.CreateLimitReachedForResource", CREATE_LIMIT],
+      [503, "Base.1.8.EventSubscriptionLimitExceeded", BMCWEB_LIMIT],
+    ] as const) {
+      it(`is SubscriptionLimit naming the limit, without the header value (BMC's ${code} ${messageId})`, async () => {
+        held = 2;
+        const secret = "Bearer header-secret-51aa";
+        createFault = fullBmcFault(code, messageId, message, secret);
+        const provisioner = new IronicProvisioner({ client: { endpoint, retry: { initialDelayMs: 1, maxDelayMs: 2 } } });
+        try {
+          const error = await provisioner
+            .createSubscription(host, { destination: "http://127.0.0.1:9/a2", context: "c2", httpHeaders: { Authorization: secret } })
+            .then(
+              () => assert.fail("the create succeeded"),
+              (e: unknown) => e,
+            );
+          assert.ok(error instanceof ProvisionerError, String(error));
+          assert.equal(error.kind, "SubscriptionLimit", error.message);
+          assert.match(error.message, /^host ns\/h: cannot create subscription: the BMC already holds its limit of 2 subscriptions and refuses another/);
+          assert.ok(error.message.includes(`the BMC answered HTTP ${code}: ${messageId}`), error.message);
+          assert.match(error.message, /delete subscriptions it no longer needs$/);
+          for (const leaked of [secret, "header-secret-51aa", host.password, "127.0.0.1:38339", "Subscription payload"]) {
+            assert.ok(!error.message.includes(leaked), `the message holds ${leaked}: ${error.message}`);
+          }
+        } finally {
+          provisioner.close();
+        }
+      });
+    }
+
+    it("says its limit without a number when the BMC's subscriptions cannot be read, or none are listed", async () => {
+      createFault = fullBmcFault(400, "Base.1.8.CreateLimitReachedForResource", CREATE_LIMIT);
+      const provisioner = new IronicProvisioner({ client: { endpoint, retry: { initialDelayMs: 1, maxDelayMs: 2 } } });
+      try {
+        for (const listed of [undefined, 0]) {
+          held = listed;
+          const error = await provisioner
+            .createSubscription(host, { destination: "http://127.0.0.1:9/a", context: "", httpHeaders: {} })
+            .then(
+              () => assert.fail("the create succeeded"),
+              (e: unknown) => e,
+            );
+          assert.ok(error instanceof ProvisionerError && error.kind === "SubscriptionLimit", String(error));
+          assert.match(error.message, /the BMC already holds as many subscriptions as it can and refuses another/, `listed: ${listed}`);
+        }
+      } finally {
+        provisioner.close();
+      }
+    });
   });
 });

@@ -34,6 +34,7 @@ import {
   type SubscriptionRequest,
 } from "../provisioner.ts";
 import { redactSecrets, secretsOf } from "../redact.ts";
+import { saysSubscriptionLimit } from "../subscription-limit.ts";
 import { type IronicClientOptions, IronicClient, type IronicIndicator, type IronicNode } from "./client.ts";
 import { driverInfoPatch, IRONIC_DRIVER, redfishDriverInfo, UnsupportedAddressError } from "./driver-info.ts";
 import { DriveDetails, type DriveDetailsOptions } from "./drive-details.ts";
@@ -98,6 +99,34 @@ const BMC_UNAUTHORIZED = /returned code (401|403)\b|AccessError|Access denied|Un
 const BMC_SYSTEM_NOT_FOUND = /Resource \S*\/Systems\/\S* not found|HTTP GET \S*\/Systems\/\S* returned code 404\b/;
 /** The BMC refused the request as invalid (sushy's BadRequestError through Ironic). */
 const BMC_REJECTED = /returned code (400|405|422)\b/;
+
+/**
+ * The BMC's answer to a subscription create as Ironic quotes it (sushy's
+ * "HTTP POST <url> returned code 400. <message ID>: <message>. Extended
+ * information: […]"): the code and the messages, without the BMC's URL.
+ */
+const BMC_CREATE_ANSWER = /HTTP POST (\S+) returned code (\d+)\.\s*(.*)$/s;
+
+/**
+ * When Ironic's error for `create_subscription` quotes a BMC that refused the
+ * subscription because it is full, what the BMC said (`the BMC answered HTTP
+ * 400: Base.1.8.CreateLimitReachedForResource: …`); otherwise `undefined`.
+ * Ironic (21.4 and 29.0 alike) answers 500 "Redfish exception occurred. Error:
+ * Failed to create subscription on node … Subscription payload: {…}. Error:
+ * HTTP POST …/EventService/Subscriptions returned code 400. …", with the
+ * BMC's message IDs and messages; a refusal quoted from another request
+ * (sushy's session login, say) is not the subscriptions' limit.
+ */
+export function subscriptionLimitRefusal(error: IronicError): string | undefined {
+  if (error.failure !== "http" || error.status !== 500) return undefined;
+  const answer = BMC_CREATE_ANSWER.exec(error.fault);
+  if (answer === null) return saysSubscriptionLimit(error.fault) ? error.fault : undefined;
+  const [, url = "", code = "", text = ""] = answer;
+  // The limit may be said only in the extended information (a generic `code`), which is not repeated in the message.
+  if (!/\/Subscriptions\/?$/.test(url) || !saysSubscriptionLimit(text)) return undefined;
+  const said = text.split(/\s*Extended information:/)[0]!.replace(/\.$/, "");
+  return `the BMC answered HTTP ${code}: ${said || text}`;
+}
 
 /** What a call was doing, for messages and error mapping. */
 interface Operation {
@@ -203,10 +232,16 @@ export class IronicProvisioner implements Provisioner {
       { what: "create subscription" },
       signal,
       async () => {
-        const created = await this.#onNode(host, signal, (node) =>
-          this.client.createSubscription(node, request, { signal, secrets }),
-        );
-        return { id: created.id, destination: created.destination, context: created.context };
+        try {
+          const created = await this.#onNode(host, signal, (node) =>
+            this.client.createSubscription(node, request, { signal, secrets }),
+          );
+          return { id: created.id, destination: created.destination, context: created.context };
+        } catch (error) {
+          const refusal = error instanceof IronicError ? subscriptionLimitRefusal(error) : undefined;
+          if (refusal === undefined || !(error instanceof IronicError)) throw error;
+          throw await this.#subscriptionLimit(host, error, refusal, signal);
+        }
       },
       secrets,
     );
@@ -237,6 +272,25 @@ export class IronicProvisioner implements Provisioner {
     if (id === "") return "gone";
     return await this.#run(host, { what: `delete subscription ${id}` }, signal, () =>
       this.#onNode(host, signal, (node) => this.client.deleteSubscription(node, id, { signal })),
+    );
+  }
+
+  /**
+   * The error for a create the BMC refused because it is full, naming the
+   * limit: the number of subscriptions the BMC holds, read with one more
+   * `get_all_subscriptions` (left out when that read fails too, or lists
+   * none, which cannot be the limit).
+   */
+  async #subscriptionLimit(host: HostAccess, error: IronicError, refusal: string, signal?: AbortSignal): Promise<ProvisionerError> {
+    const held = await this.#onNode(host, signal, (node) => this.client.listSubscriptionIds(node, { signal })).then(
+      (ids) => ids.length,
+      () => undefined,
+    );
+    const holds = held === undefined || held === 0 ? "as many subscriptions as it can" : `its limit of ${held} subscriptions`;
+    return new ProvisionerError(
+      "SubscriptionLimit",
+      `host ${host.namespace}/${host.name}: cannot create subscription: the BMC already holds ${holds} and ` +
+        `refuses another (Ironic ${error.request} failed (${error.status}): ${refusal}); delete subscriptions it no longer needs`,
     );
   }
 

@@ -25,6 +25,7 @@
  */
 import { ProvisionerError, type Subscription, type SubscriptionRequest } from "../provisioner.ts";
 import { redactSecrets } from "../redact.ts";
+import { saysSubscriptionLimit } from "../subscription-limit.ts";
 import { credentialsHash, trimOldest } from "./light-cache.ts";
 import { isObject, lastSegment, linkOf, links, stringOf } from "./redfish-json.ts";
 import { redfishErrorText, type RedfishRequest, type RedfishResponse, type RedfishTarget, type RedfishTransport } from "./transport.ts";
@@ -141,9 +142,7 @@ export class EventSubscriptions {
   ): Promise<ProvisionerError> {
     const error = this.#transport.failure(target, req, response);
     const text = redfishErrorText(response.body);
-    // bmcweb's EventSubscriptionLimitExceeded, the Base registry's CreateLimitReachedForResource (on this
-    // collection it can only mean subscriptions), or a vendor's words for it.
-    if (/SubscriptionLimitExceeded|CreateLimitReachedForResource|maximum number of (event )?subscriptions|subscription limit/i.test(text)) {
+    if (saysSubscriptionLimit(text)) {
       const held = await this.#count(target, facts, req.operation, signal);
       const limit = held === undefined ? "its limit" : `its limit of ${held}`;
       return new ProvisionerError(
