@@ -109,6 +109,14 @@ function assertBmcHoldsOnly(index: number, sub: BMCEventSubscription, headers: R
   assert.deepEqual(sub.status?.staleSubscriptionIDs ?? [], [], "no stale ID left in the status");
 }
 
+/** The writes BMC `index` took since its counts were reset, as `METHOD path` in sorted order with counts. */
+function writesTo(index: number): Record<string, number> {
+  const byMethodPath = stack.fleet.bmc(index).stats().byMethodPath;
+  return Object.fromEntries(Object.entries(byMethodPath).filter(([key]) => !key.startsWith("GET ")).sort());
+}
+
+const SUBSCRIPTIONS = "/redfish/v1/EventService/Subscriptions";
+
 async function setToken(ns: string, token: string): Promise<void> {
   await stack.client
     .patch(SECRETS, { namespace: ns, name: "hook" }, { stringData: { Authorization: `Bearer ${token}` } }, { type: "merge" })
@@ -217,9 +225,12 @@ for (const trigger of ["suspended", "headers"] as const) {
       assert.deepEqual(recorded.status?.staleSubscriptionIDs, [replaced], "the status still lists the deleted one as stale");
       assert.equal(recorded.status?.subscriptionID, undefined);
 
+      stack.fleet.bmc(index).resetStats();
       await start();
       const sub = await converged(ns, "events", replaced);
       assertBmcHoldsOnly(index, sub, headers);
+      // The stale one is seen gone, not deleted again; the new one is created once.
+      assert.deepEqual(writesTo(index), { [`POST ${SUBSCRIPTIONS}`]: 1 });
     });
 
     it("(b) after the BMC created the new one, before status.subscriptionID records it", async () => {
@@ -232,9 +243,12 @@ for (const trigger of ["suspended", "headers"] as const) {
       const recorded = await stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "events" });
       assert.equal(recorded.status?.subscriptionID, undefined, "the new ID is not recorded");
 
+      stack.fleet.bmc(index).resetStats();
       await start();
       const sub = await converged(ns, "events", replaced);
       assertBmcHoldsOnly(index, sub, headers);
+      // Its headers cannot be proven, so the unrecorded one is replaced: refused beside it, deleted, created again.
+      assert.deepEqual(writesTo(index), { [`DELETE ${SUBSCRIPTIONS}/${held[0]!.id}`]: 1, [`POST ${SUBSCRIPTIONS}`]: 2 });
     });
   });
 }
@@ -253,8 +267,10 @@ describe("a crash between creating the first subscription on a BMC that holds on
     const unrecorded = onBmc(index);
     assert.equal(unrecorded.length, 1, "the BMC subscription exists, unrecorded");
 
+    stack.fleet.bmc(index).resetStats();
     await start();
     const sub = await converged(ns, "events", unrecorded[0]!.id);
     assertBmcHoldsOnly(index, sub, token("token-1"));
+    assert.deepEqual(writesTo(index), { [`DELETE ${SUBSCRIPTIONS}/${unrecorded[0]!.id}`]: 1, [`POST ${SUBSCRIPTIONS}`]: 2 });
   });
 });
