@@ -16,6 +16,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
 import { BARE_METAL_HOSTS, SERVICE_INDICATORS } from "../../src/controllers/resources.ts";
+import { isNotFound } from "../../src/runtime/index.ts";
 import { waitUntilHandled } from "../../bench/lib/operator-settled.ts";
 import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.ts";
 import { startOperatorProcess, type TestOperatorProcess } from "../support/operator-process.ts";
@@ -23,7 +24,7 @@ import { indicatorObject, isReady, type OperatorStack, startOperatorStack, waitF
 
 const NS = "crash-lenovo";
 /** One Lenovo XCC BMC per test, so that each has its own chassis light. */
-const BMCS = 3;
+const BMCS = 4;
 
 let stack: OperatorStack;
 let proxy: FaultProxy;
@@ -135,9 +136,10 @@ async function crashAfterSwitchAtSystem(index: number, name: string, from: boole
   await stack.client.patch(SERVICE_INDICATORS, { namespace: NS, name }, { spec: { on: !from } }, { type: "merge" });
   await within(hold.held, `the status write recording on=${!from} for ${name}`);
   assert.deepEqual(await lightsOnBmc(index), { system: state(!from), chassis: state(!from) }, "the System was switched before the status write");
-  // This process learnt where the light takes writes when the indicator was created (from off, nothing
-  // was written then, so it learns now): either way the switch itself went to the System.
-  assert.equal(patches(index)["PATCH /redfish/v1/Systems/1"], 1, JSON.stringify(patches(index)));
+  // Created on, the indicator taught this process where the light takes writes; created off, nothing was
+  // written then, so it learns now, from the chassis's refusal. Either way the switch went to the System.
+  const learnt = from ? {} : { "PATCH /redfish/v1/Chassis/1": 1 };
+  assert.deepEqual(patches(index), { ...learnt, "PATCH /redfish/v1/Systems/1": 1 });
   await operator.kill();
   await within(hold.dropped, "the held status write to be dropped");
   assert.equal((await get(name)).status?.on, from, "the switch was not recorded");
@@ -179,6 +181,25 @@ describe("a crash after switching a Lenovo chassis light on at its System, then 
     stack.fleet.bmc(index).resetStats();
     await start();
     await readyWith(name, false);
+    assert.deepEqual(await lightsOnBmc(index), { system: "Off", chassis: "Off" });
+    assert.deepEqual(patches(index), { "PATCH /redfish/v1/Chassis/1": 1, "PATCH /redfish/v1/Systems/1": 1 });
+    assert.equal(await chassisShows(index), "Off");
+  });
+});
+
+describe("a crash after switching a Lenovo chassis light on at its System, then the indicator deleted while no operator runs", () => {
+  it("a new process switches the light off at the System before the indicator goes", async () => {
+    const index = 3;
+    const name = "delete-on";
+    await crashAfterSwitchAtSystem(index, name, false);
+    await stack.client.delete(SERVICE_INDICATORS, { namespace: NS, name });
+    stack.fleet.bmc(index).resetStats();
+    await start();
+    await waitFor(
+      `indicator ${name} to be gone`,
+      () => get(name).then(() => false, (e: unknown) => isNotFound(e)),
+      (gone) => gone,
+    );
     assert.deepEqual(await lightsOnBmc(index), { system: "Off", chassis: "Off" });
     assert.deepEqual(patches(index), { "PATCH /redfish/v1/Chassis/1": 1, "PATCH /redfish/v1/Systems/1": 1 });
     assert.equal(await chassisShows(index), "Off");
