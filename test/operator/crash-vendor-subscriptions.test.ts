@@ -1,9 +1,9 @@
 /**
- * Crash windows of replacing a subscription on a BMC that holds one
- * subscription per destination (Dell iDRAC9: a second one to the same
- * destination is refused with `PropertyValueModified`). The replacement
- * cannot be created beside the one it replaces, so the operator records the
- * old one as stale, deletes it, then creates the new one. The operator runs as
+ * Crash windows of replacing a subscription on a BMC that refuses the
+ * replacement beside the one it replaces: one that holds one subscription per
+ * destination (Dell iDRAC9: a second one to the same destination is refused
+ * with `PropertyValueModified`), or one that is full (a limit of one). So the
+ * operator records the old one as stale, deletes it, then creates the new one. The operator runs as
  * its own process behind the fault proxy, which holds the status write after
  * one BMC side effect until the process is killed (SIGKILL): (a) after the
  * BMC deleted the stale subscription and before the status forgets it, (b)
@@ -14,8 +14,8 @@
  * for the resource's destination and context, the one the status names, with
  * the Secret's current headers, and no stale ID may be left in the status.
  *
- * The BMCs use the `dell-idrac9` profile, which takes `https://` destinations
- * only: the destinations are `https://` addresses nothing listens on. No event
+ * The `dell-idrac9` profile takes `https://` destinations only: the
+ * destinations are `https://` addresses nothing listens on. No event
  * is raised in these tests (no light or power change, no test event), so the
  * BMC never delivers to them.
  *
@@ -39,15 +39,16 @@ let stack: OperatorStack;
 let proxy: FaultProxy;
 let operator: TestOperatorProcess | undefined;
 
-before(async () => {
-  stack = await startOperatorStack({ bmcs: 5, policies: false, fleet: { profile: "dell-idrac9" } });
-  proxy = await startFaultProxy(stack.api.url);
-});
-after(async () => {
-  await operator?.dispose();
-  await proxy?.close();
-  await stack?.close();
-});
+/**
+ * The BMCs that refuse a replacement beside the subscription it replaces: Dell
+ * iDRAC9 (one per destination; `PropertyValueModified`), and a BMC that holds
+ * one subscription at most (full: `SubscriptionLimit`). Each gets its own
+ * stack, five BMCs, one per test.
+ */
+const BMC_KINDS = [
+  { name: "dell", title: "on a BMC that holds one subscription per destination (Dell iDRAC9)", fleet: { profile: "dell-idrac9" } },
+  { name: "full", title: "on a BMC that holds one subscription at most (full)", fleet: { maxSubscriptions: 1 } },
+] as const;
 
 /** Starts the operator process behind the proxy (after the previous one was killed). */
 async function start(): Promise<void> {
@@ -213,64 +214,79 @@ async function crashWhileReplacing(
   return replaced;
 }
 
-for (const trigger of ["suspended", "headers"] as const) {
-  const { what, headers } = triggers[trigger];
-  describe(`a crash while replacing a subscription ${what} on a BMC that holds one per destination`, () => {
-    it("(a) after the BMC deleted the replaced one, before the status forgets it", async () => {
-      const ns = `dell-${trigger}-delete`;
-      const index = trigger === "suspended" ? 0 : 2;
-      const replaced = await crashWhileReplacing(ns, index, trigger, clearingTheStale, "the status write clearing the stale ID");
-      assert.deepEqual(onBmc(index), [], "the BMC deleted the replaced subscription before the new one was created");
-      const recorded = await stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "events" });
-      assert.deepEqual(recorded.status?.staleSubscriptionIDs, [replaced], "the status still lists the deleted one as stale");
-      assert.equal(recorded.status?.subscriptionID, undefined);
-
-      stack.fleet.bmc(index).resetStats();
-      await start();
-      const sub = await converged(ns, "events", replaced);
-      assertBmcHoldsOnly(index, sub, headers);
-      // The stale one is seen gone, not deleted again; the new one is created once.
-      assert.deepEqual(writesTo(index), { [`POST ${SUBSCRIPTIONS}`]: 1 });
+for (const kind of BMC_KINDS) {
+  describe(kind.title, () => {
+    before(async () => {
+      stack = await startOperatorStack({ bmcs: 5, policies: false, fleet: kind.fleet });
+      proxy = await startFaultProxy(stack.api.url);
+    });
+    after(async () => {
+      await operator?.dispose();
+      operator = undefined;
+      await proxy?.close();
+      await stack?.close();
     });
 
-    it("(b) after the BMC created the new one, before status.subscriptionID records it", async () => {
-      const ns = `dell-${trigger}-create`;
-      const index = trigger === "suspended" ? 1 : 3;
-      const replaced = await crashWhileReplacing(ns, index, trigger, recordingTheID, "the status write recording the new ID");
-      const held = onBmc(index);
-      assert.equal(held.length, 1, `only the new subscription, unrecorded: ${JSON.stringify(held)}`);
-      assert.notEqual(held[0]!.id, replaced);
-      const recorded = await stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "events" });
-      assert.equal(recorded.status?.subscriptionID, undefined, "the new ID is not recorded");
+    for (const trigger of ["suspended", "headers"] as const) {
+      const { what, headers } = triggers[trigger];
+      describe(`a crash while replacing a subscription ${what}`, () => {
+        it("(a) after the BMC deleted the replaced one, before the status forgets it", async () => {
+          const ns = `${kind.name}-${trigger}-delete`;
+          const index = trigger === "suspended" ? 0 : 2;
+          const replaced = await crashWhileReplacing(ns, index, trigger, clearingTheStale, "the status write clearing the stale ID");
+          assert.deepEqual(onBmc(index), [], "the BMC deleted the replaced subscription before the new one was created");
+          const recorded = await stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "events" });
+          assert.deepEqual(recorded.status?.staleSubscriptionIDs, [replaced], "the status still lists the deleted one as stale");
+          assert.equal(recorded.status?.subscriptionID, undefined);
 
-      stack.fleet.bmc(index).resetStats();
-      await start();
-      const sub = await converged(ns, "events", replaced);
-      assertBmcHoldsOnly(index, sub, headers);
-      // Its headers cannot be proven, so the unrecorded one is replaced: refused beside it, deleted, created again.
-      assert.deepEqual(writesTo(index), { [`DELETE ${SUBSCRIPTIONS}/${held[0]!.id}`]: 1, [`POST ${SUBSCRIPTIONS}`]: 2 });
+          stack.fleet.bmc(index).resetStats();
+          await start();
+          const sub = await converged(ns, "events", replaced);
+          assertBmcHoldsOnly(index, sub, headers);
+          // The stale one is seen gone, not deleted again; the new one is created once.
+          assert.deepEqual(writesTo(index), { [`POST ${SUBSCRIPTIONS}`]: 1 });
+        });
+
+        it("(b) after the BMC created the new one, before status.subscriptionID records it", async () => {
+          const ns = `${kind.name}-${trigger}-create`;
+          const index = trigger === "suspended" ? 1 : 3;
+          const replaced = await crashWhileReplacing(ns, index, trigger, recordingTheID, "the status write recording the new ID");
+          const held = onBmc(index);
+          assert.equal(held.length, 1, `only the new subscription, unrecorded: ${JSON.stringify(held)}`);
+          assert.notEqual(held[0]!.id, replaced);
+          const recorded = await stack.client.get(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "events" });
+          assert.equal(recorded.status?.subscriptionID, undefined, "the new ID is not recorded");
+
+          stack.fleet.bmc(index).resetStats();
+          await start();
+          const sub = await converged(ns, "events", replaced);
+          assertBmcHoldsOnly(index, sub, headers);
+          // Its headers cannot be proven, so the unrecorded one is replaced: refused beside it, deleted, created again.
+          assert.deepEqual(writesTo(index), { [`DELETE ${SUBSCRIPTIONS}/${held[0]!.id}`]: 1, [`POST ${SUBSCRIPTIONS}`]: 2 });
+        });
+      });
+    }
+
+    describe("a crash between creating the first subscription and recording its ID", () => {
+      it("then a restart replaces the unrecorded one (its headers cannot be proven): deleted first, then created again", async () => {
+        const ns = `${kind.name}-first-create`;
+        const index = 4;
+        await start();
+        await stack.namespace(ns);
+        await stack.createHost(ns, "worker", index);
+        await setToken(ns, "token-1");
+        const hold = proxy.hold(recordingTheID(ns, "events"));
+        await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscriptionObject(ns, "events", "worker", DESTINATIONS, { httpHeadersRef: { name: "hook" } }));
+        await killAt(hold, "the status write recording the first ID");
+        const unrecorded = onBmc(index);
+        assert.equal(unrecorded.length, 1, "the BMC subscription exists, unrecorded");
+
+        stack.fleet.bmc(index).resetStats();
+        await start();
+        const sub = await converged(ns, "events", unrecorded[0]!.id);
+        assertBmcHoldsOnly(index, sub, token("token-1"));
+        assert.deepEqual(writesTo(index), { [`DELETE ${SUBSCRIPTIONS}/${unrecorded[0]!.id}`]: 1, [`POST ${SUBSCRIPTIONS}`]: 2 });
+      });
     });
   });
 }
-
-describe("a crash between creating the first subscription on a BMC that holds one per destination and recording its ID", () => {
-  it("then a restart replaces the unrecorded one (its headers cannot be proven): deleted first, then created again", async () => {
-    const ns = "dell-first-create";
-    const index = 4;
-    await start();
-    await stack.namespace(ns);
-    await stack.createHost(ns, "worker", index);
-    await setToken(ns, "token-1");
-    const hold = proxy.hold(recordingTheID(ns, "events"));
-    await stack.create(BMC_EVENT_SUBSCRIPTIONS, subscriptionObject(ns, "events", "worker", DESTINATIONS, { httpHeadersRef: { name: "hook" } }));
-    await killAt(hold, "the status write recording the first ID");
-    const unrecorded = onBmc(index);
-    assert.equal(unrecorded.length, 1, "the BMC subscription exists, unrecorded");
-
-    stack.fleet.bmc(index).resetStats();
-    await start();
-    const sub = await converged(ns, "events", unrecorded[0]!.id);
-    assertBmcHoldsOnly(index, sub, token("token-1"));
-    assert.deepEqual(writesTo(index), { [`DELETE ${SUBSCRIPTIONS}/${unrecorded[0]!.id}`]: 1, [`POST ${SUBSCRIPTIONS}`]: 2 });
-  });
-});
