@@ -23,7 +23,8 @@
  * BMC: it lists the BMC's subscriptions first. One found there whose headers
  * cannot be proven (BMCs never show header values, and the Secret may have
  * changed since) is replaced: a new one is created, then the found one
- * deleted. Without `httpHeadersRef` the headers are always none, so the found
+ * deleted (first, when the BMC refuses the new one beside it: one
+ * subscription per destination, as Dell iDRAC, or full). Without `httpHeadersRef` the headers are always none, so the found
  * one is adopted. Creations are serialised per host, and a reconcile never
  * acts on a cache older than its own last write.
  *
