@@ -23,7 +23,8 @@
  * BMC: it lists the BMC's subscriptions first. One found there whose headers
  * cannot be proven (BMCs never show header values, and the Secret may have
  * changed since) is replaced: a new one is created, then the found one
- * deleted. Without `httpHeadersRef` the headers are always none, so the found
+ * deleted (first, when the BMC refuses the new one beside it: one
+ * subscription per destination, as Dell iDRAC, or full). Without `httpHeadersRef` the headers are always none, so the found
  * one is adopted. Creations are serialised per host, and a reconcile never
  * acts on a cache older than its own last write.
  *
@@ -356,17 +357,21 @@ export class BMCEventSubscriptionReconciler extends ResourceReconciler<Sub, BMCE
     ctx: ReconcileContext,
   ): Promise<Result> {
     const sub = work.object;
-    const create = () =>
-      this.#hostLocks.run(subscriptionHostKey(sub), () => this.#createOnce(sub, status, access, headers, mayExist, listing, ctx));
+    const create = (replaced: string[]) =>
+      this.#hostLocks.run(subscriptionHostKey(sub), () => this.#createOnce(sub, status, access, headers, mayExist, listing, replaced, ctx));
     let created: Awaited<ReturnType<typeof create>>;
+    // Unrecorded ones of this resource found on the BMC (an earlier attempt's), to be replaced.
+    const found: string[] = [];
     try {
-      created = await create();
+      created = await create(found);
     } catch (error) {
-      if (!refusedBesideReplaced(error, status)) throw error;
+      const beside = [...(status.staleSubscriptionIDs ?? []), ...found];
+      if (!refusedBesideReplaced(error, beside)) throw error;
       // A BMC that holds one subscription per destination (Dell iDRAC), or is full, refuses the new one
-      // beside the one it replaces: delete the replaced ones first, then create it.
+      // beside the ones it replaces, recorded or found unrecorded: delete those first, then create it.
+      status.staleSubscriptionIDs = beside;
       await this.#deleteStale(work, status, access, undefined, ctx);
-      created = await create();
+      created = await create([]);
     }
     const { subscription, adopted, replaced } = created;
     status.subscriptionID = subscription.id;
@@ -524,8 +529,10 @@ export class BMCEventSubscriptionReconciler extends ResourceReconciler<Sub, BMCE
    * `mayExist` says whether an earlier attempt may have reached the BMC: then
    * the BMC's subscriptions are listed first, and those of this resource that
    * nothing records are adopted (one, when the resource has no headers, which
-   * are then provably current) or replaced (returned in `replaced`, to be
-   * recorded as stale and deleted once the new one is recorded).
+   * are then provably current) or replaced (added to `replaced` before the
+   * create is sent, so that a BMC's refusal of the new one beside them can be
+   * answered by deleting them first; returned in `replaced`, to be recorded as
+   * stale and deleted once the new one is recorded).
    */
   async #createOnce(
     sub: Sub,
@@ -534,11 +541,11 @@ export class BMCEventSubscriptionReconciler extends ResourceReconciler<Sub, BMCE
     headers: Record<string, string>,
     mayExist: boolean,
     listing: Subscription[] | undefined,
+    replaced: string[],
     ctx: ReconcileContext,
   ): Promise<{ subscription: Subscription; adopted: boolean; replaced: string[]; listing?: Subscription[] }> {
     const destination = sub.spec.destination;
     const context = sub.spec.context ?? "";
-    const replaced: string[] = [];
     if (mayExist) {
       listing ??= await this.#d.provisioner.listSubscriptions(access, ctx.signal);
       const claimed = this.#claimedByOthers(sub);
@@ -781,11 +788,12 @@ function suspendedEvent(id: string): { type: "Warning"; reason: string; action: 
 }
 
 /**
- * Whether a create was refused because of the replaced subscriptions still on
+ * Whether a create was refused because of the replaced subscriptions
+ * (`replaced`: those recorded as stale and those found unrecorded) still on
  * the BMC (full, or one subscription per destination: Dell's
  * `PropertyValueModified`), not for something the new one itself got wrong.
  */
-function refusedBesideReplaced(error: unknown, status: BMCEventSubscriptionStatus): boolean {
-  if ((status.staleSubscriptionIDs?.length ?? 0) === 0 || !(error instanceof ProvisionerError)) return false;
+function refusedBesideReplaced(error: unknown, replaced: readonly string[]): boolean {
+  if (replaced.length === 0 || !(error instanceof ProvisionerError)) return false;
   return error.kind === "SubscriptionLimit" || (error.kind === "Rejected" && /PropertyValueModified|already exists/i.test(error.message));
 }

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { BMC_EVENT_SUBSCRIPTION_FINALIZER, type BMCEventSubscription } from "../api/bmc-event-subscription.ts";
-import type { ProvisionerErrorKind } from "../provisioner/provisioner.ts";
+import { ProvisionerError, type ProvisionerErrorKind } from "../provisioner/provisioner.ts";
 import { findStatusCondition, SECRETS, TerminalError } from "../runtime/index.ts";
 import { reconcileContext } from "../runtime/testing/fake-cluster.ts";
 import { BMCEventSubscriptionReconciler, SUBSCRIPTIONS_BY_HOST, SUBSCRIPTIONS_BY_SECRET, subscriptionHostKey, subscriptionSecretKeys } from "./bmc-event-subscription-controller.ts";
@@ -95,6 +95,32 @@ describe("BMCEventSubscriptionReconciler", () => {
     assert.equal(bmc.subscriptions.has(unproven.id), false, "the unproven one is deleted after the new one is recorded");
     assert.deepEqual(bmc.subscriptions.get(recorded)?.httpHeaders, { Authorization: "Bearer one" });
     assert.deepEqual(world.events.reasons, ["SubscriptionAdopted", "SubscriptionCreated", "SubscriptionDeleted"]);
+  });
+
+  it("on a BMC that holds one subscription per destination, deletes an unproven unrecorded one before creating its replacement", async () => {
+    const { world, reconcile, read, readyOf, create, headers } = setUp();
+    const { bmc } = world.addHost("worker-0", { registered: true });
+    // As Dell iDRAC: a second subscription to the same destination is refused.
+    const createSubscription = world.provisioner.createSubscription.bind(world.provisioner);
+    world.provisioner.createSubscription = (host, request, signal) => {
+      if ([...bmc.subscriptions.values()].some((s) => s.destination === request.destination)) {
+        return Promise.reject(new ProvisionerError("Rejected", "Base.1.12.PropertyValueModified: a subscription to that destination already exists"));
+      }
+      return createSubscription(host, request, signal);
+    };
+    headers({ Authorization: "Bearer one" });
+    const sub = create("events", { httpHeadersRef: { name: "hook-headers" } });
+    // An earlier process put the finalizer on and created the subscription, then died before recording it.
+    world.cluster.put(BMC_EVENT_SUBSCRIPTIONS, { ...sub, metadata: { ...sub.metadata, finalizers: [BMC_EVENT_SUBSCRIPTION_FINALIZER] } });
+    const unproven = bmc.addSubscription(HOOK, "ctx-events", { Authorization: "Bearer unknown" });
+    await reconcile();
+    const recorded = read()!.status!.subscriptionID!;
+    assert.equal(readyOf()?.reason, "Subscribed");
+    assert.deepEqual([...bmc.subscriptions.keys()], [recorded]);
+    assert.notEqual(recorded, unproven.id);
+    assert.deepEqual(bmc.subscriptions.get(recorded)?.httpHeaders, { Authorization: "Bearer one" });
+    assert.deepEqual(read()!.status!.staleSubscriptionIDs ?? [], []);
+    assert.deepEqual(world.events.reasons, ["SubscriptionDeleted", "SubscriptionCreated"]);
   });
 
   it("creates the subscription again when the headers change (HeadersChanged), new before old", async () => {
