@@ -21,6 +21,7 @@ import { waitUntilHandled } from "../../bench/lib/operator-settled.ts";
 import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.ts";
 import { startOperatorProcess, type TestOperatorProcess } from "../support/operator-process.ts";
 import { indicatorObject, isReady, type OperatorStack, startOperatorStack, waitFor } from "../support/operator-stack.ts";
+import { within } from "../support/within.ts";
 
 const NS = "crash-lenovo";
 /** One Lenovo XCC BMC per test, so that each has its own chassis light. */
@@ -83,19 +84,6 @@ async function chassisShows(index: number): Promise<unknown> {
   });
   assert.equal(response.status, 200);
   return ((await response.json()) as { IndicatorLED?: unknown }).IndicatorLED;
-}
-
-/** Waits for `promise` at most `ms`, failing with `what` it waited for. */
-async function within<T>(promise: Promise<T>, what: string, ms = 15_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 const state = (on: boolean) => (on ? "Lit" : "Off");

@@ -29,6 +29,7 @@ import { findStatusCondition, isNotFound, SECRETS } from "../../src/runtime/inde
 import { type FaultProxy, type HoldRule, startFaultProxy } from "../support/fault-proxy.ts";
 import { type OperatorStack, startOperatorStack, subscriptionObject, waitFor } from "../support/operator-stack.ts";
 import { startOperatorProcess, type TestOperatorProcess } from "../support/operator-process.ts";
+import { within } from "../support/within.ts";
 
 /** Where the subscriptions point: an `https://` address (the profile refuses `http://`) that is never delivered to. */
 const DESTINATIONS = "https://127.0.0.1:9/events";
@@ -54,19 +55,6 @@ const BMC_KINDS = [
 async function start(): Promise<void> {
   await operator?.dispose();
   operator = await startOperatorProcess(stack, { apiUrl: proxy.url, args: OPERATOR_ARGS });
-}
-
-/** Waits for `promise` at most `ms`, failing with `what` it waited for. */
-async function within<T>(promise: Promise<T>, what: string, ms = 15_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Waits until the operator has sent the write `hold` picks, kills the operator, and waits until the write is dropped. */

@@ -100,4 +100,14 @@ describe("the fault proxy", () => {
     assert.equal(again.status, 200);
     assert.equal(await stepOnApi(), "2");
   });
+
+  it("rejects a hold whose request never comes, naming its rule, and forwards that request if it comes later", async () => {
+    const path = "/api/v1/namespaces/proxied/secrets/never";
+    const hold = proxy.hold({ method: "DELETE", path, timeoutMs: 50 });
+    await assert.rejects(hold.held, /no DELETE \/api\/v1\/namespaces\/proxied\/secrets\/never matching the hold rule arrived within 50 ms/);
+    assert.equal(hold.isHeld, false);
+    const token = /token: (\S+)/.exec(api.kubeconfig)?.[1] ?? "";
+    const late = await fetch(`${proxy.url}${path}`, { method: "DELETE", headers: { authorization: `Bearer ${token}` } });
+    assert.equal(late.status, 404, "forwarded to the API, which has no such Secret");
+  });
 });

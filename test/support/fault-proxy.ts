@@ -37,6 +37,12 @@ export interface HoldRule {
    * a request it refuses is forwarded, and the rule keeps waiting.
    */
   body?: (body: any) => boolean;
+  /**
+   * How long `held` waits for a matching request before it rejects, naming
+   * the rule, so a regression that never sends the write fails the test
+   * instead of hanging it. @default 60_000
+   */
+  timeoutMs?: number;
 }
 
 /** A request the proxy held. */
@@ -159,7 +165,21 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       const state = { isHeld: false };
       let onHeld!: (request: HeldRequest) => void;
       let onDropped!: () => void;
-      const held = new Promise<HeldRequest>((resolve) => (onHeld = resolve));
+      const timeoutMs = rule.timeoutMs ?? 60_000;
+      const held = new Promise<HeldRequest>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          const at = pending.findIndex((p) => p.rule === rule);
+          if (at >= 0) pending.splice(at, 1);
+          reject(new Error(`no ${rule.method} ${String(rule.path)} matching the hold rule arrived within ${timeoutMs} ms`));
+        }, timeoutMs);
+        timer.unref();
+        onHeld = (request) => {
+          clearTimeout(timer);
+          resolve(request);
+        };
+      });
+      // Handled here too: a hold nobody waits on may time out without failing the process.
+      held.catch(() => {});
       const dropped = new Promise<void>((resolve) => (onDropped = resolve));
       pending.push({ rule, onHeld, onDropped, hold: state });
       return {
