@@ -7,7 +7,7 @@
  */
 
 /** `promise`, or a rejection naming `what` once `ms` have passed. */
-export async function within<T>(promise: Promise<T>, what: string, ms = 15_000): Promise<T> {
+export async function within<T>(promise: Promise<T>, what: string, ms = 60_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
