@@ -14,6 +14,7 @@ import { BMC_EVENT_SUBSCRIPTION_FINALIZER, type BMCEventSubscription } from "../
 import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS } from "../../src/controllers/resources.ts";
 import { findStatusCondition, isNotFound, SECRETS } from "../../src/runtime/index.ts";
 import { type FaultProxy, type HoldRule, startFaultProxy } from "../support/fault-proxy.ts";
+import { clearingTheStale, recordingTheID, subscriptionStatusPath } from "../support/subscription-status-holds.ts";
 import { type OperatorStack, startOperatorStack, subscriptionObject, waitFor } from "../support/operator-stack.ts";
 import { startOperatorProcess, type TestOperatorProcess } from "../support/operator-process.ts";
 
@@ -118,19 +119,6 @@ function gone(ns: string, name: string): Promise<boolean> {
     (isGone) => isGone,
     20_000,
   );
-}
-
-function statusPath(ns: string, name: string): string {
-  return `/apis/metal3.io/v1alpha1/namespaces/${ns}/bmceventsubscriptions/${name}/status`;
-}
-
-/** The status write that records a new subscription ID. */
-function recordingTheID(ns: string, name: string): HoldRule {
-  return {
-    method: "PATCH",
-    path: statusPath(ns, name),
-    body: (patch: { status?: { subscriptionID?: string | null } } | undefined) => typeof patch?.status?.subscriptionID === "string",
-  };
 }
 
 /** A subscription with the `hook` Secret's headers. */
@@ -300,21 +288,11 @@ describe("a BMC reset, after which another resource's new subscription takes a l
 });
 
 describe("a crash while replacing a subscription the BMC suspended", () => {
-  /** The status write that clears the stale IDs, once the replaced subscriptions are deleted. */
-  function clearingTheStale(ns: string, name: string): HoldRule {
-    return {
-      method: "PATCH",
-      path: statusPath(ns, name),
-      body: (patch: { status?: { staleSubscriptionIDs?: string[] | null } } | undefined) =>
-        !!patch?.status && "staleSubscriptionIDs" in patch.status && !patch.status.staleSubscriptionIDs?.length,
-    };
-  }
-
   /** The first status write after the suspension: the one that takes the suspended ID off `subscriptionID`. */
   function retiringTheSuspended(ns: string, name: string): HoldRule {
     return {
       method: "PATCH",
-      path: statusPath(ns, name),
+      path: subscriptionStatusPath(ns, name),
       body: (patch: { status?: { subscriptionID?: string | null } } | undefined) => !!patch?.status && patch.status.subscriptionID === null,
     };
   }

@@ -27,6 +27,7 @@ import type { BMCEventSubscription } from "../../src/api/bmc-event-subscription.
 import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS } from "../../src/controllers/resources.ts";
 import { findStatusCondition, isNotFound, SECRETS } from "../../src/runtime/index.ts";
 import { type FaultProxy, type HoldRule, startFaultProxy } from "../support/fault-proxy.ts";
+import { clearingTheStale, recordingTheID } from "../support/subscription-status-holds.ts";
 import { type OperatorStack, startOperatorStack, subscriptionObject, waitFor } from "../support/operator-stack.ts";
 import { startOperatorProcess, type TestOperatorProcess } from "../support/operator-process.ts";
 import { within } from "../support/within.ts";
@@ -127,29 +128,6 @@ function converged(ns: string, name: string, replaced?: string): Promise<BMCEven
       !s.status.staleSubscriptionIDs?.length,
     20_000,
   );
-}
-
-function statusPath(ns: string, name: string): string {
-  return `/apis/metal3.io/v1alpha1/namespaces/${ns}/bmceventsubscriptions/${name}/status`;
-}
-
-/** Window (a): the status write that clears the stale IDs, once the replaced subscription is deleted. */
-function clearingTheStale(ns: string, name: string): HoldRule {
-  return {
-    method: "PATCH",
-    path: statusPath(ns, name),
-    body: (patch: { status?: { staleSubscriptionIDs?: string[] | null } } | undefined) =>
-      !!patch?.status && "staleSubscriptionIDs" in patch.status && !patch.status.staleSubscriptionIDs?.length,
-  };
-}
-
-/** Window (b): the status write that records a new subscription ID. */
-function recordingTheID(ns: string, name: string): HoldRule {
-  return {
-    method: "PATCH",
-    path: statusPath(ns, name),
-    body: (patch: { status?: { subscriptionID?: string | null } } | undefined) => typeof patch?.status?.subscriptionID === "string",
-  };
 }
 
 const token = (t: string) => ({ Authorization: `Bearer ${t}` });
