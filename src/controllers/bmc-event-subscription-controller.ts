@@ -330,7 +330,7 @@ export class BMCEventSubscriptionReconciler extends ResourceReconciler<Sub, BMCE
 
   /**
    * Asks the BMC to resume the subscription it suspended, under the host's
-   * lock as every create is: one request, the ID kept, nothing to record. A
+   * lock as every create is: the ID kept, nothing to record, nothing else sent. A
    * resume is idempotent and leaves the status as it was, so a crash right
    * after the BMC took it needs no record: the next check finds the
    * subscription enabled, or suspended still and resumes it again.
