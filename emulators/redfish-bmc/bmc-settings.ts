@@ -42,6 +42,8 @@ export interface BmcSettings {
   simpleStorage: boolean;
   /** Refuse `EventTypes` in a subscription create request, as OpenBMC does (see subscriptions.ts). */
   refuseEventTypes?: boolean;
+  /** `false`: subscriptions offer no `ResumeSubscription` action (see redfish-service.ts). */
+  resumeSubscription?: boolean;
   maxSubscriptions: number;
   maxSessions: number;
   sessionTimeoutSeconds: number;

@@ -110,6 +110,7 @@ export class EmulatedBmc {
       driveLinkQuirks: settings.driveLinkQuirks,
       simpleStorage: settings.simpleStorage,
       refuseEventTypes: settings.refuseEventTypes === true,
+      resumeSubscription: settings.resumeSubscription !== false,
       sessions: this.#sessions,
       lights: this.#lights,
       machine: this.#machine,

@@ -88,6 +88,13 @@ export interface BmcFleetOptions {
    * Default false.
    */
   refuseEventTypes?: boolean;
+  /**
+   * Offer `#EventDestination.ResumeSubscription` on each subscription
+   * (shown in its `Actions`, POST answered 204). False: not shown, and its
+   * POST answered 404, as a BMC that can only have a suspended subscription
+   * deleted and created again. Default true.
+   */
+  resumeSubscription?: boolean;
   /** Event delivery defaults of every BMC's EventService. */
   eventDelivery?: {
     /** `DeliveryRetryAttempts`: retries after a failed delivery; default the profile's (3 for `generic`). */
@@ -199,6 +206,7 @@ export async function startBmcFleet(options: BmcFleetOptions): Promise<RunningBm
           drivesPerSystem,
           simpleStorage: options.simpleStorage ?? false,
           refuseEventTypes: options.refuseEventTypes ?? false,
+          resumeSubscription: options.resumeSubscription ?? true,
           maxSubscriptions: options.maxSubscriptions ?? profile.subscriptions.limit,
           maxSessions,
           sessionTimeoutSeconds,

@@ -34,6 +34,8 @@ export interface RedfishBackend {
   simpleStorage: boolean;
   /** Refuse `EventTypes` in a subscription create request, as OpenBMC does (see subscriptions.ts). */
   refuseEventTypes?: boolean;
+  /** `false`: no `ResumeSubscription` action on subscriptions (not shown, its POST answered 404), as BMCs without it. */
+  resumeSubscription?: boolean;
   sessions: SessionStore;
   lights: Lights;
   machine: Machine;
@@ -430,7 +432,7 @@ export class RedfishService {
       {
         segments: [...seg(paths.subscriptions), "*"],
         methods: {
-          GET: (r, [id]) => this.#resource(r, renderSubscription(this.#subscription(r, id!), paths.subscriptions)),
+          GET: (r, [id]) => this.#resource(r, renderSubscription(this.#subscription(r, id!), paths.subscriptions, bmc.resumeSubscription !== false)),
           PATCH: (r, [id]) => this.#patchSubscription(r, id!),
           DELETE: (r, [id]) => {
             this.#subscription(r, id!);
@@ -666,7 +668,7 @@ export class RedfishService {
     const collectionPath = render.resourcePaths(bmc.hardware).subscriptions;
     return this.#patch(
       request,
-      () => renderSubscription(record, collectionPath),
+      () => renderSubscription(record, collectionPath, bmc.resumeSubscription !== false),
       (body, current, errors) => {
         rejectOthers(body, ["Context", "DeliveryRetryPolicy"], current, errors, bmc.hardware.profile.refusedProperty);
         let context = record.context;
@@ -723,7 +725,7 @@ export class RedfishService {
     if (!record) throw full();
     const collectionPath = render.resourcePaths(bmc.hardware).subscriptions;
     const location = shapedPath(this.#shape, `${collectionPath}/${record.id}`);
-    if (rules.created === "resource") return shapedJson(201, this.#shape, renderSubscription(record, collectionPath), { Location: location });
+    if (rules.created === "resource") return shapedJson(201, this.#shape, renderSubscription(record, collectionPath, bmc.resumeSubscription !== false), { Location: location });
     return json(201, createdAnswer(rules.created, undefined), { Location: location });
   }
 
@@ -748,7 +750,7 @@ export class RedfishService {
 
   #subscriptionAction(request: ParsedRequest, id: string, action: string): ServiceResponse {
     const record = this.#subscription(request, id);
-    if (action === "EventDestination.ResumeSubscription") {
+    if (action === "EventDestination.ResumeSubscription" && this.#bmc.resumeSubscription !== false) {
       this.#bmc.events.subscriptions.setState(record, "Enabled");
     } else if (action === "EventDestination.SuspendSubscription") {
       this.#bmc.events.subscriptions.setState(record, "Disabled");

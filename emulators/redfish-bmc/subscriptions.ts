@@ -292,8 +292,12 @@ function parseHttpHeaders(value: unknown, errors: RedfishMessage[]): [string, st
   return headers;
 }
 
-/** The `EventDestination` resource of a subscription. `HttpHeaders` is always `[]`. */
-export function renderSubscription(record: SubscriptionRecord, collectionPath: string): Record<string, unknown> {
+/**
+ * The `EventDestination` resource of a subscription. `HttpHeaders` is always
+ * `[]`. `resumable: false` leaves `ResumeSubscription` out of its `Actions`,
+ * as a BMC that cannot resume a suspended subscription shows it.
+ */
+export function renderSubscription(record: SubscriptionRecord, collectionPath: string, resumable = true): Record<string, unknown> {
   const path = `${collectionPath}/${record.id}`;
   const body: Record<string, unknown> = {
     "@odata.id": path,
@@ -311,7 +315,7 @@ export function renderSubscription(record: SubscriptionRecord, collectionPath: s
     SubordinateResources: record.subordinateResources,
     Status: { State: record.state, Health: record.state === "Enabled" ? "OK" : "Warning" },
     Actions: {
-      "#EventDestination.ResumeSubscription": { target: `${path}/Actions/EventDestination.ResumeSubscription` },
+      ...(resumable ? { "#EventDestination.ResumeSubscription": { target: `${path}/Actions/EventDestination.ResumeSubscription` } } : {}),
       "#EventDestination.SuspendSubscription": { target: `${path}/Actions/EventDestination.SuspendSubscription` },
     },
   };

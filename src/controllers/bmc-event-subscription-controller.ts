@@ -42,6 +42,10 @@
  * that is this resource's by destination and context is deleted, recorded or
  * not, and none that another resource records.
  *
+ * Suspension: a subscription the BMC suspended after failed deliveries is
+ * resumed where the BMC offers `ResumeSubscription` (same ID, no status
+ * write); elsewhere it is retired as stale and created again as above.
+ *
  * Costs: a creation is one POST; a restart of a converged subscription no BMC
  * request; a deletion one DELETE; a header change one listing, one POST and
  * one DELETE.
@@ -264,7 +268,13 @@ export class BMCEventSubscriptionReconciler extends ResourceReconciler<Sub, BMCE
         await this.#markReady(work, status);
         return check.next;
       }
-      await this.#forgetLost(work, status, check.suspended === true);
+      const resumed = check.suspended ? await this.#resume(work.object, status.subscriptionID, access, ctx) : "unsupported";
+      if (resumed === "resumed") {
+        await this.#deleteStale(work, status, access, check.listing, ctx);
+        await this.#markReady(work, status);
+        return this.#nextCheck();
+      }
+      await this.#forgetLost(work, status, check.suspended === true && resumed === "unsupported");
       lost = true;
       listing = check.listing;
     }
@@ -316,6 +326,34 @@ export class BMCEventSubscriptionReconciler extends ResourceReconciler<Sub, BMCE
       action: "RecreateSubscription",
       note: `The headers (their Secret or the event token) changed; creating the subscription again (old ID ${old})`,
     });
+  }
+
+  /**
+   * Asks the BMC to resume the subscription it suspended, under the host's
+   * lock as every create is: the ID kept, nothing to record, nothing else sent. A
+   * resume is idempotent and leaves the status as it was, so a crash right
+   * after the BMC took it needs no record: the next check finds the
+   * subscription enabled, or suspended still and resumes it again.
+   * `"unsupported"` (the BMC cannot resume one) and `"gone"` (no longer held)
+   * leave it to be created again.
+   */
+  async #resume(sub: Sub, id: string, access: HostAccess, ctx: ReconcileContext): Promise<"resumed" | "unsupported" | "gone"> {
+    const result = await this.#hostLocks.run(subscriptionHostKey(sub), () =>
+      this.#d.provisioner.resumeSubscription(access, id, ctx.signal),
+    );
+    if (result !== "resumed") {
+      ctx.logger.info({ subscriptionID: id, result }, "the BMC cannot resume the suspended subscription; creating it again");
+      return result;
+    }
+    this.#lastChecked.set(objectKey(sub), this.#now());
+    ctx.logger.info({ subscriptionID: id }, "resumed the subscription");
+    this.#d.events.event(sub, {
+      type: "Normal",
+      reason: "SubscriptionResumed",
+      action: "CheckSubscription",
+      note: `The BMC had suspended subscription ${id} (after failed deliveries?) and sent it no events; resumed it`,
+    });
+    return result;
   }
 
   /**
@@ -777,7 +815,7 @@ export const BMC_EVENT_SUBSCRIPTION_CONTROLLER_PERMISSIONS: readonly Permission[
   ...EVENT_RECORDER_PERMISSIONS,
 ];
 
-/** The Event of a subscription the BMC suspended after failed deliveries, which is re-created. */
+/** The Event of a subscription the BMC suspended after failed deliveries and cannot resume, which is re-created. */
 function suspendedEvent(id: string): { type: "Warning"; reason: string; action: string; note: string } {
   return {
     type: "Warning",

@@ -61,7 +61,8 @@ export interface Subscription {
   /**
    * True when the BMC holds it but has stopped sending events to it
    * (`Status.State: Disabled`, after failed deliveries); such a subscription is
-   * to be re-created.
+   * to be resumed ({@link Provisioner.resumeSubscription}), or re-created where
+   * the BMC cannot resume it.
    */
   suspended?: boolean;
 }
@@ -115,6 +116,7 @@ export const PROVISIONER_OPERATIONS = [
   "listSubscriptions",
   "createSubscription",
   "deleteSubscription",
+  "resumeSubscription",
   "listIndicators",
   "getIndicator",
   "setIndicator",
@@ -146,6 +148,15 @@ export interface Provisioner {
 
   /** Deletes a subscription; `"gone"` when the BMC no longer had it (which counts as deleted). */
   deleteSubscription(host: HostAccess, id: string, signal?: AbortSignal): Promise<"deleted" | "gone">;
+
+  /**
+   * Asks the BMC to send events again to a subscription it suspended, keeping
+   * its ID (Redfish `#EventDestination.ResumeSubscription`). `"unsupported"`
+   * when the BMC (or the provisioner) offers no such thing, and `"gone"` when
+   * the BMC no longer holds the subscription: the caller then creates it
+   * again instead.
+   */
+  resumeSubscription(host: HostAccess, id: string, signal?: AbortSignal): Promise<"resumed" | "unsupported" | "gone">;
 
   /** The host's indicator lights. */
   listIndicators(host: HostAccess, signal?: AbortSignal): Promise<HostIndicator[]>;

@@ -9,8 +9,9 @@
  * BMC deleted the stale subscription and before the status forgets it, (b)
  * after the BMC created the new one and before `status.subscriptionID`
  * records it. The replacement is brought about two ways: the BMC suspends the
- * subscription (found by the operator's check), or its headers Secret
- * changes. After a restart the BMC itself must hold exactly one subscription
+ * subscription (found by the operator's check; these BMCs offer no
+ * `ResumeSubscription`, so a suspended one is replaced, not resumed), or its
+ * headers Secret changes. After a restart the BMC itself must hold exactly one subscription
  * for the resource's destination and context, the one the status names, with
  * the Secret's current headers, and no stale ID may be left in the status.
  *
@@ -48,8 +49,8 @@ let operator: TestOperatorProcess | undefined;
  * stack, five BMCs, one per test.
  */
 const BMC_KINDS = [
-  { name: "dell", title: "on a BMC that holds one subscription per destination (Dell iDRAC9)", fleet: { profile: "dell-idrac9" } },
-  { name: "full", title: "on a BMC that holds one subscription at most (full)", fleet: { maxSubscriptions: 1 } },
+  { name: "dell", title: "on a BMC that holds one subscription per destination (Dell iDRAC9)", fleet: { profile: "dell-idrac9", resumeSubscription: false } },
+  { name: "full", title: "on a BMC that holds one subscription at most (full)", fleet: { maxSubscriptions: 1, resumeSubscription: false } },
 ] as const;
 
 /** Starts the operator process behind the proxy (after the previous one was killed). */

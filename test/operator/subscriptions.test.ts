@@ -23,7 +23,8 @@ import {
 
 let stack: OperatorStack;
 before(async () => {
-  stack = await startOperatorStack({ bmcs: 11, policies: false });
+  // Without ResumeSubscription, a subscription the BMC suspended is created again (resume-subscriptions.test.ts: with it).
+  stack = await startOperatorStack({ bmcs: 11, policies: false, fleet: { resumeSubscription: false } });
   await stack.startOperator();
 });
 after(() => stack.close());
@@ -408,7 +409,7 @@ describe("BMCEventSubscription drift check", () => {
     await stack.startOperator();
   });
 
-  it("re-creates a subscription the BMC suspended, and deletes the suspended one", async () => {
+  it("re-creates a subscription the BMC suspended and cannot resume, and deletes the suspended one", async () => {
     await stack.stopOperator();
     await stack.startOperator({ subscriptionCheckIntervalMs: 300 });
     const ns = await stack.namespace("drift-suspended");

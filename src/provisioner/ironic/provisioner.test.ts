@@ -85,6 +85,36 @@ describe("Ironic provisioner mapping", () => {
   });
 });
 
+describe("resuming a suspended subscription through Ironic", () => {
+  it("is unsupported, without a request: Ironic's vendor passthru has no call for it", async () => {
+    let requests = 0;
+    const server = createServer((_req, res) => {
+      requests++;
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const provisioner = new IronicProvisioner({ client: { endpoint, retry: { initialDelayMs: 1, maxDelayMs: 2 } } });
+    const host: HostAccess = {
+      namespace: "ns",
+      name: "h",
+      provisioningID: node,
+      address: "redfish://127.0.0.1:9/redfish/v1/Systems/1",
+      disableCertificateVerification: false,
+      username: "u",
+      password: "p",
+    };
+    try {
+      assert.equal(await provisioner.resumeSubscription(host, "1"), "unsupported");
+      assert.equal(requests, 0);
+    } finally {
+      provisioner.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
 /**
  * Ironic's answer to `create_subscription` on a full BMC, as real Ironic gives
  * it (21.4.4 with sushy 4.3.3 and 29.0.5 with sushy 5.5.0 answer the same):

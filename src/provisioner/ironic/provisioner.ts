@@ -276,6 +276,16 @@ export class IronicProvisioner implements Provisioner {
   }
 
   /**
+   * Always `"unsupported"`, without a request: Ironic's vendor passthru has
+   * create, get, list and delete of subscriptions, but nothing that resumes
+   * one the BMC suspended, so the controller creates it again instead.
+   */
+  resumeSubscription(_host: HostAccess, _id: string, signal?: AbortSignal): Promise<"resumed" | "unsupported" | "gone"> {
+    signal?.throwIfAborted();
+    return Promise.resolve("unsupported");
+  }
+
+  /**
    * The error for a create the BMC refused because it is full, naming the
    * limit: the number of subscriptions the BMC holds, read with one more
    * `get_all_subscriptions` (left out when that read fails too, or lists

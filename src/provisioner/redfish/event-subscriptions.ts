@@ -16,6 +16,11 @@
  *   (`Destination`, `Protocol`, `Context`, `HttpHeaders`) are never dropped:
  *   their refusal is the error.
  *
+ * A subscription the BMC suspended is resumed with the action its resource
+ * advertises (`#EventDestination.ResumeSubscription`, one GET and one POST);
+ * a BMC that does not advertise it, or answers 404, 405 or 501 to it, cannot
+ * resume one (`"unsupported"`).
+ *
  * A full BMC (`EventSubscriptionLimitExceeded`, `CreateLimitReachedForResource`,
  * or an error saying so) is a
  * `SubscriptionLimit` error naming the limit; a BMC's refusal of an `http`
@@ -118,6 +123,26 @@ export class EventSubscriptions {
     const response = await this.#transport.send(target, req, signal);
     if (response.status === 404) return "gone";
     if (response.status >= 200 && response.status < 300) return "deleted";
+    throw this.#transport.failure(target, req, response);
+  }
+
+  async resume(target: RedfishTarget, id: string, operation: string, signal?: AbortSignal): Promise<"resumed" | "unsupported" | "gone"> {
+    if (id === "" || id === "." || id === "..") {
+      throw new ProvisionerError("Rejected", `redfish BMC ${target.address.display}: ${operation}: not a subscription ID`);
+    }
+    const { subscriptionsPath } = await this.#facts(target, operation, signal);
+    // Read now rather than kept from the listing: the action's target is the BMC's to choose.
+    const getReq: RedfishRequest = { method: "GET", path: `${subscriptionsPath}/${encodeURIComponent(id)}`, operation };
+    const resource = await this.#transport.send(target, getReq, signal);
+    if (resource.status === 404) return "gone";
+    if (resource.status !== 200 || !isObject(resource.body)) throw this.#transport.failure(target, getReq, resource);
+    const path = resumeTarget(resource.body);
+    if (path === undefined) return "unsupported";
+    const req: RedfishRequest = { method: "POST", path, body: {}, operation };
+    const response = await this.#transport.send(target, req, signal);
+    if (response.status >= 200 && response.status < 300) return "resumed";
+    // The action advertised but not there after all (older firmware): the subscription is created again instead.
+    if (response.status === 404 || response.status === 405 || response.status === 501) return "unsupported";
     throw this.#transport.failure(target, req, response);
   }
 
@@ -235,6 +260,20 @@ function filteringEventTypes(service: Record<string, unknown>): string[] | undef
 function isSuspended(body: Record<string, unknown>): boolean {
   const state = isObject(body.Status) ? body.Status.State : undefined;
   return state === "Disabled" || state === "StandbyOffline";
+}
+
+/**
+ * The path of the subscription's `#EventDestination.ResumeSubscription`
+ * action, when its resource advertises one (a path, or a URL whose path is
+ * taken, as some BMCs write it).
+ */
+function resumeTarget(body: Record<string, unknown>): string | undefined {
+  const actions = isObject(body.Actions) ? body.Actions : undefined;
+  const action = actions?.["#EventDestination.ResumeSubscription"];
+  const target = isObject(action) ? stringOf(action.target) : undefined;
+  if (target === undefined) return undefined;
+  if (target.startsWith("/")) return target;
+  return URL.canParse(target) ? new URL(target).pathname : undefined;
 }
 
 /** The property a 400 answer refuses as unknown (`PropertyUnknown`, iLO's `PropertyNotWritableOrUnknown`), if that is what it says. */

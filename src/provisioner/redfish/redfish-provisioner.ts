@@ -108,6 +108,10 @@ export class RedfishProvisioner implements Provisioner {
     return await this.#subscriptions.delete(this.#target(host), id, `delete subscription ${JSON.stringify(id)}`, signal);
   }
 
+  async resumeSubscription(host: HostAccess, id: string, signal?: AbortSignal): Promise<"resumed" | "unsupported" | "gone"> {
+    return await this.#subscriptions.resume(this.#target(host), id, `resume subscription ${JSON.stringify(id)}`, signal);
+  }
+
   /** Closes the connections to every BMC. */
   async close(): Promise<void> {
     await this.#transport.close();
