@@ -347,11 +347,12 @@ export class BMCEventSubscriptionReconciler extends ResourceReconciler<Sub, BMCE
     }
     this.#lastChecked.set(objectKey(sub), this.#now());
     ctx.logger.info({ subscriptionID: id }, "resumed the subscription");
+    // A Warning: the BMC suspends a subscription whose deliveries failed, and the destination may still be failing.
     this.#d.events.event(sub, {
-      type: "Normal",
+      type: "Warning",
       reason: "SubscriptionResumed",
       action: "CheckSubscription",
-      note: `The BMC had suspended subscription ${id} (after failed deliveries?) and sent it no events; resumed it`,
+      note: `The BMC had suspended subscription ${id} (after failed deliveries?) and sent it no events; resumed it (check that the destination answers)`,
     });
     return result;
   }

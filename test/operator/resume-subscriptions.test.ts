@@ -60,9 +60,9 @@ describe("a subscription the BMC suspended, on a BMC that offers ResumeSubscript
     const events = await waitFor(
       "the Event of the subscription resumed",
       () => eventsOf(ns),
-      (list) => list.some((e) => e.startsWith("Normal SubscriptionResumed")),
+      (list) => list.some((e) => e.startsWith("Warning SubscriptionResumed")),
     );
-    assert.match(events.find((e) => e.startsWith("Normal SubscriptionResumed"))!, new RegExp(`subscription ${id}\\b`));
+    assert.match(events.find((e) => e.startsWith("Warning SubscriptionResumed"))!, new RegExp(`subscription ${id}\\b`));
     assert.ok(!events.some((e) => /SubscriptionSuspended|SubscriptionCreated.*replacing|SubscriptionDeleted/.test(e)), events.join("\n"));
 
     // The BMC's own state: the same subscription, Enabled again.
