@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { BMC_EVENT_SUBSCRIPTION_FINALIZER, type BMCEventSubscription } from "../api/bmc-event-subscription.ts";
-import { ProvisionerError, type ProvisionerErrorKind } from "../provisioner/provisioner.ts";
+import { type Provisioner, ProvisionerError, type ProvisionerErrorKind } from "../provisioner/provisioner.ts";
 import { findStatusCondition, SECRETS, TerminalError } from "../runtime/index.ts";
 import { reconcileContext } from "../runtime/testing/fake-cluster.ts";
 import { BMCEventSubscriptionReconciler, SUBSCRIPTIONS_BY_HOST, SUBSCRIPTIONS_BY_SECRET, subscriptionHostKey, subscriptionSecretKeys } from "./bmc-event-subscription-controller.ts";
@@ -17,7 +17,7 @@ import { NS, World } from "./testing/world.ts";
 
 const HOOK = "https://hooks.example.com/events";
 
-function setUp(checkIntervalMs = 0) {
+function setUp(checkIntervalMs = 0, provisioner?: (world: World) => Provisioner) {
   const world = new World();
   const subscriptions = world.cluster.cache(BMC_EVENT_SUBSCRIPTIONS);
   subscriptions.addIndex(SUBSCRIPTIONS_BY_HOST, (s) => [subscriptionHostKey(s)]);
@@ -25,7 +25,7 @@ function setUp(checkIntervalMs = 0) {
   let clock = 0;
   const reconciler = new BMCEventSubscriptionReconciler({
     client: world.client,
-    provisioner: world.provisioner,
+    provisioner: provisioner?.(world) ?? world.provisioner,
     subscriptions,
     hosts: world.hosts,
     secrets: world.secrets,
@@ -151,6 +151,106 @@ describe("BMCEventSubscriptionReconciler", () => {
     assert.equal(bmc.subscriptions.size, 1);
     assert.equal(bmc.subscriptions.has(read()!.status!.subscriptionID!), true);
     assert.deepEqual(world.events.reasons, ["SubscriptionCreated", "SubscriptionLost", "SubscriptionCreated"]);
+  });
+
+  /**
+   * The world's provisioner, but its BMC lists the IDs in `suspended` as
+   * suspended and answers a resume with `resume` (the fixture's BMCs never suspend).
+   */
+  function suspending(resume: (id: string) => Promise<"resumed" | "unsupported" | "gone">) {
+    const suspended = new Set<string>();
+    const resumes: string[] = [];
+    const wrap = (world: World): Provisioner => {
+      const base = world.provisioner;
+      return new Proxy(base, {
+        get(target, key) {
+          if (key === "listSubscriptions") {
+            return async (...args: Parameters<Provisioner["listSubscriptions"]>) =>
+              (await target.listSubscriptions(...args)).map((s) => (suspended.has(s.id) ? { ...s, suspended: true } : s));
+          }
+          if (key === "resumeSubscription") {
+            return (_host: unknown, id: string) => {
+              resumes.push(id);
+              return resume(id);
+            };
+          }
+          const value: unknown = Reflect.get(target, key, target);
+          return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+    };
+    return { suspended, resumes, wrap };
+  }
+
+  it("resumes a subscription the BMC suspended: the same ID, no status write, a SubscriptionResumed Warning", async () => {
+    const bmcs = suspending((id) => (bmcs.suspended.delete(id), Promise.resolve("resumed" as const)));
+    const { world, reconcile, read, readyOf, create, tick } = setUp(60_000, bmcs.wrap);
+    world.addHost("worker-0", { registered: true });
+    create();
+    await reconcile();
+    const id = read()!.status!.subscriptionID!;
+    bmcs.suspended.add(id);
+    const writes = world.cluster.writes.length;
+    tick(60_000);
+    assert.equal((await reconcile()).requeueAfter, 60_000);
+    assert.deepEqual(bmcs.resumes, [id]);
+    assert.equal(read()!.status!.subscriptionID, id);
+    assert.equal(readyOf()?.reason, "Subscribed");
+    assert.equal(world.cluster.writes.length, writes, "nothing written to the API");
+    assert.equal(world.provisioner.calls.createSubscription, 1);
+    assert.equal(world.provisioner.calls.deleteSubscription, 0);
+    assert.deepEqual(world.events.events.map((e) => [e.type, e.reason]), [["Normal", "SubscriptionCreated"], ["Warning", "SubscriptionResumed"]]);
+  });
+
+  it("creates a suspended subscription again as lost (SubscriptionLost) when the BMC deleted it before the resume", async () => {
+    let world!: World;
+    const bmcs = suspending(() => Promise.resolve("gone" as const));
+    const set = setUp(60_000, (w) => ((world = w), bmcs.wrap(w)));
+    const { bmc } = world.addHost("worker-0", { registered: true });
+    set.create();
+    await set.reconcile();
+    const old = set.read()!.status!.subscriptionID!;
+    bmcs.suspended.add(old);
+    // Between the check's listing and the resume, the BMC let it go.
+    const list = world.provisioner.listSubscriptions.bind(world.provisioner);
+    world.provisioner.listSubscriptions = async (...args) => {
+      const listed = await list(...args);
+      bmc.subscriptions.delete(old);
+      return listed;
+    };
+    set.tick(60_000);
+    await set.reconcile();
+    assert.deepEqual(bmcs.resumes, [old]);
+    const now = set.read()!.status!.subscriptionID!;
+    assert.notEqual(now, old);
+    assert.deepEqual([...bmc.subscriptions.keys()], [now]);
+    assert.deepEqual(world.events.reasons, ["SubscriptionCreated", "SubscriptionLost", "SubscriptionCreated"]);
+  });
+
+  it("reports a resume that failed (BMCUnavailable) and keeps the ID on record, then resumes it on the retry", async () => {
+    let fail = true;
+    const bmcs = suspending((id) => {
+      if (fail) return Promise.reject(new ProvisionerError("Transient", "redfish BMC 192.0.2.1: resume subscription: HTTP 503"));
+      bmcs.suspended.delete(id);
+      return Promise.resolve("resumed" as const);
+    });
+    const { world, reconcile, read, readyOf, create, tick } = setUp(60_000, bmcs.wrap);
+    world.addHost("worker-0", { registered: true });
+    create();
+    await reconcile();
+    const id = read()!.status!.subscriptionID!;
+    bmcs.suspended.add(id);
+    tick(60_000);
+    await assert.rejects(reconcile());
+    assert.equal(readyOf()?.reason, "BMCUnavailable");
+    assert.equal(read()!.status!.subscriptionID, id, "still on record: the BMC holds it, suspended");
+    fail = false;
+    await reconcile();
+    assert.deepEqual(bmcs.resumes, [id, id]);
+    assert.equal(read()!.status!.subscriptionID, id);
+    assert.equal(readyOf()?.reason, "Subscribed");
+    assert.equal(world.provisioner.calls.createSubscription, 1);
+    assert.deepEqual(world.events.reasons, ["SubscriptionCreated", "BMCUnavailable", "SubscriptionResumed"]);
   });
 
   it("refuses a second subscription with the same destination and context (DuplicateSubscription), with a Warning", async () => {
