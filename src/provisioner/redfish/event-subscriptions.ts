@@ -115,11 +115,7 @@ export class EventSubscriptions {
   }
 
   async delete(target: RedfishTarget, id: string, operation: string, signal?: AbortSignal): Promise<"deleted" | "gone"> {
-    if (id === "" || id === "." || id === "..") {
-      throw new ProvisionerError("Rejected", `redfish BMC ${target.address.display}: ${operation}: not a subscription ID`);
-    }
-    const { subscriptionsPath } = await this.#facts(target, operation, signal);
-    const req: RedfishRequest = { method: "DELETE", path: `${subscriptionsPath}/${encodeURIComponent(id)}`, operation };
+    const req: RedfishRequest = { method: "DELETE", path: await this.#subscriptionPath(target, id, operation, signal), operation };
     const response = await this.#transport.send(target, req, signal);
     if (response.status === 404) return "gone";
     if (response.status >= 200 && response.status < 300) return "deleted";
@@ -127,12 +123,8 @@ export class EventSubscriptions {
   }
 
   async resume(target: RedfishTarget, id: string, operation: string, signal?: AbortSignal): Promise<"resumed" | "unsupported" | "gone"> {
-    if (id === "" || id === "." || id === "..") {
-      throw new ProvisionerError("Rejected", `redfish BMC ${target.address.display}: ${operation}: not a subscription ID`);
-    }
-    const { subscriptionsPath } = await this.#facts(target, operation, signal);
     // Read now rather than kept from the listing: the action's target is the BMC's to choose.
-    const getReq: RedfishRequest = { method: "GET", path: `${subscriptionsPath}/${encodeURIComponent(id)}`, operation };
+    const getReq: RedfishRequest = { method: "GET", path: await this.#subscriptionPath(target, id, operation, signal), operation };
     const resource = await this.#transport.send(target, getReq, signal);
     if (resource.status === 404) return "gone";
     if (resource.status !== 200 || !isObject(resource.body)) throw this.#transport.failure(target, getReq, resource);
@@ -144,6 +136,15 @@ export class EventSubscriptions {
     // The action advertised but not there after all (older firmware): the subscription is created again instead.
     if (response.status === 404 || response.status === 405 || response.status === 501) return "unsupported";
     throw this.#transport.failure(target, req, response);
+  }
+
+  /** The path of subscription `id` in the BMC's collection; an ID that is no path segment is refused. */
+  async #subscriptionPath(target: RedfishTarget, id: string, operation: string, signal?: AbortSignal): Promise<string> {
+    if (id === "" || id === "." || id === "..") {
+      throw new ProvisionerError("Rejected", `redfish BMC ${target.address.display}: ${operation}: not a subscription ID`);
+    }
+    const { subscriptionsPath } = await this.#facts(target, operation, signal);
+    return `${subscriptionsPath}/${encodeURIComponent(id)}`;
   }
 
   /** The create body for this BMC. */
