@@ -232,7 +232,6 @@ export class Controller {
   }
 
   #handlerFor<T extends KubeObject>(watches: WatchOptions<T>[]) {
-    const prepared = watches.map((options) => ({ predicates: options.predicates ?? [], map: options.map, hasMap: options.map !== undefined }));
     // Each key once per event, over every watch of the source: an update maps both the old and
     // the new object, mostly to the same keys, and two watches of one source often name the same
     // key; a key handed to an idle worker at the first add would be marked for a second, needless
@@ -249,19 +248,19 @@ export class Controller {
     return {
       add: (object: T) => {
         const keys = new Set<string>();
-        for (const w of prepared) if (w.predicates.every((p) => p.add?.(object) ?? true)) collect(keys, w.map, [object]);
+        for (const w of watches) if ((w.predicates ?? []).every((p) => p.add?.(object) ?? true)) collect(keys, w.map, [object]);
         enqueue(keys);
       },
       update: (old: T, object: T) => {
         const keys = new Set<string>();
-        for (const w of prepared) {
-          if (w.predicates.every((p) => p.update?.(old, object) ?? true)) collect(keys, w.map, w.hasMap ? [old, object] : [object]);
+        for (const w of watches) {
+          if ((w.predicates ?? []).every((p) => p.update?.(old, object) ?? true)) collect(keys, w.map, w.map ? [old, object] : [object]);
         }
         enqueue(keys);
       },
       delete: (object: T) => {
         const keys = new Set<string>();
-        for (const w of prepared) if (w.predicates.every((p) => p.delete?.(object) ?? true)) collect(keys, w.map, [object]);
+        for (const w of watches) if ((w.predicates ?? []).every((p) => p.delete?.(object) ?? true)) collect(keys, w.map, [object]);
         enqueue(keys);
       },
     };
