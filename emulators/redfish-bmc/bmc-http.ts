@@ -27,6 +27,11 @@ export interface HttpBackend {
   timerSignal(): { signal: AbortSignal; done: () => void };
   /** The Redfish service: answers a parsed request. */
   handle(request: ServiceRequest): ServiceResponse;
+  /**
+   * Asked once a request has been served: true to hold its answer (never
+   * sent; the connection stays open until the client goes away).
+   */
+  holdAnswer?(method: string, path: string): boolean;
 }
 
 /** The request listener of one BMC's HTTP server. */
@@ -88,6 +93,7 @@ async function serve(backend: HttpBackend, req: IncomingMessage, res: ServerResp
     headers: req.headers,
     body,
   });
+  if (backend.holdAnswer?.(method, path)) return;
   write(res, response);
 }
 

@@ -24,6 +24,8 @@ export interface BmcServerOptions {
   faults: InjectedFaults;
   /** The Redfish service: answers a parsed request. */
   handle: (request: ServiceRequest) => ServiceResponse;
+  /** Whether to hold the answer of a request just served (its effect applied, its answer never sent). */
+  holdAnswer?: (method: string, path: string) => boolean;
 }
 
 /** The server of one BMC. */
@@ -47,8 +49,8 @@ export class BmcServer {
 
   /** Starts serving on 127.0.0.1 at `port` (0 for a free one); resolves with the base URL. */
   async listen(port: number): Promise<string> {
-    const { tls, faults, handle, index } = this.#options;
-    const listener = createRequestListener({ counter: this.counter, faults, timerSignal: () => this.#timerSignal(), handle });
+    const { tls, faults, handle, holdAnswer, index } = this.#options;
+    const listener = createRequestListener({ counter: this.counter, faults, timerSignal: () => this.#timerSignal(), handle, ...(holdAnswer ? { holdAnswer } : {}) });
     const server = tls ? https.createServer({ cert: tls.cert, key: tls.key }, listener) : http.createServer(listener);
     server.keepAliveTimeout = 5_000;
     server.on("connection", (socket) => {

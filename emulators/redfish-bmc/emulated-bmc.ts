@@ -126,8 +126,31 @@ export class EmulatedBmc {
         if (request.method !== "GET" && request.method !== "HEAD" && response.status < 400) this.#persist();
         return response;
       },
+      holdAnswer: (method, path) => this.#takeAnswerHold(method, path),
     });
     this.#persist();
+  }
+
+  /** Requests whose answer is to be held, each once: see {@link holdAnswer}. */
+  readonly #answerHolds: { method: string; path: string | RegExp; served: () => void }[] = [];
+
+  /**
+   * Serves the next request with this method and path (a string, or an
+   * expression the path must match) — its effect applied, as any other —
+   * but never answers it: the caller's connection stays open until the
+   * caller goes away. Resolves once it is served. For crash tests: the
+   * instant after a BMC call took effect and before its caller learns so.
+   */
+  holdAnswer(method: string, path: string | RegExp): Promise<void> {
+    return new Promise((served) => this.#answerHolds.push({ method: method.toUpperCase(), path, served }));
+  }
+
+  #takeAnswerHold(method: string, path: string): boolean {
+    const at = this.#answerHolds.findIndex((h) => h.method === method && (typeof h.path === "string" ? h.path === path : h.path.test(path)));
+    if (at < 0) return false;
+    const [hold] = this.#answerHolds.splice(at, 1);
+    hold!.served();
+    return true;
   }
 
   /** True when the BMC came back with the identity, subscriptions and lights kept by an earlier run. */

@@ -87,6 +87,27 @@ describe("fleet and control API", () => {
     assert.equal((await redfishFetch(info, "/redfish/v1/")).status, 200);
   });
 
+  test("a held answer: the request takes effect, its caller gets no answer until it goes away, and only once", async () => {
+    const info = fleet.bmcs[2]!;
+    const bmc = fleet.bmc(2);
+    const served = bmc.holdAnswer("PATCH", info.systemPath);
+    const caller = new AbortController();
+    const patch = fetch(`${info.url}${info.systemPath}`, {
+      method: "PATCH",
+      headers: { authorization: `Basic ${Buffer.from(`${info.username}:${info.password}`).toString("base64")}`, "content-type": "application/json" },
+      body: JSON.stringify({ IndicatorLED: "Lit" }),
+      signal: caller.signal,
+    });
+    await served;
+    assert.equal(bmc.lights().system, "Lit", "served: the light is on");
+    assert.equal(bmc.stats().inFlight, 1, "and the request still open");
+    caller.abort();
+    await assert.rejects(patch, { name: "AbortError" });
+    const again = await redfishFetch(info, info.systemPath, { method: "PATCH", body: { IndicatorLED: "Off" } });
+    assert.equal(again.status, 200, "the hold is used up: the next one is answered");
+    assert.equal(bmc.lights().system, "Off");
+  });
+
   test("dropped connections fail the request without a response, and still count", async () => {
     const info = fleet.bmcs[0]!;
     fleet.bmc(0).resetStats();
