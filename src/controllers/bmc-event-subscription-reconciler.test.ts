@@ -182,16 +182,23 @@ describe("BMCEventSubscriptionReconciler", () => {
     return { suspended, resumes, wrap };
   }
 
+  /** A subscription created on worker-0's BMC, which then suspends it; returns its ID, the check due. */
+  async function createdThenSuspended(set: ReturnType<typeof setUp>, bmcs: ReturnType<typeof suspending>): Promise<string> {
+    set.world.addHost("worker-0", { registered: true });
+    set.create();
+    await set.reconcile();
+    const id = set.read()!.status!.subscriptionID!;
+    bmcs.suspended.add(id);
+    set.tick(60_000);
+    return id;
+  }
+
   it("resumes a subscription the BMC suspended: the same ID, no status write, a SubscriptionResumed Warning", async () => {
     const bmcs = suspending((id) => (bmcs.suspended.delete(id), Promise.resolve("resumed" as const)));
-    const { world, reconcile, read, readyOf, create, tick } = setUp(60_000, bmcs.wrap);
-    world.addHost("worker-0", { registered: true });
-    create();
-    await reconcile();
-    const id = read()!.status!.subscriptionID!;
-    bmcs.suspended.add(id);
+    const set = setUp(60_000, bmcs.wrap);
+    const { world, reconcile, read, readyOf } = set;
+    const id = await createdThenSuspended(set, bmcs);
     const writes = world.cluster.writes.length;
-    tick(60_000);
     assert.equal((await reconcile()).requeueAfter, 60_000);
     assert.deepEqual(bmcs.resumes, [id]);
     assert.equal(read()!.status!.subscriptionID, id);
@@ -234,13 +241,9 @@ describe("BMCEventSubscriptionReconciler", () => {
       bmcs.suspended.delete(id);
       return Promise.resolve("resumed" as const);
     });
-    const { world, reconcile, read, readyOf, create, tick } = setUp(60_000, bmcs.wrap);
-    world.addHost("worker-0", { registered: true });
-    create();
-    await reconcile();
-    const id = read()!.status!.subscriptionID!;
-    bmcs.suspended.add(id);
-    tick(60_000);
+    const set = setUp(60_000, bmcs.wrap);
+    const { world, reconcile, read, readyOf } = set;
+    const id = await createdThenSuspended(set, bmcs);
     await assert.rejects(reconcile());
     assert.equal(readyOf()?.reason, "BMCUnavailable");
     assert.equal(read()!.status!.subscriptionID, id, "still on record: the BMC holds it, suspended");

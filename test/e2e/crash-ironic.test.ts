@@ -13,9 +13,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { BMC_EVENT_SUBSCRIPTIONS, BARE_METAL_HOSTS, SERVICE_INDICATORS } from "../../src/controllers/resources.ts";
-import { BMC_EVENT_SUBSCRIPTION_FINALIZER } from "../../src/api/names.ts";
 import { isNotFound } from "../../src/runtime/index.ts";
 import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.ts";
+import { releasingTheFinalizer } from "../support/subscription-status-holds.ts";
 import { ironicReleases, ironicSkipReason } from "../support/ironic.ts";
 import { type IronicOperatorStack, startIronicOperatorStack } from "../support/ironic-operator-stack.ts";
 import { startOperatorProcess, type TestOperatorProcess } from "../support/operator-process.ts";
@@ -144,12 +144,7 @@ for (const release of ironicReleases()) {
       );
       assert.equal(bmc.subscriptions().length, 1);
       // The finalizer's release: a patch of the resource (not its status) that leaves no finalizer of ours.
-      const hold = proxy.hold({
-        method: "PATCH",
-        path: `/apis/metal3.io/v1alpha1/namespaces/${ns}/bmceventsubscriptions/events`,
-        body: (patch: { metadata?: { finalizers?: string[] } } | undefined) =>
-          !!patch?.metadata?.finalizers && !patch.metadata.finalizers.includes(BMC_EVENT_SUBSCRIPTION_FINALIZER),
-      });
+      const hold = proxy.hold(releasingTheFinalizer(ns, "events"));
       await stack.client.delete(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "events" });
       await killAt(hold);
       assert.equal(bmc.subscriptions().length, 0, "the BMC subscription was deleted before the finalizer's release");

@@ -10,11 +10,11 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { BMC_EVENT_SUBSCRIPTION_FINALIZER, type BMCEventSubscription } from "../../src/api/bmc-event-subscription.ts";
+import type { BMCEventSubscription } from "../../src/api/bmc-event-subscription.ts";
 import { BARE_METAL_HOSTS, BMC_EVENT_SUBSCRIPTIONS } from "../../src/controllers/resources.ts";
 import { findStatusCondition, isNotFound, SECRETS } from "../../src/runtime/index.ts";
 import { type FaultProxy, type HoldRule, startFaultProxy } from "../support/fault-proxy.ts";
-import { clearingTheStale, recordingTheID, subscriptionStatusPath } from "../support/subscription-status-holds.ts";
+import { clearingTheStale, recordingTheID, releasingTheFinalizer, subscriptionStatusPath } from "../support/subscription-status-holds.ts";
 import { type OperatorStack, startOperatorStack, subscriptionObject, waitFor } from "../support/operator-stack.ts";
 import { startOperatorProcess, type TestOperatorProcess } from "../support/operator-process.ts";
 
@@ -228,12 +228,7 @@ describe("a crash between deleting the BMC subscription and releasing the finali
     await setUp(ns, 6);
     await stack.create(BMC_EVENT_SUBSCRIPTIONS, hooked(ns, "events", "worker"));
     await converged(ns, "events");
-    const hold = proxy.hold({
-      method: "PATCH",
-      path: `/apis/metal3.io/v1alpha1/namespaces/${ns}/bmceventsubscriptions/events`,
-      body: (patch: { metadata?: { finalizers?: string[] } } | undefined) =>
-        !!patch?.metadata?.finalizers && !patch.metadata.finalizers.includes(BMC_EVENT_SUBSCRIPTION_FINALIZER),
-    });
+    const hold = proxy.hold(releasingTheFinalizer(ns, "events"));
     await stack.client.delete(BMC_EVENT_SUBSCRIPTIONS, { namespace: ns, name: "events" });
     await killAt(hold);
     assert.equal(onBmc(6).length, 0, "the BMC subscription was deleted before the finalizer's release was sent");
