@@ -15,6 +15,7 @@
  * @module
  */
 import { type KubeObject, objectKey, type Predicate } from "../runtime/index.ts";
+import { SweepTimer } from "../runtime/sweep-timer.ts";
 
 /**
  * How long a write may stay unseen by the cache before it is no longer waited
@@ -38,7 +39,7 @@ export class StaleCacheGuard {
   /** Keys whose reconcile found the cache behind, put off until it catches up. */
   readonly #waiting = new Set<string>();
   readonly #now: () => number;
-  #sweepTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #sweeps = new SweepTimer(STALE_CACHE_FALLBACK_MS + 1, () => this.sweep(), () => this.#superseded.size > 0);
 
   /** @param now a monotonic clock in ms (tests pass their own). */
   constructor(now: () => number = () => performance.now()) {
@@ -63,7 +64,7 @@ export class StaleCacheGuard {
     entry.versions.add(version);
     entry.at = this.#now();
     this.#superseded.set(key, entry);
-    this.#scheduleSweep();
+    this.#sweeps.schedule();
   }
 
   /** Objects it holds versions of. */
@@ -82,17 +83,6 @@ export class StaleCacheGuard {
     for (const [key, entry] of this.#superseded) {
       if (now - entry.at > STALE_CACHE_FALLBACK_MS) this.forget(key);
     }
-  }
-
-  /** A sweep once the writes of now are old enough, again while any are left; the timer never keeps the process up. */
-  #scheduleSweep(): void {
-    if (this.#sweepTimer !== undefined) return;
-    this.#sweepTimer = setTimeout(() => {
-      this.#sweepTimer = undefined;
-      this.sweep();
-      if (this.#superseded.size > 0) this.#scheduleSweep();
-    }, STALE_CACHE_FALLBACK_MS + 1);
-    this.#sweepTimer.unref();
   }
 
   /**

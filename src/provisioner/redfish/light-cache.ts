@@ -1,8 +1,8 @@
 /**
  * What the Redfish provisioner keeps of each host between calls: the host's
  * inventory once read, the lights found one by one before it was, and the
- * last reading (the light's members of the body, and the ETag) of each light, so a toggle after a read is one
- * PATCH. Keyed by the address and a hash of the credentials, so a caller with
+ * last reading of each light (the members of its body that say what the
+ * light is, and the ETag), so a toggle after a read is one PATCH. Keyed by the address and a hash of the credentials, so a caller with
  * other credentials learns nothing from it; bounded, oldest dropped first.
  *
  * @module
@@ -12,6 +12,7 @@ import type { HostAccess } from "../provisioner.ts";
 import { type HostInventory, type LightLocation, type Reading, readingOf } from "./inventory.ts";
 import type { RedfishResponse, RedfishTarget } from "./transport.ts";
 import { isObject } from "./redfish-json.ts";
+import { SweepTimer } from "../../runtime/sweep-timer.ts";
 
 /** What is kept per host (address and credentials). */
 export interface HostCache {
@@ -27,11 +28,12 @@ export class LightCache {
   readonly #hosts = new Map<string, HostCache>();
   readonly #maxHosts: number;
   readonly #readingMaxAgeMs: number;
-  #sweepTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #sweeps: SweepTimer;
 
   constructor(maxHosts: number, readingMaxAgeMs: number) {
     this.#maxHosts = maxHosts;
     this.#readingMaxAgeMs = readingMaxAgeMs;
+    this.#sweeps = new SweepTimer(readingMaxAgeMs + 1, () => this.sweep(), () => this.readings > 0);
   }
 
   /** The host's cache, created empty when missing. */
@@ -43,7 +45,7 @@ export class LightCache {
       this.#hosts.set(key, cache);
       trimOldest(this.#hosts, this.#maxHosts);
     }
-    this.#scheduleSweep();
+    this.#sweeps.schedule();
     return cache;
   }
 
@@ -64,17 +66,6 @@ export class LightCache {
     for (const cache of this.#hosts.values()) {
       for (const [path, reading] of cache.readings) if (reading.at < oldest) cache.readings.delete(path);
     }
-  }
-
-  /** A sweep once the readings of now are too old, again while any are left; the timer never keeps the process up. */
-  #scheduleSweep(): void {
-    if (this.#sweepTimer !== undefined) return;
-    this.#sweepTimer = setTimeout(() => {
-      this.#sweepTimer = undefined;
-      this.sweep();
-      if (this.readings > 0) this.#scheduleSweep();
-    }, this.#readingMaxAgeMs + 1);
-    this.#sweepTimer.unref();
   }
 
   /** Forgets everything about the host: its paths are to be read again. */
