@@ -16,6 +16,7 @@ import type { Registry } from "prom-client";
 import type { Dispatcher } from "undici";
 import { ApiError, type Status } from "./api-error.ts";
 import { Agent, request } from "./http-dispatch.ts";
+import { exchange, type ExchangeResponse } from "./http-exchange.ts";
 import { clientNodeConfigOf, type KubeConfigLike, needsClientNode, tokenFileOf } from "./kube-config.ts";
 import { counter, defaultRegistry, histogram } from "./metrics.ts";
 
@@ -130,11 +131,31 @@ export class Transport {
 
   /** Sends a request and returns its JSON body; a non-2xx answer throws {@link ApiError}. */
   async json<T>(req: TransportRequest): Promise<T> {
-    const response = await this.stream(req);
-    // undici's body reads itself whole at once, cheaper than iterating its chunks.
-    const body = response.body as StreamingResponse["body"] & { text?: () => Promise<string> };
-    const text = body.text ? await body.text() : await readText(body);
-    return (text === "" ? undefined : JSON.parse(text)) as T;
+    const { path, headers, body } = await this.#prepare(req);
+    const started = performance.now();
+    let response: ExchangeResponse;
+    try {
+      const dispatcher = await (req.longRunning ? this.#getStreamDispatcher() : this.#getDispatcher());
+      // The whole answer gathered by the handler: no stream per response (src/runtime/http-exchange.ts).
+      response = await exchange(dispatcher, {
+        origin: this.#origin,
+        path,
+        method: req.method,
+        headers,
+        body,
+        ...(req.signal === undefined ? {} : { signal: req.signal }),
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: req.bodyTimeoutMs ?? this.#timeoutMs,
+      });
+    } catch (error) {
+      this.#observe(req.method, "<error>", started);
+      throw error;
+    }
+    this.#observe(req.method, String(response.statusCode), started);
+    if (response.statusCode < 200 || response.statusCode >= 300) {
+      throw new ApiError(req.method, path, statusFromBody(response.statusCode, response.body));
+    }
+    return (response.body === "" ? undefined : JSON.parse(response.body)) as T;
   }
 
   /**
@@ -142,26 +163,7 @@ export class Transport {
    * caller reads (or destroys) the body. A non-2xx answer throws {@link ApiError}.
    */
   async stream(req: TransportRequest): Promise<StreamingResponse> {
-    // The origin and the path go to the dispatcher as they are: no URL object is parsed per request.
-    let path = this.#basePath + req.path;
-    if (req.query !== undefined) {
-      const params = new URLSearchParams();
-      for (const [name, value] of Object.entries(req.query)) {
-        if (value !== undefined) params.set(name, String(value));
-      }
-      const search = params.toString();
-      if (search !== "") path += `?${search}`;
-    }
-    const headers: Record<string, string> = {
-      ...(await this.#authHeaders()),
-      accept: "application/json",
-      "user-agent": this.#userAgent,
-    };
-    let body: string | undefined;
-    if (req.body !== undefined) {
-      body = JSON.stringify(req.body);
-      headers["content-type"] = req.contentType ?? "application/json";
-    }
+    const { path, headers, body } = await this.#prepare(req);
     const started = performance.now();
     let response: Dispatcher.ResponseData;
     try {
@@ -186,6 +188,31 @@ export class Transport {
     }
     const text = await readText(response.body).catch(() => "");
     throw new ApiError(req.method, path, statusFromBody(response.statusCode, text));
+  }
+
+  /** A request's path with its query, its headers and its body as sent. */
+  async #prepare(req: TransportRequest): Promise<{ path: string; headers: Record<string, string>; body: string | undefined }> {
+    // The origin and the path go to the dispatcher as they are: no URL object is parsed per request.
+    let path = this.#basePath + req.path;
+    if (req.query !== undefined) {
+      const params = new URLSearchParams();
+      for (const [name, value] of Object.entries(req.query)) {
+        if (value !== undefined) params.set(name, String(value));
+      }
+      const search = params.toString();
+      if (search !== "") path += `?${search}`;
+    }
+    const headers: Record<string, string> = {
+      ...(await this.#authHeaders()),
+      accept: "application/json",
+      "user-agent": this.#userAgent,
+    };
+    let body: string | undefined;
+    if (req.body !== undefined) {
+      body = JSON.stringify(req.body);
+      headers["content-type"] = req.contentType ?? "application/json";
+    }
+    return { path, headers, body };
   }
 
   #observe(method: string, code: string, started: number): void {

@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { BmcCallLimiter } from "../../src/provisioner/limiter.ts";
 import { RedfishProvisioner } from "../../src/provisioner/redfish/redfish-provisioner.ts";
+import { MAX_RESPONSE_BYTES } from "../../src/provisioner/redfish/transport.ts";
 import { describeConformance } from "./conformance.ts";
 import {
   accessTo,
@@ -252,6 +253,16 @@ describe("redfish provisioner on the wire (scripted BMC)", () => {
         : undefined;
     const error = await expectKind("Rejected", provisioner.deleteSubscription(accessTo(bmc), "7"));
     assert.match(error.message, /delete subscription "7": DELETE \/redfish\/v1\/EventService\/Subscriptions\/7 returned HTTP 400: The subscription is read-only\./);
+  });
+
+  it("refuses an answer larger than 4 MiB as Rejected, naming the limit, and reads the next one whole", async () => {
+    await fresh();
+    intercept = (req) =>
+      req.method === "GET" && req.path === "/redfish/v1/Systems/1" ? { status: 200, body: { Id: "1", Oem: "x".repeat(MAX_RESPONSE_BYTES) } } : undefined;
+    const error = await expectKind("Rejected", provisioner.registerHost(accessTo(bmc)));
+    assert.match(error.message, /register host: the response was larger than 4194304 bytes/);
+    intercept = undefined;
+    assert.equal((await provisioner.registerHost(accessTo(bmc))).provisioningID, "5a3c0e1e-0000-4000-8000-000000000001");
   });
 
   it("times a request out as Transient", async () => {

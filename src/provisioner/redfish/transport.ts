@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { Agent, request } from "../../runtime/http-dispatch.ts";
+import { Agent } from "../../runtime/http-dispatch.ts";
+import { exchange, ResponseTooLargeError } from "../../runtime/http-exchange.ts";
 import type { BmcCallLimiter } from "../limiter.ts";
 import { type HostAccess, ProvisionerError, type ProvisionerErrorKind } from "../provisioner.ts";
 import { redactSecrets, secretsOf } from "../redact.ts";
@@ -137,20 +138,24 @@ export class RedfishTransport {
     try {
       // undici's own connect, headers and body timers, not an AbortSignal.timeout
       // combined with the caller's signal: two signals and a timer fewer per request.
-      const response = await request(this.#agent(address, host.disableCertificateVerification), {
-        origin: address.origin,
-        path: req.path,
-        method: req.method,
-        headers,
-        body,
-        headersTimeout: this.#timeoutMs,
-        bodyTimeout: this.#timeoutMs,
-        ...(signal === undefined ? {} : { signal }),
-      });
-      const text = await readLimited(response.body, header(response.headers["content-length"]));
+      // The whole answer gathered by undici's handler, no stream per response (src/runtime/http-exchange.ts).
+      const response = await exchange(
+        this.#agent(address, host.disableCertificateVerification),
+        {
+          origin: address.origin,
+          path: req.path,
+          method: req.method,
+          headers,
+          body,
+          headersTimeout: this.#timeoutMs,
+          bodyTimeout: this.#timeoutMs,
+          ...(signal === undefined ? {} : { signal }),
+        },
+        MAX_RESPONSE_BYTES,
+      );
       return {
         status: response.statusCode,
-        body: parseJson(text),
+        body: parseJson(response.body),
         etag: header(response.headers.etag),
         location: header(response.headers.location),
       };
@@ -159,7 +164,7 @@ export class RedfishTransport {
       if (TIMEOUT_CODES.has(errorCode(error) ?? "")) {
         throw this.#error(target, "Transient", req, `${req.method} ${req.path} timed out after ${this.#timeoutMs} ms`, error);
       }
-      if (error instanceof ProvisionerError) throw this.#error(target, error.kind, req, error.message);
+      if (error instanceof ResponseTooLargeError) throw this.#error(target, "Rejected", req, error.message);
       const code = errorCode(error);
       if (code !== undefined && TLS_VERIFY_CODES.has(code)) {
         throw this.#error(
@@ -273,24 +278,4 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-async function readLimited(
-  body: AsyncIterable<Buffer> & { destroy?: (e?: Error) => void; text?: () => Promise<string> },
-  contentLength: string | undefined,
-): Promise<string> {
-  // A body of a declared length within the limit is read whole at once (undici holds the BMC to
-  // the length it declared), cheaper than iterating its chunks.
-  if (body.text !== undefined && contentLength !== undefined && Number(contentLength) <= MAX_RESPONSE_BYTES) return await body.text();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > MAX_RESPONSE_BYTES) {
-      body.destroy?.();
-      throw new ProvisionerError("Rejected", `the response was larger than ${MAX_RESPONSE_BYTES} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }
