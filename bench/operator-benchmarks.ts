@@ -113,6 +113,9 @@ Measures the operator's figures (docs/benchmarks.md) against baselines from the 
   --latencies <ms,...>    the convergence runs' BMC latencies, instead of the mode's
   --footprint-hosts <n,...>
                           the footprint runs' hosts (ten resources each), instead of the mode's
+  --settle <seconds>      the footprint runs' idle after convergence, instead of the mode's
+                          (60 s; a shorter one measures the burst alone, and its settled RSS
+                          is then not the table's)
   --warmup <hosts>        hosts converged before each convergence window (0: a just-started
                           operator on a new stack)
   --repeats <runs>        runs of each convergence row and of the Ironic figure (the median
@@ -139,6 +142,7 @@ try {
       render: { type: "string" },
       hosts: { type: "string" },
       "footprint-hosts": { type: "string" },
+      settle: { type: "string" },
       latencies: { type: "string" },
       warmup: { type: "string" },
       repeats: { type: "string" },
@@ -186,7 +190,8 @@ const footprintHostsFlag = integerList("footprint-hosts", flags["footprint-hosts
 const latenciesFlag = integerList("latencies", flags.latencies);
 const warmupFlag = integerList("warmup", flags.warmup);
 const repeatsFlag = integerList("repeats", flags.repeats);
-for (const [flag, values] of [["warmup", warmupFlag], ["repeats", repeatsFlag]] as const) {
+const settleFlag = integerList("settle", flags.settle);
+for (const [flag, values] of [["warmup", warmupFlag], ["repeats", repeatsFlag], ["settle", settleFlag]] as const) {
   if (values !== undefined && (values.length !== 1 || (flag === "repeats" && values[0]! < 1))) {
     console.error(`bench: --${flag} takes one ${flag === "repeats" ? "positive" : "non-negative"} integer; got ${JSON.stringify(flags[flag])}`);
     process.exit(2);
@@ -199,6 +204,7 @@ const plan: BenchPlan = {
   ...(latenciesFlag ? { convergenceLatencies: latenciesFlag } : {}),
   ...(warmupFlag ? { warmupHosts: warmupFlag[0]! } : {}),
   ...(repeatsFlag ? { convergenceRepeats: repeatsFlag[0]!, shortRowRepeats: repeatsFlag[0]! } : {}),
+  ...(settleFlag ? { settleMs: settleFlag[0]! * 1000 } : {}),
 };
 plan.fleetBmcs = Math.max(plan.fleetBmcs, ...plan.convergenceHosts) + plan.warmupHosts;
 // Every footprint host has a BMC of its own too; a run of the footprint alone starts that many at once.
@@ -211,6 +217,7 @@ const shownFlags = [
   ...(flags.latencies ? ["--latencies", flags.latencies] : []),
   ...(flags.warmup ? ["--warmup", flags.warmup] : []),
   ...(flags.repeats ? ["--repeats", flags.repeats] : []),
+  ...(flags.settle ? ["--settle", flags.settle] : []),
   ...(flags["ironic-release"] ? ["--ironic-release", flags["ironic-release"]] : []),
 ];
 const ironicRelease = flags["ironic-release"] ?? "bookworm";
