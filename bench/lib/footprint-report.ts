@@ -51,6 +51,18 @@ export function rssPerResource(runs: readonly FootprintResult[]): number | undef
   return (Math.max(large.rssSettledBytes, large.peakRssBytes) - Math.max(small.rssSettledBytes, small.peakRssBytes)) / (large.resources - small.resources);
 }
 
+/**
+ * The line to size a Deployment by: the slope of {@link rssPerResource}, raised
+ * until no run's RSS (the higher of peak and settled) is above it, so that it
+ * bounds every measured fleet rather than only the smallest and the largest.
+ */
+export function sizingLine(runs: readonly FootprintResult[]): { base: number; slope: number } | undefined {
+  const slope = rssPerResource(runs);
+  if (slope === undefined) return undefined;
+  const base = Math.max(...runs.map((f) => Math.max(f.rssSettledBytes, f.peakRssBytes) - f.resources * slope));
+  return { base, slope };
+}
+
 /** The Markdown of the `footprint` section. */
 export function renderFootprint(r: BenchResults): string {
   const runs = [...r.footprint].sort((a, b) => a.resources - b.resources);
@@ -137,13 +149,15 @@ export function renderFootprint(r: BenchResults): string {
     );
   }
 
-  const slope = rssPerResource(runs);
-  if (slope !== undefined && largest) {
+  const sizing = sizingLine(runs);
+  if (sizing !== undefined && largest) {
     const floor = Math.max(...runs.map((f) => f.rssEmptyBytes));
     out.push(
       `Sizing: between ${runs[0]!.resources} and ${largest.resources} resources the operator's RSS (the higher of peak and settled) grew by ` +
-        `${kib(slope)} per resource, on a floor of ${mib(floor)} with empty caches; so a fleet of R resources needs about ` +
-        `${mib(floor)} + R × ${kib(slope)}. The Deployment's requests and limits (config/default, config/metal3, the Helm chart's values) follow from it.`,
+        `${kib(sizing.slope)} per resource, on a floor of ${mib(floor)} with empty caches. The peak of a burst does not grow in a straight line ` +
+        `(the heap V8 keeps for it), so the line to size by is the one of that slope through the highest of the rows: a fleet of R resources ` +
+        `created at once needs at most about ${mib(sizing.base)} + R × ${kib(sizing.slope)}. The Deployment's requests and limits ` +
+        "(config/default, config/metal3, the Helm chart's values) follow from it.",
       "",
     );
   }
