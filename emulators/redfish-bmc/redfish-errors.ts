@@ -267,18 +267,19 @@ export const baseMessages = {
       "Critical",
       "Ensure that the appropriate access is provided for the service in order for it to access the URI.",
     ),
-  createLimitReachedForResource: (what: string, limit: number) =>
+  // The Base registry's text, word for word, as bmcweb sends it: no count (the limit is not in the message).
+  createLimitReachedForResource: () =>
     message(
       "CreateLimitReachedForResource",
-      `The create operation failed because the resource has reached the limit of possible resources: at most ${limit} ${what}.`,
+      "The create operation failed because the resource has reached the limit of possible resources.",
       [],
       "Critical",
       "Either delete resources and resubmit the request if the operation failed or do not resubmit the request.",
     ),
-  sessionLimitExceeded: (limit: number) =>
+  sessionLimitExceeded: () =>
     message(
       "SessionLimitExceeded",
-      `The session establishment failed due to the number of simultaneous sessions exceeding the limit of the implementation (${limit}).`,
+      "The session establishment failed due to the number of simultaneous sessions exceeding the limit of the implementation.",
       [],
       "Critical",
       "Reduce the number of other sessions before trying to establish the session or increase the limit of simultaneous sessions (if supported).",

@@ -816,7 +816,7 @@ export class RedfishService {
       throw new RedfishError(401, [baseMessages.resourceAtUriUnauthorized(request.path, "the user name or password is wrong")]);
     }
     const opened = bmc.sessions.open(username);
-    if (!opened) throw new RedfishError(503, [baseMessages.sessionLimitExceeded(bmc.sessions.limit)]);
+    if (!opened) throw new RedfishError(503, [baseMessages.sessionLimitExceeded()]);
     const sessions = render.resourcePaths(bmc.hardware).sessions;
     return json(201, shapedResource(this.#shape, render.session(opened.id, username)).body, {
       Location: shapedPath(this.#shape, `${sessions}/${opened.id}`),

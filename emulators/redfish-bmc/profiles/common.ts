@@ -22,9 +22,9 @@ export const LOCATION_ONLY_LIGHT: LightModel = { ...PLAIN_LIGHT, properties: ["L
 export const INDICATOR_ONLY_LIGHT: LightModel = { ...PLAIN_LIGHT, properties: ["IndicatorLED"] };
 
 /** The Base registry's answer to a full subscription collection: 400 `CreateLimitReachedForResource`. */
-export const createLimitReached: SubscriptionRules["limitError"] = (limit) => ({
+export const createLimitReached: SubscriptionRules["limitError"] = () => ({
   status: 400,
-  message: baseMessages.createLimitReachedForResource("event subscriptions", limit),
+  message: baseMessages.createLimitReachedForResource(),
 });
 
 /** Every `EventType` except `MetricReport`, which the emulator does not send. */

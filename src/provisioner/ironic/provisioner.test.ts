@@ -132,7 +132,7 @@ function fullBmcFault(code: number, messageId: string, message: string, headerVa
   );
 }
 
-const CREATE_LIMIT = "The create operation failed because the resource has reached the limit of possible resources: at most 1 event subscriptions.";
+const CREATE_LIMIT = "The create operation failed because the resource has reached the limit of possible resources.";
 const BMCWEB_LIMIT = "The event subscription failed due to the number of simultaneous subscriptions exceeding the limit of the implementation.";
 
 describe("a full BMC through Ironic", () => {
