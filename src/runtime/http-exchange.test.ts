@@ -103,7 +103,7 @@ describe("exchange", () => {
     const late = new AbortController();
     const pending = exchange(agent, { origin, path: "/hang", method: "GET", signal: late.signal });
     // Aborted once the server holds the request, not before it arrived.
-    for (let i = 0; i < 200 && hanging.size === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let i = 0; i < 1000 && hanging.size === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.equal(hanging.size, 1, "the server never got the request");
     late.abort(new Error("aborted while waiting"));
     await assert.rejects(pending, /aborted while waiting/);
