@@ -16,7 +16,7 @@ import type { Registry } from "prom-client";
 import type { Dispatcher } from "undici";
 import { ApiError, type Status } from "./api-error.ts";
 import { Agent, request } from "./http-dispatch.ts";
-import { exchange, type ExchangeResponse } from "./http-exchange.ts";
+import { exchange, type ExchangeOptions } from "./http-exchange.ts";
 import { clientNodeConfigOf, type KubeConfigLike, needsClientNode, tokenFileOf } from "./kube-config.ts";
 import { counter, defaultRegistry, histogram } from "./metrics.ts";
 
@@ -131,13 +131,38 @@ export class Transport {
 
   /** Sends a request and returns its JSON body; a non-2xx answer throws {@link ApiError}. */
   async json<T>(req: TransportRequest): Promise<T> {
+    // The whole answer gathered by the handler: no stream per response (src/runtime/http-exchange.ts).
+    const { path, response } = await this.#send(req, exchange);
+    if (response.statusCode < 200 || response.statusCode >= 300) {
+      throw new ApiError(req.method, path, statusFromBody(response.statusCode, response.body));
+    }
+    return (response.body === "" ? undefined : JSON.parse(response.body)) as T;
+  }
+
+  /**
+   * Sends a request and returns the response once its headers arrive; the
+   * caller reads (or destroys) the body. A non-2xx answer throws {@link ApiError}.
+   */
+  async stream(req: TransportRequest): Promise<StreamingResponse> {
+    const { path, response } = await this.#send(req, request);
+    if (response.statusCode >= 200 && response.statusCode < 300) {
+      return { statusCode: response.statusCode, body: response.body };
+    }
+    const text = await readText(response.body).catch(() => "");
+    throw new ApiError(req.method, path, statusFromBody(response.statusCode, text));
+  }
+
+  /** Sends `req` through `send` on the dispatcher it belongs to, counting it in the `rest_client_*` metrics. */
+  async #send<R extends { statusCode: number }>(
+    req: TransportRequest,
+    send: (dispatcher: Dispatcher, options: ExchangeOptions) => Promise<R>,
+  ): Promise<{ path: string; response: R }> {
     const { path, headers, body } = await this.#prepare(req);
     const started = performance.now();
-    let response: ExchangeResponse;
+    let response: R;
     try {
       const dispatcher = await (req.longRunning ? this.#getStreamDispatcher() : this.#getDispatcher());
-      // The whole answer gathered by the handler: no stream per response (src/runtime/http-exchange.ts).
-      response = await exchange(dispatcher, {
+      response = await send(dispatcher, {
         origin: this.#origin,
         path,
         method: req.method,
@@ -152,42 +177,7 @@ export class Transport {
       throw error;
     }
     this.#observe(req.method, String(response.statusCode), started);
-    if (response.statusCode < 200 || response.statusCode >= 300) {
-      throw new ApiError(req.method, path, statusFromBody(response.statusCode, response.body));
-    }
-    return (response.body === "" ? undefined : JSON.parse(response.body)) as T;
-  }
-
-  /**
-   * Sends a request and returns the response once its headers arrive; the
-   * caller reads (or destroys) the body. A non-2xx answer throws {@link ApiError}.
-   */
-  async stream(req: TransportRequest): Promise<StreamingResponse> {
-    const { path, headers, body } = await this.#prepare(req);
-    const started = performance.now();
-    let response: Dispatcher.ResponseData;
-    try {
-      const dispatcher = await (req.longRunning ? this.#getStreamDispatcher() : this.#getDispatcher());
-      response = await request(dispatcher, {
-        origin: this.#origin,
-        path,
-        method: req.method,
-        headers,
-        body,
-        signal: req.signal,
-        headersTimeout: this.#timeoutMs,
-        bodyTimeout: req.bodyTimeoutMs ?? this.#timeoutMs,
-      });
-    } catch (error) {
-      this.#observe(req.method, "<error>", started);
-      throw error;
-    }
-    this.#observe(req.method, String(response.statusCode), started);
-    if (response.statusCode >= 200 && response.statusCode < 300) {
-      return { statusCode: response.statusCode, body: response.body };
-    }
-    const text = await readText(response.body).catch(() => "");
-    throw new ApiError(req.method, path, statusFromBody(response.statusCode, text));
+    return { path, response };
   }
 
   /** A request's path with its query, its headers and its body as sent. */
