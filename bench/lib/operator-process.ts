@@ -56,6 +56,13 @@ export interface OperatorProcess {
   usage(): ProcessUsage | undefined;
   /** The idle collections it has logged so far (src/runtime/idle-collector.ts). */
   idleCollections(): number;
+  /**
+   * Rejects when the process exits before {@link OperatorProcess.stop} or
+   * {@link OperatorProcess.kill} is called, naming its exit code or signal (a
+   * memory limit's OOM kill is SIGKILL); never settles otherwise. Race a long
+   * wait against it, so that a run whose operator died fails at once.
+   */
+  died: Promise<never>;
   /** The `/metrics` text. */
   metrics(): Promise<string>;
   /**
@@ -175,8 +182,18 @@ export async function startOperatorProcess(options: OperatorProcessOptions): Pro
   }
 
   const pid = child.pid ?? 0;
+  let stopping = false;
+  const died = new Promise<never>((_resolve, reject) => {
+    void exited.then(() => {
+      if (stopping) return;
+      reject(new Error(`the operator exited (${child.signalCode ?? `code ${child.exitCode}`}) while it was measured; log ${options.logPath}:\n${tail}`));
+    });
+  });
+  // Observed only by a race; a run that never races it must not fail on an unhandled rejection.
+  died.catch(() => {});
   return {
     pid,
+    died,
     metricsUrl: found.metrics,
     startedAt,
     readyAt,
@@ -188,6 +205,7 @@ export async function startOperatorProcess(options: OperatorProcessOptions): Pro
       return await response.text();
     },
     async stop(graceMs = 10_000) {
+      stopping = true;
       const t0 = performance.now();
       if (child.exitCode !== null || child.signalCode !== null) return { ms: 0, graceful: true };
       child.kill("SIGTERM");
@@ -212,6 +230,7 @@ export async function startOperatorProcess(options: OperatorProcessOptions): Pro
       return { ms, graceful: false };
     },
     async kill() {
+      stopping = true;
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       await exited;
       await logWritten;

@@ -108,10 +108,14 @@ export async function runFootprint(ctx: BenchContext, hosts: number, settleMs: n
       const midBurstMs = Number(process.env.BENCH_FOOTPRINT_MID_BURST_SNAPSHOT_MS ?? 0);
       const midBurst = snapshotDir && midBurstMs > 0 ? sleep(midBurstMs).then(() => takeHeapSnapshot(operator.pid, snapshotDir)) : undefined;
       await createAll(cluster.client, objects);
-      await cluster.tracker.waitFor(
-        { host: hosts, indicator: hosts * FOOTPRINT_SHAPE.indicators, subscription: hosts * FOOTPRINT_SHAPE.subscriptions },
-        180_000 + resources * 100,
-      );
+      // An operator that dies in the burst (a memory limit's OOM kill, under $BENCH_OPERATOR_WRAPPER) fails the run at once.
+      await Promise.race([
+        cluster.tracker.waitFor(
+          { host: hosts, indicator: hosts * FOOTPRINT_SHAPE.indicators, subscription: hosts * FOOTPRINT_SHAPE.subscriptions },
+          180_000 + resources * 100,
+        ),
+        operator.died,
+      ]);
       if (midBurst) ctx.log(`${label}: heap snapshot in the burst: ${await midBurst}`);
       const convergeMs = Math.max(cluster.tracker.lastReadyAt("indicator"), cluster.tracker.lastReadyAt("subscription")) - t0;
       const windowUsage = usage.stop();
