@@ -17,7 +17,7 @@ import { BARE_METAL_HOSTS, SERVICE_INDICATORS } from "../../src/controllers/reso
 import { isNotFound } from "../../src/runtime/index.ts";
 import { waitUntilHandled } from "../../bench/lib/operator-settled.ts";
 import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.ts";
-import { startOperatorProcess, type TestOperatorProcess } from "../support/operator-process.ts";
+import { OperatorProcesses } from "../support/operator-process.ts";
 import { indicatorObject, isReady, type OperatorStack, startOperatorStack, waitFor } from "../support/operator-stack.ts";
 
 const NS = "crash-indicators";
@@ -26,11 +26,12 @@ const HOST = "worker-0";
 let stack: OperatorStack;
 let proxy: FaultProxy;
 let lights: HostIndicator[];
-const processes: TestOperatorProcess[] = [];
+let processes: OperatorProcesses;
 
 before(async () => {
   stack = await startOperatorStack({ bmcs: 1, fleet: { drivesPerSystem: 4 } });
   proxy = await startFaultProxy(stack.api.url);
+  processes = new OperatorProcesses(stack, { apiUrl: proxy.url });
   await stack.namespace(NS);
   await stack.createHost(NS, HOST, 0);
   const operator = await start();
@@ -43,21 +44,15 @@ before(async () => {
   await operator.dispose();
 });
 // One operator at a time: each test ends with none running.
-afterEach(async () => {
-  for (const operator of processes.splice(0)) await operator.dispose();
-});
+afterEach(() => processes?.disposeAll());
 after(async () => {
-  for (const operator of processes.splice(0)) await operator.dispose();
+  await processes?.disposeAll();
   await proxy?.close();
   await stack?.close();
 });
 
 /** Starts an operator process behind the proxy. */
-async function start(): Promise<TestOperatorProcess> {
-  const operator = await startOperatorProcess(stack, { apiUrl: proxy.url });
-  processes.push(operator);
-  return operator;
-}
+const start = () => processes.start();
 
 /** The light's state on the BMC, through the emulator's control API. */
 async function lightOnBmc(light: HostIndicator): Promise<string> {

@@ -19,7 +19,7 @@ import { BARE_METAL_HOSTS, SERVICE_INDICATORS } from "../../src/controllers/reso
 import { isNotFound } from "../../src/runtime/index.ts";
 import { waitUntilHandled } from "../../bench/lib/operator-settled.ts";
 import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.ts";
-import { startOperatorProcess, type TestOperatorProcess } from "../support/operator-process.ts";
+import { OperatorProcesses } from "../support/operator-process.ts";
 import { indicatorObject, isReady, type OperatorStack, startOperatorStack, waitFor } from "../support/operator-stack.ts";
 import { within } from "../support/within.ts";
 
@@ -29,20 +29,19 @@ const BMCS = 4;
 
 let stack: OperatorStack;
 let proxy: FaultProxy;
-const processes: TestOperatorProcess[] = [];
+let processes: OperatorProcesses;
 
 before(async () => {
   stack = await startOperatorStack({ bmcs: BMCS, policies: false, fleet: { profile: "lenovo-xcc" } });
   proxy = await startFaultProxy(stack.api.url);
+  processes = new OperatorProcesses(stack, { apiUrl: proxy.url });
   await stack.namespace(NS);
   for (let index = 0; index < BMCS; index++) await stack.createHost(NS, hostName(index), index);
 });
 // One operator at a time: each test ends with none running.
-afterEach(async () => {
-  for (const operator of processes.splice(0)) await operator.dispose();
-});
+afterEach(() => processes?.disposeAll());
 after(async () => {
-  for (const operator of processes.splice(0)) await operator.dispose();
+  await processes?.disposeAll();
   await proxy?.close();
   await stack?.close();
 });
@@ -50,11 +49,7 @@ after(async () => {
 const hostName = (index: number) => `xcc-${index}`;
 
 /** Starts an operator process behind the proxy. */
-async function start(): Promise<TestOperatorProcess> {
-  const operator = await startOperatorProcess(stack, { apiUrl: proxy.url });
-  processes.push(operator);
-  return operator;
-}
+const start = () => processes.start();
 
 /** The ID of the chassis light the host of BMC `index` lists, once it is registered. */
 async function chassisLight(index: number): Promise<string> {

@@ -67,3 +67,31 @@ export async function startOperatorProcess(
     },
   };
 }
+
+/**
+ * The operator processes a test file starts, one at a time, each disposed by
+ * {@link OperatorProcesses.disposeAll} (call it in `afterEach` and `after`),
+ * so that a failed test leaves none running for the next.
+ */
+export class OperatorProcesses {
+  readonly #stack: Pick<OperatorStack, "api">;
+  readonly #options: OperatorProcessRunOptions;
+  readonly #running: TestOperatorProcess[] = [];
+
+  constructor(stack: Pick<OperatorStack, "api">, options: OperatorProcessRunOptions = {}) {
+    this.#stack = stack;
+    this.#options = options;
+  }
+
+  /** Starts one with the options given at construction, and remembers it. */
+  async start(): Promise<TestOperatorProcess> {
+    const operator = await startOperatorProcess(this.#stack, this.#options);
+    this.#running.push(operator);
+    return operator;
+  }
+
+  /** Disposes of every process started so far. */
+  async disposeAll(): Promise<void> {
+    for (const operator of this.#running.splice(0)) await operator.dispose();
+  }
+}
